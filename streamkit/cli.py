@@ -1,0 +1,163 @@
+"""The ``streamkit`` command. Each area adds its commands from its own ``cli`` module.
+
+Errors raised on purpose (StreamkitError) become one ``error: …`` line and exit code 1; usage errors exit 2;
+``--debug`` shows the traceback instead.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from streamkit import __version__
+from streamkit.errors import ConfigError, StreamkitError
+
+app = typer.Typer(
+    name="streamkit",
+    help="Live ceremonies on OBS, guided video tours and an archive site for memorial halls.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+err_console = Console(stderr=True, soft_wrap=True)
+out_console = Console(soft_wrap=True)
+
+
+class _State:
+    debug = False
+
+
+state = _State()
+
+
+def _version(value: bool) -> None:
+    if value:
+        out_console.print(f"streamkit {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks and debug logs.")] = False,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version and exit.")
+    ] = False,
+) -> None:
+    """streamkit: live ceremonies, guided video tours and an archive site."""
+    state.debug = debug
+    logging.basicConfig(level=logging.DEBUG if debug else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+
+
+@app.command()
+def doctor() -> None:
+    """Check every external piece streamkit uses; exit 1 when a required one is missing."""
+    from streamkit.doctor import print_report, run_checks
+
+    checks = run_checks()
+    print_report(checks, out_console)
+    if any(c.required and not c.ok for c in checks):
+        raise typer.Exit(1)
+
+
+@app.command()
+def samples(
+    folder: Annotated[Path, typer.Argument(help="Where to write the sample media.")] = Path("samples"),
+    size: Annotated[str, typer.Option(help="Clip size as WIDTHxHEIGHT.")] = "320x180",
+    seed: Annotated[int, typer.Option(help="Seed for names and photos; same seed, same files.")] = 1,
+    force: Annotated[bool, typer.Option(help="Regenerate even when the set is up to date.")] = False,
+) -> None:
+    """Generate small deterministic sample media: clips, tomb photos, narration, music, logo, register."""
+    from streamkit.media.samples import generate
+
+    width, height = _parse_size(size)
+    made = generate(folder, width=width, height=height, seed=seed, force=force)
+    out_console.print(
+        f"samples in {made.folder}: {len(made.clips)} clips, {len(made.photos)} tomb photos, "
+        f"narration ({'espeak-ng speech' if made.spoken else 'tones: espeak-ng not installed'}), "
+        "music bed, logo, register of 40 names"
+    )
+
+
+@app.command("probe")
+def probe_command(paths: Annotated[list[Path], typer.Argument(help="Media files to describe.")]) -> None:
+    """Describe media files (duration, streams, rotation); a bad file is reported and the rest go on."""
+    from streamkit.media.probe import probe
+
+    failed = 0
+    for path in paths:
+        try:
+            info = probe(path)
+        except StreamkitError as exc:
+            err_console.print(f"error: {exc}", markup=False, highlight=False)
+            failed += 1
+            continue
+        parts = [f"{info.duration_s:.3f} s"]
+        parts += [
+            f"video {v.codec} {v.width}x{v.height} {float(v.fps):.3f} fps"
+            + (f" rotated {v.rotation}°" if v.rotation else "")
+            + (" VFR" if v.is_variable_frame_rate else "")
+            for v in info.video
+        ]
+        parts += [f"audio {a.codec} {a.sample_rate} Hz {a.channels} ch" for a in info.audio]
+        out_console.print(f"{path}: " + ", ".join(parts), markup=False, highlight=False)
+    if failed:
+        raise typer.Exit(1)
+
+
+config_app = typer.Typer(help="Check configuration files.", no_args_is_help=True)
+app.add_typer(config_app, name="config")
+
+
+@config_app.command("check")
+def config_check(
+    config: Annotated[Path, typer.Option(help="Settings file.")] = Path("config/streamkit.yaml"),
+) -> None:
+    """Validate settings (file, environment) and print the merged result with secrets hidden."""
+    from streamkit.config.settings import load_settings
+
+    settings = load_settings(config if config.exists() else None)
+    out_console.print(settings.model_dump_json(indent=2), markup=False, highlight=False)
+
+
+def _parse_size(text: str) -> tuple[int, int]:
+    width, sep, height = text.lower().partition("x")
+    if not sep or not width.isdigit() or not height.isdigit():
+        raise typer.BadParameter(f"{text!r} is not WIDTHxHEIGHT (for example 320x180)", param_hint="--size")
+    return int(width), int(height)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: run the app and turn errors into one line and an exit code."""
+    debug = "--debug" in (argv if argv is not None else sys.argv[1:])
+    try:
+        app(args=argv, standalone_mode=True)
+    except SystemExit:
+        raise
+    except ConfigError as exc:
+        if debug:
+            raise
+        for line in exc.lines():
+            err_console.print(f"error: {line}", markup=False, highlight=False)
+        sys.exit(exc.exit_code)
+    except StreamkitError as exc:
+        if debug:
+            raise
+        err_console.print(f"error: {exc}", markup=False, highlight=False)
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        err_console.print("error: interrupted", markup=False, highlight=False)
+        sys.exit(130)
+    except Exception as exc:  # a bug: one line for the user, the traceback with --debug
+        if debug:
+            raise
+        err_console.print(
+            f"error: internal error ({type(exc).__name__}: {exc}); run again with --debug for details",
+            markup=False,
+            highlight=False,
+        )
+        sys.exit(1)

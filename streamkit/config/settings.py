@@ -1,0 +1,183 @@
+"""Settings, layered once: model defaults < config/streamkit.yaml < STREAMKIT_* environment < CLI flags.
+
+Nested keys in the environment use a double underscore: ``STREAMKIT_OBS__PORT=4456``,
+``STREAMKIT_TARGETS__YOUTUBE__KEY=...``. Secrets (the OBS password, stream keys, the web secret key) may come
+only from the environment or from the untracked secrets file (``instance/secrets.yaml`` or the file named by
+``STREAMKIT_SECRETS_FILE``); a versioned config file that holds one is refused.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field, SecretStr, ValidationError
+
+from streamkit.config.loader import Loc, SpecModel, problems_from_validation, read_yaml
+from streamkit.errors import ConfigError, ConfigProblem
+
+ENV_PREFIX = "STREAMKIT_"
+DEFAULT_CONFIG = Path("config/streamkit.yaml")
+DEFAULT_SECRETS = Path("instance/secrets.yaml")
+
+# Key paths that hold secrets; "*" matches any target name.
+SECRET_PATHS: tuple[Loc, ...] = (("obs", "password"), ("web", "secret_key"), ("targets", "*", "key"))
+
+
+class ObsSettings(SpecModel):
+    host: str = "127.0.0.1"
+    port: int = Field(4455, gt=0, lt=65536)
+    password: SecretStr | None = None
+    request_timeout_s: float = Field(5.0, gt=0)
+
+
+class StreamTarget(SpecModel):
+    """An RTMP destination; the key comes from the environment, never from a versioned file."""
+
+    url: str
+    key: SecretStr | None = None
+
+
+class WebSettings(SpecModel):
+    database_url: str = "sqlite:///var/streamkit.db"
+    secret_key: SecretStr | None = None
+    host: str = "127.0.0.1"
+    port: int = Field(8000, gt=0, lt=65536)
+    default_locale: Literal["zh", "en"] = "zh"
+
+
+class MediaSettings(SpecModel):
+    ffmpeg: str = "ffmpeg"
+    ffprobe: str = "ffprobe"
+    cjk_font_family: str = "Noto Sans CJK SC"
+
+
+class Settings(SpecModel):
+    version: Literal[1] = 1
+    obs: ObsSettings = ObsSettings()
+    web: WebSettings = WebSettings()
+    media: MediaSettings = MediaSettings()
+    targets: dict[str, StreamTarget] = Field(default_factory=dict)
+    runs_dir: Path = Path("runs")
+    output_dir: Path = Path("out")
+
+
+def _is_secret(loc: Loc) -> bool:
+    return any(
+        len(pattern) == len(loc) and all(p in ("*", part) for p, part in zip(pattern, loc, strict=True))
+        for pattern in SECRET_PATHS
+    )
+
+
+def _leaves(data: Mapping[str, Any], loc: Loc = ()) -> list[Loc]:
+    out: list[Loc] = []
+    for key, value in data.items():
+        if isinstance(value, Mapping):
+            out.extend(_leaves(value, (*loc, key)))
+        else:
+            out.append((*loc, key))
+    return out
+
+
+def _merge(base: dict[str, Any], layer: Mapping[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in layer.items():
+        if isinstance(value, Mapping) and isinstance(merged.get(key), dict):
+            merged[key] = _merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def _set_path(data: dict[str, Any], loc: Loc, value: Any) -> None:
+    for part in loc[:-1]:
+        data = data.setdefault(str(part), {})
+    data[str(loc[-1])] = value
+
+
+def env_layer(environ: Mapping[str, str]) -> tuple[dict[str, Any], dict[Loc, str]]:
+    """Settings from ``STREAMKIT_*`` variables, and which variable set each key."""
+    layer: dict[str, Any] = {}
+    origin: dict[Loc, str] = {}
+    for name, value in environ.items():
+        if not name.startswith(ENV_PREFIX) or name == "STREAMKIT_SECRETS_FILE":
+            continue
+        parts = name[len(ENV_PREFIX) :].lower().split("__")
+        if not all(parts):
+            continue
+        loc = tuple(parts)
+        _set_path(layer, loc, value)
+        origin[loc] = f"${name}"
+    return layer, origin
+
+
+def load_settings(
+    config_path: str | Path | None = None,
+    *,
+    environ: Mapping[str, str] | None = None,
+    overrides: Mapping[str, Any] | None = None,
+) -> Settings:
+    """Build Settings from every layer and validate once; problems name the file, line or variable."""
+    environ = os.environ if environ is None else environ
+    explicit = config_path is not None
+    path = Path(config_path) if config_path is not None else DEFAULT_CONFIG
+    merged: dict[str, Any] = {}
+    origin: dict[Loc, str] = {}
+    lines: dict[Loc, int] = {}
+    problems: list[ConfigProblem] = []
+
+    if path.exists() or explicit:
+        data, lines = read_yaml(path)
+        data = {} if data is None else data
+        if not isinstance(data, dict):
+            raise ConfigError.single(path, "expected a mapping of keys at the top level", line=1)
+        if data.get("version") != 1:
+            raise ConfigError.single(path, "needs 'version: 1'", line=lines.get(("version",), 1))
+        for loc in _leaves(data):
+            origin[loc] = str(path)
+            if _is_secret(loc):
+                problems.append(
+                    ConfigProblem(
+                        str(path),
+                        lines.get(loc),
+                        ".".join(map(str, loc)),
+                        "secrets do not belong in a versioned file; set "
+                        f"{ENV_PREFIX}{'__'.join(map(str, loc)).upper()} or put it in {DEFAULT_SECRETS}",
+                    )
+                )
+        merged = _merge(merged, data)
+
+    secrets_file = Path(environ.get("STREAMKIT_SECRETS_FILE", DEFAULT_SECRETS))
+    if secrets_file.exists():
+        secrets, _ = read_yaml(secrets_file)
+        if secrets is not None and not isinstance(secrets, dict):
+            raise ConfigError.single(secrets_file, "expected a mapping of keys at the top level", line=1)
+        for loc in _leaves(secrets or {}):
+            origin[loc] = str(secrets_file)
+        merged = _merge(merged, secrets or {})
+
+    env, env_origin = env_layer(environ)
+    origin.update(env_origin)
+    merged = _merge(merged, env)
+    if overrides:
+        for loc in _leaves(overrides):
+            origin[loc] = "command line"
+        merged = _merge(merged, overrides)
+    if problems:
+        raise ConfigError(problems)
+    merged.setdefault("version", 1)
+    try:
+        return Settings.model_validate(merged)
+    except ValidationError as exc:
+        found = problems_from_validation(exc, str(path), lines, Settings, merged)
+        raise ConfigError([_relocate(p, origin, path) for p in found]) from None
+
+
+def _relocate(problem: ConfigProblem, origin: Mapping[Loc, str], path: Path) -> ConfigProblem:
+    """Point a problem at the layer its value came from (file line, variable or flag)."""
+    for loc, source in origin.items():
+        if ".".join(map(str, loc)) == problem.field and source != str(path):
+            return ConfigProblem(source, None, problem.field, problem.message)
+    return problem

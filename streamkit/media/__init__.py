@@ -1,0 +1,7 @@
+"""Media toolbox: probe files, build ffmpeg commands, run them, publish outputs atomically."""
+
+from streamkit.media.probe import AudioStream, MediaInfo, VideoStream, probe
+from streamkit.media.publish import atomic_output
+from streamkit.media.runner import run_ffmpeg
+
+__all__ = ["AudioStream", "MediaInfo", "VideoStream", "atomic_output", "probe", "run_ffmpeg"]

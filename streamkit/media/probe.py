@@ -1,0 +1,176 @@
+"""Probe a media file once with ``ffprobe -of json`` into a frozen MediaInfo."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+from streamkit.errors import MediaError
+from streamkit.media.runner import run_tool
+from streamkit.media.tools import ffprobe_binary
+
+
+@dataclass(frozen=True, slots=True)
+class VideoStream:
+    index: int
+    codec: str
+    width: int
+    height: int
+    fps: Fraction  # average frame rate; r_fps differs from it in variable-frame-rate files
+    r_fps: Fraction
+    time_base: Fraction
+    rotation: int  # degrees clockwise the picture must be turned for display: 0, 90, 180, 270
+    pix_fmt: str
+    duration_ms: int | None
+
+    @property
+    def display_size(self) -> tuple[int, int]:
+        """Width and height as shown, after rotation."""
+        return (self.height, self.width) if self.rotation in (90, 270) else (self.width, self.height)
+
+    @property
+    def is_variable_frame_rate(self) -> bool:
+        return self.fps != self.r_fps and self.fps > 0
+
+
+@dataclass(frozen=True, slots=True)
+class AudioStream:
+    index: int
+    codec: str
+    sample_rate: int
+    channels: int
+    channel_layout: str
+    duration_ms: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class MediaInfo:
+    path: Path
+    format_name: str
+    duration_ms: int
+    size_bytes: int
+    video: tuple[VideoStream, ...]
+    audio: tuple[AudioStream, ...]
+
+    @property
+    def has_audio(self) -> bool:
+        return bool(self.audio)
+
+    @property
+    def has_video(self) -> bool:
+        return bool(self.video)
+
+    @property
+    def duration_s(self) -> float:
+        return self.duration_ms / 1000
+
+
+def probe_argv(path: Path, ffprobe: str = "ffprobe") -> list[str]:
+    return [
+        ffprobe, "-v", "error", "-print_format", "json", "-show_format", "-show_streams",
+        "--", str(path),
+    ]  # fmt: skip
+
+
+def probe(path: str | Path, *, timeout_s: float = 30.0) -> MediaInfo:
+    """Describe ``path``; a missing, empty or unreadable file raises MediaError naming it."""
+    path = Path(path)
+    if not path.exists():
+        raise MediaError(path, "file not found")
+    if path.is_dir():
+        raise MediaError(path, "is a folder, not a media file")
+    if path.stat().st_size == 0:
+        raise MediaError(path, "file is empty (0 bytes)")
+    argv = probe_argv(path, ffprobe_binary())
+    try:
+        done = run_tool(argv, timeout_s=timeout_s)
+    except subprocess.TimeoutExpired:
+        raise MediaError(path, f"ffprobe did not finish within {timeout_s:g} s") from None
+    stderr = done.stderr.decode("utf-8", "replace").strip()
+    if done.returncode != 0:
+        reason = stderr.splitlines()[-1] if stderr else "unreadable"
+        reason = reason.replace(str(path) + ": ", "")
+        raise MediaError(path, f"not a readable media file ({reason})")
+    try:
+        data = json.loads(done.stdout)
+    except ValueError:
+        raise MediaError(path, "ffprobe returned unreadable output") from None
+    return parse_probe_json(path, data)
+
+
+def _fraction(text: Any) -> Fraction:
+    try:
+        value = Fraction(str(text))
+    except (ValueError, ZeroDivisionError):
+        return Fraction(0)
+    return value
+
+
+def _ms(seconds: Any) -> int | None:
+    try:
+        return round(float(seconds) * 1000)
+    except (TypeError, ValueError):
+        return None
+
+
+def _rotation(stream: dict[str, Any]) -> int:
+    """Clockwise display rotation. ffprobe's display matrix gives counter-clockwise degrees (-90 = turn right)."""
+    degrees: float | None = None
+    for side in stream.get("side_data_list", ()):
+        if "rotation" in side:
+            degrees = -float(side["rotation"])
+    if degrees is None and "rotate" in stream.get("tags", {}):
+        degrees = float(stream["tags"]["rotate"])
+    return round(degrees or 0) % 360
+
+
+def parse_probe_json(path: Path, data: dict[str, Any]) -> MediaInfo:
+    """Turn ffprobe's JSON into MediaInfo (pure; tested with recorded JSON)."""
+    fmt = data.get("format", {})
+    streams = data.get("streams", [])
+    video = tuple(
+        VideoStream(
+            index=int(s["index"]),
+            codec=s.get("codec_name", "unknown"),
+            width=int(s.get("width", 0)),
+            height=int(s.get("height", 0)),
+            fps=_fraction(s.get("avg_frame_rate", "0/1")),
+            r_fps=_fraction(s.get("r_frame_rate", "0/1")),
+            time_base=_fraction(s.get("time_base", "0/1")),
+            rotation=_rotation(s),
+            pix_fmt=s.get("pix_fmt", ""),
+            duration_ms=_ms(s.get("duration")),
+        )
+        for s in streams
+        if s.get("codec_type") == "video" and not s.get("disposition", {}).get("attached_pic")
+    )
+    audio = tuple(
+        AudioStream(
+            index=int(s["index"]),
+            codec=s.get("codec_name", "unknown"),
+            sample_rate=int(s.get("sample_rate", 0)),
+            channels=int(s.get("channels", 0)),
+            channel_layout=s.get("channel_layout", ""),
+            duration_ms=_ms(s.get("duration")),
+        )
+        for s in streams
+        if s.get("codec_type") == "audio"
+    )
+    if not video and not audio:
+        raise MediaError(path, "has no audio or video stream")
+    duration = _ms(fmt.get("duration"))
+    if duration is None:
+        durations = [s.duration_ms or 0 for s in video] + [s.duration_ms or 0 for s in audio]
+        duration = max(durations, default=0)
+    return MediaInfo(
+        path=path,
+        format_name=fmt.get("format_name", ""),
+        duration_ms=duration,
+        size_bytes=int(fmt.get("size", 0) or 0),
+        video=video,
+        audio=audio,
+    )
