@@ -154,7 +154,8 @@ def _problem_message(err: Mapping[str, Any], model: type[BaseModel], parent: Loc
     template = _MESSAGES.get(kind)
     if template:
         try:
-            return template.format(**err.get("ctx", {}))
+            ctx = {k: f"{v:g}" if isinstance(v, float) else v for k, v in err.get("ctx", {}).items()}
+            return template.format(**ctx)
         except (KeyError, IndexError):
             pass
     msg = str(err["msg"])
