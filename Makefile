@@ -8,8 +8,7 @@ INSTALLED := $(VENV)/.installed
 .PHONY: demo test system python lint typecheck pytest clean
 
 demo: system python
-	$(BIN)/streamkit samples var/samples
-	$(BIN)/streamkit doctor
+	@bash scripts/demo.sh
 
 test: system python lint typecheck pytest
 

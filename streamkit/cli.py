@@ -59,7 +59,8 @@ def doctor() -> None:
     from streamkit.doctor import print_report, run_checks
 
     checks = run_checks()
-    print_report(checks, out_console)
+    # a report piped to a file or a CI log is read whole: do not squeeze it into 80 columns
+    print_report(checks, out_console if out_console.is_terminal else Console(width=160))
     if any(c.required and not c.ok for c in checks):
         raise typer.Exit(1)
 
@@ -115,12 +116,14 @@ app.add_typer(config_app, name="config")
 
 @config_app.command("check")
 def config_check(
-    config: Annotated[Path, typer.Option(help="Settings file.")] = Path("config/streamkit.yaml"),
+    config: Annotated[
+        Path | None, typer.Option(help="Settings file (default: config/streamkit.yaml when present).")
+    ] = None,
 ) -> None:
     """Validate settings (file, environment) and print the merged result with secrets hidden."""
     from streamkit.config.settings import load_settings
 
-    settings = load_settings(config if config.exists() else None)
+    settings = load_settings(config)
     out_console.print(settings.model_dump_json(indent=2), markup=False, highlight=False)
 
 

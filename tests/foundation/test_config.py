@@ -184,9 +184,7 @@ def test_secrets_file_is_read(tmp_path: Path) -> None:
 
 
 def test_config_check_cli_hides_secrets(tmp_path: Path) -> None:
-    done = run_cli(
-        ["config", "check", "--config", str(tmp_path / "none.yaml")], env={"STREAMKIT_OBS__PASSWORD": SECRET}
-    )
+    done = run_cli(["config", "check"], cwd=tmp_path, env={"STREAMKIT_OBS__PASSWORD": SECRET})
     assert done.returncode == 0, done.stderr
     assert '"password": "**********"' in done.stdout
     assert SECRET not in done.stdout + done.stderr
@@ -201,6 +199,12 @@ def test_config_check_cli_lists_all_problems(tmp_path: Path) -> None:
         f"error: {config}:3: obs.port: must be > 0",
         f"error: {config}:5: web.prt: unknown key; did you mean 'port'?",
     ]
+
+
+def test_named_config_file_must_exist(tmp_path: Path) -> None:
+    done = run_cli(["config", "check", "--config", str(tmp_path / "typo.yaml")])
+    assert done.returncode == 1
+    assert done.stderr.strip() == f"error: {tmp_path / 'typo.yaml'}: file not found"
 
 
 def test_shipped_config_files_are_valid() -> None:
