@@ -17,7 +17,7 @@ out_console = Console(soft_wrap=True)
 
 class Kind(StrEnum):
     lower_third = "lower-third"
-    title = "title"
+    title_slate = "title"
     standby = "standby"
     countdown = "countdown"
     name_roll = "name-roll"
@@ -106,7 +106,7 @@ def render(
                 "a lower-third needs --text NAME (and optionally --text DETAIL)", param_hint="--text"
             )
         image = render_lower_third(lines[0], " ".join(lines[1:]) or None, size=frame, style=chosen)
-    elif kind is Kind.title:
+    elif kind is Kind.title_slate:
         if not lines:
             raise typer.BadParameter("a title slate needs at least one --text LINE", param_hint="--text")
         image = render_title_slate(lines, size=frame, style=chosen, vertical=vertical)
