@@ -29,7 +29,7 @@ STILL_SUFFIXES = (".png",)
 def parse_size(text: str) -> tuple[int, int]:
     width, sep, height = text.lower().partition("x")
     if not sep or not width.isdigit() or not height.isdigit() or int(width) < 16 or int(height) < 16:
-        raise typer.BadParameter(f"{text!r} is not WIDTHxHEIGHT (for example 1920x1080)", param_hint="--size")
+        raise StreamkitError(f"--size {text!r} is not WIDTHxHEIGHT of at least 16x16 (for example 1920x1080)")
     return int(width), int(height)
 
 
@@ -77,7 +77,7 @@ def render(
     lines = [t for t in (text or []) if t.strip()]
     if kind is Kind.name_roll:
         if register is None:
-            raise typer.BadParameter("the name roll needs --register CSV", param_hint="--register")
+            raise StreamkitError("the name roll needs --register CSV")
         roll = NameRoll(
             load_register(register),
             size=frame,
@@ -102,13 +102,11 @@ def render(
         raise MediaError(output, f"a {kind.value} is a still image; name the output .png")
     if kind is Kind.lower_third:
         if not lines:
-            raise typer.BadParameter(
-                "a lower-third needs --text NAME (and optionally --text DETAIL)", param_hint="--text"
-            )
+            raise StreamkitError("a lower-third needs --text NAME (and optionally --text DETAIL)")
         image = render_lower_third(lines[0], " ".join(lines[1:]) or None, size=frame, style=chosen)
     elif kind is Kind.title_slate:
         if not lines:
-            raise typer.BadParameter("a title slate needs at least one --text LINE", param_hint="--text")
+            raise StreamkitError("a title slate needs at least one --text LINE")
         image = render_title_slate(lines, size=frame, style=chosen, vertical=vertical)
     elif kind is Kind.standby:
         image = render_standby_slate(" ".join(lines) or None, size=frame, style=chosen)
@@ -134,7 +132,7 @@ def glyphs(
         entries = load_register(register)
         texts += [e.name for e in entries] + [e.years for e in entries]
     if not texts:
-        raise typer.BadParameter("give --text or --register", param_hint="--text")
+        raise StreamkitError("give --text or --register to check")
     problems = []
     for spec in {chosen.fonts.text, chosen.fonts.names}:
         face = resolve_typeface(spec)
