@@ -16,7 +16,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Protocol
 
 from pydantic import Field, model_validator
 
@@ -41,6 +41,28 @@ class OverlayEvent(SpecModel):
         if self.action == "countdown" and self.seconds is None:
             raise ValueError("a countdown event needs 'seconds'")
         return self
+
+    @classmethod
+    def set_text(cls, overlay: str, *lines: str) -> OverlayEvent:
+        return cls(overlay=overlay, action="set", lines=lines)
+
+    @classmethod
+    def show(cls, overlay: str) -> OverlayEvent:
+        return cls(overlay=overlay, action="show")
+
+    @classmethod
+    def hide(cls, overlay: str) -> OverlayEvent:
+        return cls(overlay=overlay, action="hide")
+
+    @classmethod
+    def start_countdown(cls, seconds: int, *, title: str | None = None, overlay: str = "countdown") -> OverlayEvent:
+        return cls(overlay=overlay, action="countdown", seconds=seconds, title=title)
+
+
+class OverlayPublisher(Protocol):
+    """What the ceremony runner needs: the in-process OverlayBus or an OverlayClient for a site elsewhere."""
+
+    def publish(self, event: OverlayEvent) -> int: ...
 
 
 @dataclass(frozen=True)

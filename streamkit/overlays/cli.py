@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 
 from streamkit.errors import MediaError, StreamkitError
+
+if TYPE_CHECKING:
+    from streamkit.config.settings import Settings
+    from streamkit.overlays.style import OverlayStyle
 
 app = typer.Typer(help="Overlays: lower-thirds, slates, countdown, name roll.", no_args_is_help=True)
 out_console = Console(soft_wrap=True)
@@ -33,6 +37,20 @@ def parse_size(text: str) -> tuple[int, int]:
     return int(width), int(height)
 
 
+def _settings() -> Settings:
+    from streamkit.config.settings import DEFAULT_CONFIG, load_settings
+
+    return load_settings(DEFAULT_CONFIG if DEFAULT_CONFIG.exists() else None)
+
+
+def _style(name_or_path: str | None) -> OverlayStyle:
+    """The style named on the command line, else the one in settings."""
+    from streamkit.overlays import load_style
+
+    overlays = _settings().overlays
+    return load_style(name_or_path or overlays.style, styles_dir=overlays.styles_dir)
+
+
 @app.command()
 def render(
     kind: Annotated[Kind, typer.Argument(help="What to render.")],
@@ -51,7 +69,9 @@ def render(
     seconds: Annotated[int, typer.Option(help="Countdown: seconds remaining.", min=0)] = 60,
     register: Annotated[Path | None, typer.Option(help="Name roll: the register CSV.")] = None,
     size: Annotated[str, typer.Option(help="Frame size WIDTHxHEIGHT.")] = "1920x1080",
-    style: Annotated[str, typer.Option(help="Style name (overlays/styles/NAME.yaml) or a YAML path.")] = "memorial",
+    style: Annotated[
+        str | None, typer.Option(help="Style name or YAML path [default: settings overlays.style].")
+    ] = None,
     vertical: Annotated[bool, typer.Option(help="Title: set the lines vertically, right to left.")] = False,
     fps: Annotated[int, typer.Option(help="Name roll: frames per second.", min=1, max=120)] = 25,
     speed: Annotated[float | None, typer.Option(help="Name roll: scroll speed in px/s (default: the style's).")] = None,
@@ -63,7 +83,6 @@ def render(
     from streamkit.overlays import (
         NameRoll,
         load_register,
-        load_style,
         publish_name_roll_frames,
         render_countdown,
         render_lower_third,
@@ -73,7 +92,7 @@ def render(
     )
 
     frame = parse_size(size)
-    chosen = load_style(style)
+    chosen = _style(style)
     lines = [t for t in (text or []) if t.strip()]
     if kind is Kind.name_roll:
         if register is None:
@@ -121,12 +140,14 @@ def render(
 def glyphs(
     text: Annotated[list[str] | None, typer.Option("--text", "-t", help="Texts to check.")] = None,
     register: Annotated[Path | None, typer.Option(help="A register CSV: check every name and year.")] = None,
-    style: Annotated[str, typer.Option(help="Style name or YAML path.")] = "memorial",
+    style: Annotated[
+        str | None, typer.Option(help="Style name or YAML path [default: settings overlays.style].")
+    ] = None,
 ) -> None:
     """Check that the style's fonts draw every character (no tofu); exit 1 listing what is missing."""
-    from streamkit.overlays import load_register, load_style, resolve_typeface
+    from streamkit.overlays import load_register, resolve_typeface
 
-    chosen = load_style(style)
+    chosen = _style(style)
     texts = list(text or [])
     if register is not None:
         entries = load_register(register)
@@ -153,14 +174,18 @@ def glyphs(
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port.", min=1, max=65535)] = 8010,
-    style: Annotated[str, typer.Option(help="Style name or YAML path.")] = "memorial",
+    style: Annotated[
+        str | None, typer.Option(help="Style name or YAML path [default: settings overlays.style].")
+    ] = None,
 ) -> None:
     """Serve only the overlay pages (/overlays/<name>) for OBS browser sources, without the main site."""
     from werkzeug.serving import make_server
 
     from streamkit.overlays.web import create_overlay_app
 
-    flask_app = create_overlay_app(style=style)
+    settings = _settings()
+    token = settings.overlays.publish_token
+    flask_app = create_overlay_app(style=_style(style), token=token.get_secret_value() if token else None)
     server = make_server(host, port, flask_app, threaded=True)
     out_console.print(f"overlay pages on http://{host}:{port}/overlays/ (Ctrl-C stops)", markup=False, highlight=False)
     try:

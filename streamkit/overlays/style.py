@@ -127,26 +127,25 @@ class OverlayStyle(SpecModel):
     timings: Timings = Timings()
 
 
-def styles_dirs() -> tuple[Path, ...]:
-    """Where named styles are looked up: ``$STREAMKIT_OVERLAYS_DIR/styles``, ``./overlays/styles``, the repo's."""
-    dirs = []
-    if env := os.environ.get("STREAMKIT_OVERLAYS_DIR"):
-        dirs.append(Path(env) / "styles")
+def styles_dirs(styles_dir: Path | None = None) -> tuple[Path, ...]:
+    """Where named styles are looked up: ``styles_dir`` (settings ``overlays.styles_dir``), ``./overlays/styles``,
+    then the styles that come with streamkit."""
+    dirs = [styles_dir] if styles_dir is not None else []
     dirs.append(Path.cwd() / "overlays" / "styles")
     dirs.append(Path(__file__).resolve().parents[2] / "overlays" / "styles")
     return tuple(dict.fromkeys(dirs))
 
 
-def load_style(name_or_path: str | Path = "memorial") -> OverlayStyle:
+def load_style(name_or_path: str | Path = "memorial", *, styles_dir: Path | None = None) -> OverlayStyle:
     """Load a style by name (``memorial``) or by the path of a YAML file."""
     text = str(name_or_path)
     if text.endswith((".yaml", ".yml")) or os.sep in text:
         return load_spec(Path(text), OverlayStyle)
-    for folder in styles_dirs():
+    for folder in styles_dirs(styles_dir):
         candidate = folder / f"{text}.yaml"
         if candidate.is_file():
             return load_spec(candidate, OverlayStyle)
-    known = sorted({p.stem for d in styles_dirs() if d.is_dir() for p in d.glob("*.yaml")})
+    known = sorted({p.stem for d in styles_dirs(styles_dir) if d.is_dir() for p in d.glob("*.yaml")})
     raise ConfigError.single(
         text, f"no overlay style of that name (known: {', '.join(known) or 'none'}); pass a .yaml path instead"
     )

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hmac
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from flask import Blueprint, Flask, Response, abort, current_app, jsonify, render_template, request
 from pydantic import ValidationError
@@ -43,7 +43,7 @@ class OverlayService:
 
     bus: OverlayBus
     style: OverlayStyle
-    token: str | None = None
+    token: str | None = field(default=None, repr=False)
 
 
 def init_overlays(

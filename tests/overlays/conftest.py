@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,11 +31,11 @@ class OverlayServer:
     bus: OverlayBus
 
 
-@pytest.fixture
-def overlay_server() -> Iterator[OverlayServer]:
+@contextmanager
+def serve_overlays(token: str | None = None) -> Iterator[OverlayServer]:
     """The overlay-only app on 127.0.0.1 at a free port, stopped (streams closed, thread joined) afterwards."""
     bus = OverlayBus()
-    server = make_server("127.0.0.1", 0, create_overlay_app(bus=bus), threaded=True)
+    server = make_server("127.0.0.1", 0, create_overlay_app(bus=bus, token=token), threaded=True)
     thread = threading.Thread(target=server.serve_forever, name="overlay-server", daemon=True)
     thread.start()
     try:
@@ -44,6 +45,12 @@ def overlay_server() -> Iterator[OverlayServer]:
         server.shutdown()
         server.server_close()
         thread.join(timeout=10)
+
+
+@pytest.fixture
+def overlay_server() -> Iterator[OverlayServer]:
+    with serve_overlays() as server:
+        yield server
 
 
 @pytest.fixture(scope="session")

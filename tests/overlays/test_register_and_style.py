@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 from pydantic import ValidationError
 
+from streamkit.config.settings import load_settings
 from streamkit.errors import ConfigError
 from streamkit.media.samples import SampleSet
 from streamkit.overlays import OverlayStyle, load_register, load_style
@@ -90,9 +92,23 @@ def test_unknown_style_name_lists_the_known_ones() -> None:
         load_style("no-such-style")
 
 
-def test_styles_dir_from_the_environment_comes_first(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    (tmp_path / "styles").mkdir()
-    (tmp_path / "styles" / "quiet.yaml").write_text("version: 1\nname: quiet\n", encoding="utf-8")
-    monkeypatch.setenv("STREAMKIT_OVERLAYS_DIR", str(tmp_path))
-    assert styles_dirs()[0] == tmp_path / "styles"
-    assert load_style("quiet").name == "quiet"
+def test_styles_dir_from_settings_comes_first(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "memorial.yaml").write_text("version: 1\nname: own-memorial\n", encoding="utf-8")
+    monkeypatch.setenv("STREAMKIT_OVERLAYS__STYLES_DIR", str(tmp_path))
+    settings = load_settings(environ=dict(os.environ))
+    assert settings.overlays.styles_dir == tmp_path
+    assert styles_dirs(settings.overlays.styles_dir)[0] == tmp_path
+    assert load_style("memorial", styles_dir=settings.overlays.styles_dir).name == "own-memorial"
+    assert load_style("memorial").name == "memorial"
+
+
+def test_publish_token_is_a_secret_kept_out_of_reprs_and_files(tmp_path: Path) -> None:
+    settings = load_settings(environ={"STREAMKIT_OVERLAYS__PUBLISH_TOKEN": "tok-123456"})
+    assert settings.overlays.publish_token is not None
+    assert settings.overlays.publish_token.get_secret_value() == "tok-123456"
+    assert "tok-123456" not in repr(settings) and "tok-123456" not in settings.model_dump_json()
+    versioned = tmp_path / "streamkit.yaml"
+    versioned.write_text("version: 1\noverlays:\n  publish_token: tok-123456\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="secrets do not belong in a versioned file") as caught:
+        load_settings(versioned, environ={})
+    assert "tok-123456" not in str(caught.value)
