@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from streamkit.overlays.graphics import (
+        CountdownClip,
         format_remaining,
         plan_countdown,
         plan_lower_third,
@@ -33,13 +34,16 @@ if TYPE_CHECKING:
     from streamkit.overlays.register import RegisterEntry, load_register
     from streamkit.overlays.style import OverlayStyle, load_style
     from streamkit.overlays.typeface import MissingGlyphError, Typeface, resolve_typeface
+    from streamkit.overlays.video import OverlayClip, publish_clip_frames, render_clip_frames, render_clip_video
 
 # Loaded on first use, so that `streamkit --version` and other commands do not pay for Pillow and fontTools.
 _HOME = {
     "Box": "streamkit.overlays.layout",
+    "CountdownClip": "streamkit.overlays.graphics",
     "FrameGeometry": "streamkit.overlays.layout",
     "MissingGlyphError": "streamkit.overlays.typeface",
     "NameRoll": "streamkit.overlays.name_roll",
+    "OverlayClip": "streamkit.overlays.video",
     "OverlayPlan": "streamkit.overlays.layout",
     "OverlayStyle": "streamkit.overlays.style",
     "OverlayTextError": "streamkit.overlays.layout",
@@ -54,7 +58,10 @@ _HOME = {
     "plan_lower_third": "streamkit.overlays.graphics",
     "plan_standby_slate": "streamkit.overlays.graphics",
     "plan_title_slate": "streamkit.overlays.graphics",
+    "publish_clip_frames": "streamkit.overlays.video",
     "publish_name_roll_frames": "streamkit.overlays.name_roll",
+    "render_clip_frames": "streamkit.overlays.video",
+    "render_clip_video": "streamkit.overlays.video",
     "render_countdown": "streamkit.overlays.graphics",
     "render_lower_third": "streamkit.overlays.graphics",
     "render_name_roll_frames": "streamkit.overlays.name_roll",
@@ -66,9 +73,11 @@ _HOME = {
 
 __all__ = [
     "Box",
+    "CountdownClip",
     "FrameGeometry",
     "MissingGlyphError",
     "NameRoll",
+    "OverlayClip",
     "OverlayPlan",
     "OverlayStyle",
     "OverlayTextError",
@@ -83,7 +92,10 @@ __all__ = [
     "plan_lower_third",
     "plan_standby_slate",
     "plan_title_slate",
+    "publish_clip_frames",
     "publish_name_roll_frames",
+    "render_clip_frames",
+    "render_clip_video",
     "render_countdown",
     "render_lower_third",
     "render_name_roll_frames",

@@ -14,6 +14,7 @@ from streamkit.errors import MediaError, StreamkitError
 if TYPE_CHECKING:
     from streamkit.config.settings import Settings
     from streamkit.overlays.style import OverlayStyle
+    from streamkit.overlays.video import OverlayClip
 
 app = typer.Typer(help="Overlays: lower-thirds, slates, countdown, name roll.", no_args_is_help=True)
 out_console = Console(soft_wrap=True)
@@ -57,7 +58,9 @@ def render(
     output: Annotated[
         Path,
         typer.Option(
-            "-o", "--output", help="PNG for stills; .webm/.mov/.mp4 or a folder (PNG sequence) for the name roll."
+            "-o",
+            "--output",
+            help="PNG for stills; .webm/.mov/.mp4 or a new folder (PNG sequence) for name roll and countdown.",
         ),
     ],
     text: Annotated[
@@ -73,20 +76,23 @@ def render(
         str | None, typer.Option(help="Style name or YAML path [default: settings overlays.style].")
     ] = None,
     vertical: Annotated[bool, typer.Option(help="Title: set the lines vertically, right to left.")] = False,
-    fps: Annotated[int, typer.Option(help="Name roll: frames per second.", min=1, max=120)] = 25,
+    fps: Annotated[int, typer.Option(help="Name roll: frames per second.", min=1, max=120)] = 25,  # countdown: 1
     speed: Annotated[float | None, typer.Option(help="Name roll: scroll speed in px/s (default: the style's).")] = None,
-    alpha: Annotated[bool, typer.Option(help="Name roll: keep transparency (not for .mp4).")] = True,
-    dry_run: Annotated[bool, typer.Option(help="Name roll: print the ffmpeg command, render nothing.")] = False,
+    alpha: Annotated[bool, typer.Option(help="Videos and sequences: keep transparency (not for .mp4).")] = True,
+    dry_run: Annotated[bool, typer.Option(help="Videos: print the ffmpeg command, render nothing.")] = False,
 ) -> None:
-    """Render one overlay to a file (written atomically: nothing appears under OUTPUT on failure)."""
+    """Render one overlay to a file (written atomically: nothing appears under OUTPUT on failure).
+
+    Stills are PNG. The name roll and the countdown can also be a video (.webm VP9 with alpha, .mov ProRes 4444,
+    .mp4 without alpha) or a PNG sequence (OUTPUT without a suffix names a new folder).
+    """
     from streamkit.media.publish import atomic_output
     from streamkit.overlays import (
+        CountdownClip,
         NameRoll,
         load_register,
-        publish_name_roll_frames,
         render_countdown,
         render_lower_third,
-        render_name_roll_video,
         render_standby_slate,
         render_title_slate,
     )
@@ -105,17 +111,18 @@ def render(
             style=chosen,
             title=lines[0] if lines else None,
         )
-        if output.suffix == "":
-            publish_name_roll_frames(roll, output, alpha=alpha)
-        else:
-            render_name_roll_video(roll, output, alpha=alpha, dry_run=dry_run)
-        if not dry_run:
-            out_console.print(
-                f"{output}: name roll of {len(roll.entries)} names, {roll.duration_s:.2f} s "
-                f"at {roll.fps} fps, {roll.speed_px_per_s:g} px/s",
-                markup=False,
-                highlight=False,
-            )
+        _write_clip(roll, output, alpha=alpha, dry_run=dry_run)
+        _report(
+            output,
+            f"name roll of {len(roll.entries)} names, {roll.duration_s:.2f} s at {roll.fps} fps, "
+            f"{roll.speed_px_per_s:g} px/s",
+            dry_run,
+        )
+        return
+    if kind is Kind.countdown and output.suffix.lower() not in STILL_SUFFIXES:
+        clip = CountdownClip(seconds, title=lines[0] if lines else "默哀", size=frame, style=chosen)
+        _write_clip(clip, output, alpha=alpha, dry_run=dry_run)
+        _report(output, f"countdown from {seconds} s, {clip.frame_count} frames at 1 fps", dry_run)
         return
     if output.suffix.lower() not in STILL_SUFFIXES:
         raise MediaError(output, f"a {kind.value} is a still image; name the output .png")
@@ -133,7 +140,23 @@ def render(
         image = render_countdown(seconds, title=lines[0] if lines else "默哀", size=frame, style=chosen)
     with atomic_output(output) as partial:
         image.save(partial, format="PNG")
-    out_console.print(f"{output}: {kind.value} {frame[0]}x{frame[1]}", markup=False, highlight=False)
+    _report(output, f"{kind.value} {frame[0]}x{frame[1]}", False)
+
+
+def _write_clip(clip: OverlayClip, output: Path, *, alpha: bool, dry_run: bool) -> None:
+    from streamkit.overlays import publish_clip_frames, render_clip_video
+
+    if output.suffix == "":
+        if dry_run:
+            raise StreamkitError("--dry-run shows the ffmpeg command of a video; a PNG sequence needs none")
+        publish_clip_frames(clip, output, alpha=alpha)
+    else:
+        render_clip_video(clip, output, alpha=alpha, dry_run=dry_run)
+
+
+def _report(output: Path, what: str, dry_run: bool) -> None:
+    if not dry_run:
+        out_console.print(f"{output}: {what}", markup=False, highlight=False)
 
 
 @app.command()

@@ -7,6 +7,7 @@ paints the plan into a full-frame RGBA image.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 
 from PIL import Image, ImageFont
 
@@ -280,3 +281,29 @@ def render_countdown(
 ) -> Image.Image:
     """One second of the minute-of-silence countdown as a full transparent frame."""
     return paint(plan_countdown(remaining_s, title=title, size=size, style=style))
+
+
+@dataclass(frozen=True)
+class CountdownClip:
+    """The whole countdown as a clip for OBS media sources: one frame per second, ``seconds`` down to ``0:00``."""
+
+    seconds: int
+    title: str = "默哀"
+    size: Size = DEFAULT_SIZE
+    style: OverlayStyle = field(default_factory=load_style)
+    fps: int = 1
+
+    def __post_init__(self) -> None:
+        format_remaining(self.seconds)  # refuses negative time before any frame is drawn
+        plan_countdown(self.seconds, title=self.title, size=self.size, style=self.style)  # and texts without glyphs
+
+    @property
+    def frame_count(self) -> int:
+        return self.seconds + 1
+
+    @property
+    def duration_s(self) -> float:
+        return float(self.frame_count)
+
+    def frame(self, index: int) -> Image.Image:
+        return render_countdown(self.seconds - index, title=self.title, size=self.size, style=self.style)

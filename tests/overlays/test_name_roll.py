@@ -14,7 +14,18 @@ from streamkit.media.probe import probe
 from streamkit.media.runner import run_ffmpeg, run_tool
 from streamkit.media.samples import SampleSet
 from streamkit.media.tools import ffprobe_binary
-from streamkit.overlays import NameRoll, RegisterEntry, load_register, publish_name_roll_frames, render_name_roll_video
+from streamkit.overlays import (
+    CountdownClip,
+    NameRoll,
+    OverlayTextError,
+    RegisterEntry,
+    load_register,
+    publish_clip_frames,
+    publish_name_roll_frames,
+    render_clip_video,
+    render_countdown,
+    render_name_roll_video,
+)
 
 SIZE = (320, 180)
 Entries = tuple[RegisterEntry, ...]
@@ -158,3 +169,25 @@ def test_png_sequence_has_every_frame(entries: Entries, tmp_path: Path) -> None:
         assert ImageChops.difference(middle, roll.frame(len(frames) // 2)).getbbox() is None
     with pytest.raises(MediaError, match="already exists"):
         publish_name_roll_frames(roll, folder)
+
+
+def test_countdown_clip_has_one_frame_per_second_down_to_zero(tmp_path: Path) -> None:
+    clip = CountdownClip(5, size=SIZE)
+    folder = publish_clip_frames(clip, tmp_path / "countdown")
+    frames = sorted(folder.iterdir())
+    assert len(frames) == 6 and clip.duration_s == 6.0
+    for index in (0, 5):
+        with Image.open(frames[index]) as written:
+            expected = render_countdown(5 - index, size=SIZE)
+            assert ImageChops.difference(written, expected).getbbox() is None
+    assert ImageChops.difference(clip.frame(0), clip.frame(1)).getbbox() is not None  # the digits change
+    with pytest.raises(OverlayTextError, match="negative"):
+        CountdownClip(-3)
+
+
+@pytest.mark.slow
+def test_countdown_video_lasts_one_second_per_frame(tmp_path: Path) -> None:
+    out = render_clip_video(CountdownClip(3, size=SIZE), tmp_path / "countdown.webm", show_progress=False)
+    assert abs(probe(out).duration_ms - 4000) <= 100
+    low, high = _alpha_extrema(out, 2500, tmp_path)
+    assert low == 0 and high == 255
