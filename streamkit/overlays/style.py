@@ -74,19 +74,24 @@ class LowerThirdStyle(SpecModel):
     max_detail_lines: Annotated[int, Field(ge=1, le=4)] = 2
 
 
+class RuleStyle(SpecModel):
+    """The short gold rules above and below a slate's text."""
+
+    length: Share = 0.22
+    width: Share = 0.003
+
+
 class TitleSlateStyle(SpecModel):
     title_size: Share = 0.075
     line_size: Share = 0.045
     line_gap: Share = 0.03
-    rule_length: Share = 0.22
-    rule_width: Share = 0.003
+    rule: RuleStyle = RuleStyle()
 
 
 class StandbySlateStyle(SpecModel):
     message: str = "仪式即将开始，请稍候"
     message_size: Share = 0.05
-    rule_length: Share = 0.16
-    rule_width: Share = 0.003
+    rule: RuleStyle = RuleStyle(length=0.16)
 
 
 class CountdownStyle(SpecModel):

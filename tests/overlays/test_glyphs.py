@@ -82,3 +82,12 @@ def test_glyphs_command_checks_a_register(samples: SampleSet) -> None:
     bad = run_cli(["overlay", "glyphs", "--text", "周" + NOT_IN_ANY_CJK_FONT])
     assert bad.returncode == 1
     assert bad.stderr.count("\n") == 1 and bad.stderr.startswith("error: ") and "U+F0000" in bad.stderr
+
+
+def test_a_family_that_is_not_installed_is_substituted_with_a_warning(caplog: pytest.LogCaptureFixture) -> None:
+    from streamkit.overlays.style import FontSpec
+
+    with caplog.at_level("WARNING"):
+        face = resolve_typeface(FontSpec(family="Streamkit Imaginary Serif"))
+    assert face.missing("英名录") == []  # the substitute still covers Chinese
+    assert "'Streamkit Imaginary Serif' is not installed" in caplog.text
