@@ -18,9 +18,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal, Protocol
 
-from pydantic import Field, model_validator
+from pydantic import Field, ValidationError, model_validator
 
-from streamkit.config.loader import SpecModel
+from streamkit.config.loader import SpecModel, format_loc
+from streamkit.errors import StreamkitError
 
 OverlayName = Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]{0,39}$")]
 Action = Literal["set", "show", "hide", "countdown"]
@@ -57,6 +58,21 @@ class OverlayEvent(SpecModel):
     @classmethod
     def start_countdown(cls, seconds: int, *, title: str | None = None, overlay: str = "countdown") -> OverlayEvent:
         return cls(overlay=overlay, action="countdown", seconds=seconds, title=title)
+
+
+class OverlayEventError(StreamkitError):
+    """An event that is not valid (from a POST body or the command line), described in one line."""
+
+
+def parse_event(data: object) -> OverlayEvent:
+    """Validate untrusted event data; the first problem becomes one readable line."""
+    try:
+        return OverlayEvent.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = format_loc(first["loc"])
+        message = str(first["msg"]).removeprefix("Value error, ")
+        raise OverlayEventError(f"bad overlay event: {where + ': ' if where else ''}{message}") from None
 
 
 class OverlayPublisher(Protocol):

@@ -194,6 +194,28 @@ def glyphs(
 
 
 @app.command()
+def send(
+    overlay: Annotated[str, typer.Argument(help="Page name: lower-third, title, standby, countdown.")],
+    action: Annotated[str, typer.Argument(help="set, show, hide or countdown.")],
+    text: Annotated[list[str] | None, typer.Option("--text", "-t", help="set: the text lines.")] = None,
+    seconds: Annotated[int | None, typer.Option(help="countdown: seconds to count.")] = None,
+    title: Annotated[str | None, typer.Option(help="countdown: the title above the digits.")] = None,
+    url: Annotated[str | None, typer.Option(help="The site [default: http://<web.host>:<web.port>].")] = None,
+) -> None:
+    """Publish one event to the overlay pages of a running site (rehearsals, manual control)."""
+    from streamkit.overlays.bus import parse_event
+    from streamkit.overlays.client import OverlayClient
+
+    settings = _settings()
+    event = parse_event(
+        {"overlay": overlay, "action": action, "lines": tuple(text or ()), "seconds": seconds, "title": title}
+    )
+    base = url or f"http://{settings.web.host}:{settings.web.port}"
+    delivered = OverlayClient(base, token=settings.overlays.publish_token).publish(event)
+    out_console.print(f"{action} {overlay}: delivered to {delivered} page(s)", markup=False, highlight=False)
+
+
+@app.command()
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port.", min=1, max=65535)] = 8010,

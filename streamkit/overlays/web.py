@@ -13,10 +13,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from flask import Blueprint, Flask, Response, abort, current_app, jsonify, render_template, request
-from pydantic import ValidationError
 
-from streamkit.config.loader import format_loc
-from streamkit.overlays.bus import OverlayBus, OverlayEvent, SubscriptionClosed
+from streamkit.overlays.bus import OverlayBus, OverlayEventError, SubscriptionClosed, parse_event
 from streamkit.overlays.style import OverlayStyle, Rgba, load_style
 
 EXTENSION = "streamkit.overlays"
@@ -167,11 +165,9 @@ def publish() -> tuple[Response, int]:
     if not _may_publish(service.token):
         return jsonify(error="not allowed to publish overlay events"), 403
     try:
-        event = OverlayEvent.model_validate(request.get_json(silent=True, force=True) or {})
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = format_loc(first["loc"])
-        return jsonify(error=f"{where + ': ' if where else ''}{first['msg']}"), 400
+        event = parse_event(request.get_json(silent=True, force=True) or {})
+    except OverlayEventError as exc:
+        return jsonify(error=str(exc)), 400
     return jsonify(delivered=service.bus.publish(event)), 202
 
 

@@ -9,6 +9,7 @@ from pydantic import SecretStr
 
 from streamkit.overlays.bus import OverlayEvent
 from streamkit.overlays.client import OverlayClient, OverlayPublishError
+from tests.conftest import run_cli
 from tests.overlays.conftest import OverlayServer, serve_overlays
 
 TOKEN = "tok-Zq81-secret"
@@ -49,3 +50,17 @@ def test_unreachable_server_is_one_clear_error() -> None:
         port = probe.getsockname()[1]
     with pytest.raises(OverlayPublishError, match="cannot reach the overlay server"):
         OverlayClient(f"http://127.0.0.1:{port}", timeout_s=1).publish(OverlayEvent.show("title"))
+
+
+def test_send_command_drives_a_running_server(overlay_server: OverlayServer) -> None:
+    with overlay_server.bus.subscribe("lower-third") as sub:
+        done = run_cli(
+            ["overlay", "send", "lower-third", "set", "-t", "周海", "-t", "1908–1932", "--url", overlay_server.url]
+        )
+        assert done.returncode == 0, done.stderr
+        assert "delivered to 1 page(s)" in done.stdout
+        got = sub.get(timeout=2)
+    assert got is not None and got.event.lines == ("周海", "1908–1932")
+    bad = run_cli(["overlay", "send", "countdown", "countdown", "--url", overlay_server.url])
+    assert bad.returncode == 1 and bad.stderr.count("\n") == 1
+    assert bad.stderr.startswith("error: bad overlay event: ") and "needs 'seconds'" in bad.stderr

@@ -105,7 +105,7 @@ def test_post_from_another_machine_needs_the_token(bus: OverlayBus) -> None:
 def test_bad_event_is_one_clear_line(client: FlaskClient, bus: OverlayBus) -> None:
     response = client.post("/overlays/events", json={"overlay": "countdown", "action": "countdown"})
     assert response.status_code == 400
-    assert response.get_json()["error"] == "Value error, a countdown event needs 'seconds'"
+    assert response.get_json()["error"] == "bad overlay event: a countdown event needs 'seconds'"
     assert client.post("/overlays/events", data="not json").status_code == 400
 
 
