@@ -13,7 +13,7 @@ from pathlib import Path
 
 from PIL import Image, ImageChops, ImageDraw
 
-from streamkit.overlays.layout import OverlayTextError, frame_geometry, line_height, text_width
+from streamkit.overlays.layout import OverlayTextError, fit_font_size, frame_geometry, line_height, text_width
 from streamkit.overlays.register import RegisterEntry
 from streamkit.overlays.style import OverlayStyle, load_style
 from streamkit.overlays.typeface import resolve_typeface
@@ -56,10 +56,17 @@ class NameRoll:
         text_face.require("".join(e.years for e in self.entries))
         self.name_font = names_face.font(geo.px(nr.name_size))
         self.detail_font = text_face.font(geo.px(nr.detail_size))
-        self.title_font = names_face.font(geo.px(nr.title_size))
-        widest = max(
-            max(text_width(e.name, self.name_font), text_width(e.years, self.detail_font)) for e in self.entries
-        )
+        title_font = names_face.font(geo.px(nr.title_size))
+        self.title_font = names_face.font(fit_font_size([self.title], title_font, geo.safe.width))
+        widest = self._widest()
+        if widest > geo.safe.width:  # a very long name (or a narrow portrait frame): shrink every name alike
+            self.name_font = names_face.font(
+                fit_font_size([e.name for e in self.entries], self.name_font, geo.safe.width)
+            )
+            self.detail_font = text_face.font(
+                fit_font_size([e.years for e in self.entries], self.detail_font, geo.safe.width)
+            )
+            widest = self._widest()
         gap = geo.px(nr.column_gap)
         self.columns = max(1, min(MAX_COLUMNS, (geo.safe.width + gap) // (widest + gap)))
         self.cell_width = min(geo.safe.width // self.columns, widest + gap)
@@ -69,6 +76,9 @@ class NameRoll:
         self.content_height = self.title_height + self.rows * self.row_height
         self._row_cache: dict[int, Image.Image] = {}
         self._fade: Image.Image | None = None
+
+    def _widest(self) -> int:
+        return max(max(text_width(e.name, self.name_font), text_width(e.years, self.detail_font)) for e in self.entries)
 
     @property
     def travel_px(self) -> int:
