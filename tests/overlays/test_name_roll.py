@@ -87,7 +87,10 @@ def test_speed_defaults_to_the_style_and_scales_with_the_frame(entries: Entries)
 @pytest.mark.parametrize("long_name", [False, True])
 def test_names_stay_inside_the_horizontal_safe_margins(entries: Entries, long_name: bool) -> None:
     if long_name:  # one name wider than a portrait frame's safe area at the style's size
-        entries = (*entries[:9], entries[9].model_copy(update={"name": "阿卜杜热合曼·买买提艾力·吐尔逊巴克·艾尔肯江·阿布都"}))
+        entries = (
+            *entries[:9],
+            entries[9].model_copy(update={"name": "阿卜杜热合曼·买买提艾力·吐尔逊巴克·艾尔肯江·阿布都"}),
+        )
     roll = NameRoll(entries, size=(360, 640), fps=25, speed_px_per_s=400)
     safe = roll.geometry.safe
     for index in range(0, roll.frame_count, 3):
