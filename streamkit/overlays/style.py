@@ -132,6 +132,9 @@ class OverlayStyle(SpecModel):
     timings: Timings = Timings()
 
 
+DEFAULT_STYLE = "memorial"
+
+
 def styles_dirs(styles_dir: Path | None = None) -> tuple[Path, ...]:
     """Where named styles are looked up: ``styles_dir`` (settings ``overlays.styles_dir``), ``./overlays/styles``,
     then the styles that come with streamkit."""
@@ -150,6 +153,9 @@ def load_style(name_or_path: str | Path = "memorial", *, styles_dir: Path | None
         candidate = folder / f"{text}.yaml"
         if candidate.is_file():
             return load_spec(candidate, OverlayStyle)
+    if text == DEFAULT_STYLE:
+        # an installed package without the repository's overlays/ folder: the model's defaults are this style
+        return OverlayStyle()
     known = sorted({p.stem for d in styles_dirs(styles_dir) if d.is_dir() for p in d.glob("*.yaml")})
     raise ConfigError.single(
         text, f"no overlay style of that name (known: {', '.join(known) or 'none'}); pass a .yaml path instead"

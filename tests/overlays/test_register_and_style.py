@@ -112,3 +112,12 @@ def test_publish_token_is_a_secret_kept_out_of_reprs_and_files(tmp_path: Path) -
     with pytest.raises(ConfigError, match="secrets do not belong in a versioned file") as caught:
         load_settings(versioned, environ={})
     assert "tok-123456" not in str(caught.value)
+
+
+def test_memorial_is_available_without_the_styles_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An installed wheel has no repository overlays/ folder; the default style still loads (from the model)."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr("streamkit.overlays.style.styles_dirs", lambda styles_dir=None: (tmp_path / "none",))
+    assert load_style("memorial") == OverlayStyle()
+    with pytest.raises(ConfigError, match="no overlay style of that name"):
+        load_style("other")
