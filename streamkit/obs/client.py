@@ -317,6 +317,33 @@ class ObsClient:
             return [dict(r.responseData or {}) for r in results]
         raise AssertionError("unreachable")
 
+    async def output(self, output: str, start: bool, *, confirm_timeout_s: float = 15.0) -> ObsEvent | None:
+        """Start or stop ``stream``/``record`` and wait for OBS to confirm it by event; one command in flight at once.
+
+        Returns the confirming event, or None when the output was already in the wanted state (nothing sent).
+        A stream that goes STARTING -> STOPPED (RTMP server down, wrong key) raises ObsError: failed, not started.
+        """
+        if output not in ("stream", "record"):
+            raise ValueError(f"unknown output {output!r}")
+        event_type = "StreamStateChanged" if output == "stream" else "RecordStateChanged"
+        request = ("Start" if start else "Stop") + ("Stream" if output == "stream" else "Record")
+        terminal = {"OBS_WEBSOCKET_OUTPUT_STARTED", "OBS_WEBSOCKET_OUTPUT_STOPPED"}
+        async with self._output_lock:
+            active = self.state.stream_active if output == "stream" else self.state.record_active
+            if active == start:
+                return None
+            confirmed = self.expect(lambda e: e.type == event_type and e.data.get("outputState") in terminal)
+            try:
+                await self._call(request, None, None)
+                event = await asyncio.wait_for(asyncio.shield(confirmed), confirm_timeout_s)
+            except TimeoutError:
+                raise ObsError(f"OBS did not confirm {request} within {confirm_timeout_s:g} s") from None
+            finally:
+                confirmed.cancel()
+            if start and event.data.get("outputState") != "OBS_WEBSOCKET_OUTPUT_STARTED":
+                raise ObsError(f"{output} failed to start: OBS reported {event.data.get('outputState')}")
+            return event
+
     def _require_ws(self) -> simpleobsws.WebSocketClient:
         if self._fatal is not None:
             raise self._fatal
