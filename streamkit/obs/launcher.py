@@ -18,8 +18,12 @@ import subprocess
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from streamkit.errors import MissingToolError, ObsError
+
+if TYPE_CHECKING:
+    from streamkit.obs.client import ObsConnection
 
 STATE_FILE = "launch.json"
 PASSWORD_FILE = "websocket-password"
@@ -341,3 +345,15 @@ def _on_path(tool: str) -> bool:
     import shutil
 
     return shutil.which(tool) is not None
+
+
+def connection_for(host: str, port: int, password: str | None, launch_dir: Path) -> ObsConnection:
+    """Where to connect: explicit settings win; else the OBS that ``obs launch`` started in ``launch_dir``."""
+    from streamkit.obs.client import ObsConnection
+
+    if password:
+        return ObsConnection(host, port, password)
+    state = read_state(launch_dir)
+    if state is not None and state.password_file.exists():
+        return ObsConnection("127.0.0.1", state.port, state.password())
+    return ObsConnection(host, port, "")
