@@ -15,6 +15,7 @@ import typer
 from rich.console import Console
 
 from streamkit import __version__
+from streamkit.ceremony.cli import app as ceremony_app
 from streamkit.errors import ConfigError, StreamkitError
 from streamkit.obs.cli import app as obs_app
 
@@ -113,6 +114,7 @@ def probe_command(paths: Annotated[list[Path], typer.Argument(help="Media files 
 config_app = typer.Typer(help="Check configuration files.", no_args_is_help=True)
 app.add_typer(config_app, name="config")
 app.add_typer(obs_app, name="obs")
+app.add_typer(ceremony_app, name="ceremony")
 
 
 @config_app.command("check")

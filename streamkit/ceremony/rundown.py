@@ -155,7 +155,9 @@ class Segment(SpecModel):
         if self.duration is not None:
             for cue in self.cues:
                 if cue.at > self.duration:
-                    raise ValueError(f"a cue at {cue.at / 1000:g} s is after the segment ends ({self.duration / 1000:g} s)")
+                    raise ValueError(
+                        f"a cue at {cue.at / 1000:g} s is after the segment ends ({self.duration / 1000:g} s)"
+                    )
         if self.countdown is not None and self.duration is None:
             raise ValueError("'countdown' needs a 'duration'")
         return self
