@@ -46,6 +46,12 @@ class AsRunLog:
     def close(self) -> None:
         self._fh.close()
 
+    def __enter__(self) -> AsRunLog:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
 
 def new_log_path(runs_dir: Path, title: str, now: float | None = None) -> Path:
     stamp = datetime.fromtimestamp(now or time.time(), UTC).strftime("%Y%m%dT%H%M%SZ")
@@ -140,6 +146,11 @@ def summarize(entries: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
     return {
         "segments": sum(1 for e in entries if e.get("event") == "segment_start"),
         "cues": results,
+        "outputs_failed": [
+            f"{e['output']} {e['action']}: {e.get('detail', '')}"
+            for e in entries
+            if e.get("event") == "output_command" and e.get("result") == "failed"
+        ],
         "skipped": sum(1 for e in entries if e.get("event") == "skipped"),
         "cue_latency_ms_max": latencies[-1] if latencies else None,
         "link_gaps_s": gaps,

@@ -79,7 +79,7 @@ def run(
         )
     )
     out.print(json.dumps(summary, ensure_ascii=False, indent=2), markup=False, highlight=False)
-    if summary.get("cues", {}).get("failed") or summary.get("aborted"):
+    if summary.get("cues", {}).get("failed") or summary.get("outputs_failed") or summary.get("aborted"):
         raise typer.Exit(1)
 
 

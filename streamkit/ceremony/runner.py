@@ -36,6 +36,7 @@ from streamkit.obs.client import LinkEvent, ObsClient, ObsEvent, ObsRequest
 
 GO_DEBOUNCE_S = 0.5  # two GO presses closer than this are one press (linux-show-player#166)
 LATE_GRACE_S = 1.0  # a cue found this late after a gap is skipped, not fired
+OVERRUN_TOLERANCE_S = 0.5  # an auto advance lands a tick or a transition late; that is not an overrun
 
 
 class Action(enum.Enum):
@@ -333,13 +334,14 @@ class CeremonyRunner:
         elapsed = self.clock() - self.status.segment_started
         planned = (segment.duration or 0) / 1000
         overrun = round(elapsed - planned, 3) if segment.duration is not None else 0.0
+        overrun = overrun if overrun > OVERRUN_TOLERANCE_S else 0.0
         self._log(
             "segment_end",
             index=self.status.index,
             name=segment.name,
             actual_s=round(elapsed, 3),
             planned_s=planned,
-            overrun_s=max(0.0, overrun),
+            overrun_s=overrun,
         )
         await self._outputs(segment.on_end.stream, segment.on_end.record)
 

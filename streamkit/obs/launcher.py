@@ -25,6 +25,9 @@ from streamkit.errors import MissingToolError, ObsError
 if TYPE_CHECKING:
     from streamkit.obs.client import ObsConnection
 
+# Our own children, kept so they are reaped properly (and not reported as leaked) when stopped by this process.
+_children: dict[int, subprocess.Popen[bytes]] = {}
+
 STATE_FILE = "launch.json"
 PASSWORD_FILE = "websocket-password"
 PROFILE = "streamkit"
@@ -157,6 +160,7 @@ def _start_xvfb(width: int, height: int) -> tuple[subprocess.Popen[bytes], str]:
         )
     finally:
         os.close(write_fd)
+    _children[proc.pid] = proc
     with os.fdopen(read_fd) as fh:
         number = fh.readline().strip()
     if not number:
@@ -203,6 +207,7 @@ def launch(
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
+    _children[obs.pid] = obs
     state = LaunchState(str(folder), port, obs.pid, xvfb.pid, display, str(record_dir), str(log_file))
     (folder / STATE_FILE).write_text(json.dumps(asdict(state), indent=2), encoding="utf-8")
     try:
@@ -291,6 +296,7 @@ def relaunch_obs(state: LaunchState, ready_timeout_s: float = 60.0) -> LaunchSta
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
+    _children[obs.pid] = obs
     new = LaunchState(**{**asdict(state), "obs_pid": obs.pid})
     (folder / STATE_FILE).write_text(json.dumps(asdict(new), indent=2), encoding="utf-8")
     wait_ready(new, ready_timeout_s)
@@ -321,6 +327,12 @@ def _signal_group(pid: int, sig: signal.Signals) -> None:
 
 
 def _alive(pid: int) -> bool:
+    child = _children.get(pid)
+    if child is not None:
+        if child.poll() is None:
+            return True
+        del _children[pid]
+        return False
     try:
         # reap it if it is our own child that exited, so a zombie is not counted as alive
         done, _ = os.waitpid(pid, os.WNOHANG)
