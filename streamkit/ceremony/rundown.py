@@ -28,7 +28,9 @@ def parse_ms(value: Any) -> int:
     elif isinstance(value, str):
         text = value.strip()
         match = _CLOCK.match(text)
-        if text.endswith("ms") and text[:-2].replace(".", "", 1).isdigit():
+        if text.replace(".", "", 1).isdigit():
+            seconds = float(text)
+        elif text.endswith("ms") and text[:-2].replace(".", "", 1).isdigit():
             seconds = float(text[:-2]) / 1000
         elif text.endswith("s") and text[:-1].replace(".", "", 1).isdigit():
             seconds = float(text[:-1])

@@ -40,7 +40,8 @@ class FakeObs:
         default_factory=lambda: {
             "GetVersion", "GetStats", "GetSceneList", "GetCurrentProgramScene", "SetCurrentProgramScene",
             "GetStreamStatus", "GetRecordStatus", "StartStream", "StopStream", "StartRecord", "StopRecord",
-            "CreateScene", "GetSceneItemList", "GetSceneItemId", "SetSceneItemEnabled", "CreateInput",
+            "CreateScene", "GetSceneItemList", "GetSceneItemId", "SetSceneItemEnabled", "GetSceneItemEnabled",
+            "CreateInput",
             "GetInputList", "GetInputSettings", "SetInputSettings", "SetStreamServiceSettings", "Sleep",
         }
     )  # fmt: skip
@@ -238,6 +239,11 @@ class FakeObs:
                 if it.source == data["sourceName"]:
                     return 100, None, {"sceneItemId": it.id}
             return 600, "No scene items were found in the specified scene by that name.", None
+        if kind == "GetSceneItemEnabled":
+            for it in self.scenes.get(data["sceneName"], []):
+                if it.id == data["sceneItemId"]:
+                    return 100, None, {"sceneItemEnabled": it.enabled}
+            return 600, "No scene item", None
         if kind == "SetSceneItemEnabled":
             for it in self.scenes.get(data["sceneName"], []):
                 if it.id == data["sceneItemId"]:
