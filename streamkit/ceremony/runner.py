@@ -32,7 +32,7 @@ from streamkit.ceremony.rundown import (
     cue_kind,
 )
 from streamkit.errors import ObsError
-from streamkit.obs.client import LinkEvent, ObsClient, ObsEvent, ObsRequest
+from streamkit.obs.client import LinkEvent, ObsClient, ObsDisconnected, ObsEvent, ObsRequest
 
 GO_DEBOUNCE_S = 0.5  # two GO presses closer than this are one press (linux-show-player#166)
 LATE_GRACE_S = 1.0  # a cue found this late after a gap is skipped, not fired
@@ -185,6 +185,7 @@ class CeremonyRunner:
         self._countdown_shown: int | None = None
         self._recovered = asyncio.Event()
         self._lost_at: float | None = None
+        self._needs_recovery = False
         client.on_event(self._on_obs_event)
         client.on_link(self._on_link)
 
@@ -209,6 +210,7 @@ class CeremonyRunner:
     def _on_link(self, event: LinkEvent) -> None:
         if event.kind == "lost":
             self._lost_at = self.clock()
+            self._needs_recovery = True
             self.status.link_up = False
             self.status.reconnecting_since = self._lost_at
             self._log("link", kind="lost", close_code=event.close_code, detail=event.detail)
@@ -273,6 +275,10 @@ class CeremonyRunner:
                 return
         if not self.client.connected:
             await self._wait_for_link()
+            return
+        if self._needs_recovery:
+            self._needs_recovery = False
+            await self._recover("reconnect")
             return
         if self.status.panic:
             return
@@ -550,20 +556,18 @@ class CeremonyRunner:
     # ---- recovery --------------------------------------------------------------------------------------------------
 
     async def _wait_for_link(self) -> None:
+        """Wait a little for the client to reconnect; stop the run if it has given up (wrong password, kicked)."""
         self._recovered.clear()
-        if self.client.connected:
-            return
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._recovered.wait(), 0.5)
         if not self.client.connected:
-            try:
-                await self.client.wait_connected(0.01)
-            except ObsError as exc:
-                if "did not come back" not in str(exc):
-                    self._log("abort", detail=str(exc))
-                    self.status.ended = True
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._recovered.wait(), 0.5)
+        try:
+            await self.client.wait_connected(0.01)
+        except ObsDisconnected:
             return
-        await self._recover("reconnect")
+        except ObsError as exc:
+            self._log("abort", detail=str(exc))
+            self.status.ended = True
 
     async def _recover(self, reason: str) -> None:
         """Jump to where the rundown should be now, skip what fell into the gap, re-assert scene and outputs."""
