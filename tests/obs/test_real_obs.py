@@ -123,6 +123,14 @@ def test_apply_twice_changes_nothing_the_second_time_and_keeps_what_it_does_not_
     obs_call(headless_obs, "RemoveInput", {"inputName": "operator camera"})
 
 
+def test_ceremony_check_passes_on_the_prepared_obs(applied: LaunchState, samples: SampleSet, tmp_path: Path) -> None:
+    env = env_for(applied, samples, tmp_path, STREAMKIT_TARGETS__LOCAL__KEY="k")
+    done = run_cli(["ceremony", "check", str(SAMPLE_RUNDOWN), "--scenes", str(SCENES)], env=env)
+    assert done.returncode == 0, done.stderr
+    assert "ok: OBS 29" in done.stdout or "ok: OBS 3" in done.stdout
+    assert done.stdout.strip().splitlines()[-1].startswith("ready: 清明节网上祭扫仪式, 6 segments")
+
+
 def test_sample_rundown_auto_switches_scenes_records_streams_and_logs(
     applied: LaunchState, samples: SampleSet, nginx_rtmp: RtmpServer, tmp_path: Path
 ) -> None:
