@@ -207,23 +207,24 @@ def test_lower_third_cue_is_visible_in_a_screenshot(applied: LaunchState, sample
     before = _screenshot(applied, "开场")
 
     async def scenario() -> Image.Image:
-        async with ObsClient(connection(applied)) as client, AsRunLog(tmp_path / "run.jsonl") as log:
-            runner = CeremonyRunner(
-                client,
-                rundown,
-                log,
-                options=RunOptions(auto=True),
-                overlay_dir=tmp_path / "overlays",
-                media_root=samples.logo.parent,
-            )
-            task = asyncio.create_task(runner.run())
-            while not any(e["event"] == "cue" for e in runner.entries):
-                await asyncio.sleep(0.05)
-            await asyncio.sleep(0.5)  # the image source loads the new PNG on the next frames
-            shot = await asyncio.to_thread(_screenshot, applied, "开场")
-            runner.commands.put_nowait(Command(Action.END))
-            await task
-            return shot
+        with AsRunLog(tmp_path / "run.jsonl") as log:
+            async with ObsClient(connection(applied)) as client:
+                runner = CeremonyRunner(
+                    client,
+                    rundown,
+                    log,
+                    options=RunOptions(auto=True),
+                    overlay_dir=tmp_path / "overlays",
+                    media_root=samples.logo.parent,
+                )
+                task = asyncio.create_task(runner.run())
+                while not any(e["event"] == "cue" for e in runner.entries):
+                    await asyncio.sleep(0.05)
+                await asyncio.sleep(0.5)  # the image source loads the new PNG on the next frames
+                shot = await asyncio.to_thread(_screenshot, applied, "开场")
+                runner.commands.put_nowait(Command(Action.END))
+                await task
+                return shot
 
     after = asyncio.run(scenario())
     obs_call(applied, "SetCurrentSceneTransition", {"transitionName": "Fade"})
@@ -314,29 +315,27 @@ def test_obs_killed_mid_run_runner_reconnects_resyncs_and_finishes(
     )
 
     async def scenario() -> list[dict[str, Any]]:
-        async with (
-            ObsClient(connection(applied), heartbeat_s=0.5, backoff_s=(0.2, 1.0)) as client,
-            AsRunLog(tmp_path / "run.jsonl") as log,
-        ):
-            runner = CeremonyRunner(
-                client,
-                rundown,
-                log,
-                options=RunOptions(auto=True),
-                overlay_dir=tmp_path / "overlays",
-                media_root=samples.logo.parent,
-            )
-            task = asyncio.create_task(runner.run())
-            while not any(e["event"] == "segment_start" and e["index"] == 1 for e in runner.entries):
-                await asyncio.sleep(0.05)
-            await asyncio.sleep(0.3)
-            current = launcher.read_state(applied.folder)
-            assert current is not None
-            launcher.kill_obs(current)
-            await asyncio.sleep(3.0)  # down long enough that the rest of 敬献花篮 falls into the gap
-            await asyncio.to_thread(launcher.relaunch_obs, current)
-            await asyncio.wait_for(task, 60)
-            return runner.entries
+        with AsRunLog(tmp_path / "run.jsonl") as log:
+            async with ObsClient(connection(applied), heartbeat_s=0.5, backoff_s=(0.2, 1.0)) as client:
+                runner = CeremonyRunner(
+                    client,
+                    rundown,
+                    log,
+                    options=RunOptions(auto=True),
+                    overlay_dir=tmp_path / "overlays",
+                    media_root=samples.logo.parent,
+                )
+                task = asyncio.create_task(runner.run())
+                while not any(e["event"] == "segment_start" and e["index"] == 1 for e in runner.entries):
+                    await asyncio.sleep(0.05)
+                await asyncio.sleep(0.3)
+                current = launcher.read_state(applied.folder)
+                assert current is not None
+                launcher.kill_obs(current)
+                await asyncio.sleep(3.0)  # down long enough that the rest of 敬献花篮 falls into the gap
+                await asyncio.to_thread(launcher.relaunch_obs, current)
+                await asyncio.wait_for(task, 60)
+                return runner.entries
 
     entries = asyncio.run(scenario())
     kinds = [e["event"] for e in entries]
