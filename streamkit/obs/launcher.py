@@ -183,31 +183,12 @@ def launch(
         raise ObsError(f"OBS from {folder} is already running (pid {existing.obs_pid}); run 'streamkit obs stop' first")
     port = port or free_port()
     password = secrets.token_urlsafe(18)
+    if existing is not None:
+        stop(folder)  # OBS died earlier: clean up its Xvfb before starting again
     record_dir = seed_config(folder, port, password, canvas)
-    clear_unclean_shutdown_marker(folder)
     xvfb, display = _start_xvfb(max(canvas.width, 1280), max(canvas.height, 720))
-    home = folder / "home"
-    home.mkdir(exist_ok=True)
-    env = {
-        **os.environ,
-        "DISPLAY": display,
-        "HOME": str(home),
-        "XDG_CONFIG_HOME": str(folder / "config"),
-        "LIBGL_ALWAYS_SOFTWARE": "1",
-        "QT_QPA_PLATFORM": "xcb",
-    }
     log_file = folder / "obs.log"
-    with open(log_file, "ab") as log:
-        obs = subprocess.Popen(
-            obs_argv(),
-            cwd=home,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    _children[obs.pid] = obs
+    obs = _start_obs(folder, display, log_file)
     state = LaunchState(str(folder), port, obs.pid, xvfb.pid, display, str(record_dir), str(log_file))
     (folder / STATE_FILE).write_text(json.dumps(asdict(state), indent=2), encoding="utf-8")
     try:
@@ -277,19 +258,30 @@ def kill_obs(state: LaunchState) -> None:
 def relaunch_obs(state: LaunchState, ready_timeout_s: float = 60.0) -> LaunchState:
     """Start OBS again on the same display, config and port after a crash."""
     folder = Path(state.folder)
+    obs = _start_obs(folder, state.display, Path(state.log_file))
+    new = LaunchState(**{**asdict(state), "obs_pid": obs.pid})
+    (folder / STATE_FILE).write_text(json.dumps(asdict(new), indent=2), encoding="utf-8")
+    wait_ready(new, ready_timeout_s)
+    return new
+
+
+def _start_obs(folder: Path, display: str, log_file: Path) -> subprocess.Popen[bytes]:
+    """Start OBS on ``display`` with the private config; the unclean-shutdown marker is cleared first."""
     clear_unclean_shutdown_marker(folder)
+    home = folder / "home"
+    home.mkdir(exist_ok=True)
     env = {
         **os.environ,
-        "DISPLAY": state.display,
-        "HOME": str(folder / "home"),
+        "DISPLAY": display,
+        "HOME": str(home),
         "XDG_CONFIG_HOME": str(folder / "config"),
         "LIBGL_ALWAYS_SOFTWARE": "1",
         "QT_QPA_PLATFORM": "xcb",
     }
-    with open(state.log_file, "ab") as log:
+    with open(log_file, "ab") as log:
         obs = subprocess.Popen(
             obs_argv(),
-            cwd=folder / "home",
+            cwd=home,
             env=env,
             stdin=subprocess.DEVNULL,
             stdout=log,
@@ -297,10 +289,7 @@ def relaunch_obs(state: LaunchState, ready_timeout_s: float = 60.0) -> LaunchSta
             start_new_session=True,
         )
     _children[obs.pid] = obs
-    new = LaunchState(**{**asdict(state), "obs_pid": obs.pid})
-    (folder / STATE_FILE).write_text(json.dumps(asdict(new), indent=2), encoding="utf-8")
-    wait_ready(new, ready_timeout_s)
-    return new
+    return obs
 
 
 def _terminate(pid: int, timeout_s: float) -> None:

@@ -209,14 +209,7 @@ def test_lower_third_cue_is_visible_in_a_screenshot(applied: LaunchState, sample
     async def scenario() -> Image.Image:
         with AsRunLog(tmp_path / "run.jsonl") as log:
             async with ObsClient(connection(applied)) as client:
-                runner = CeremonyRunner(
-                    client,
-                    rundown,
-                    log,
-                    options=RunOptions(auto=True),
-                    overlay_dir=tmp_path / "overlays",
-                    media_root=samples.logo.parent,
-                )
+                runner = _auto_runner(client, rundown, log, tmp_path, samples)
                 task = asyncio.create_task(runner.run())
                 while not any(e["event"] == "cue" for e in runner.entries):
                     await asyncio.sleep(0.05)
@@ -235,6 +228,15 @@ def test_lower_third_cue_is_visible_in_a_screenshot(applied: LaunchState, sample
     ).mean[0]
     assert changed > 20, f"lower third band barely changed ({changed:.1f})"
     assert changed > untouched * 2
+
+
+def _auto_runner(
+    client: ObsClient, rundown: Rundown, log: AsRunLog, tmp_path: Path, samples: SampleSet
+) -> CeremonyRunner:
+    options = RunOptions(auto=True)
+    return CeremonyRunner(
+        client, rundown, log, options=options, overlay_dir=tmp_path / "overlays", media_root=samples.logo.parent
+    )
 
 
 def _screenshot(state: LaunchState, source: str) -> Image.Image:
@@ -317,14 +319,7 @@ def test_obs_killed_mid_run_runner_reconnects_resyncs_and_finishes(
     async def scenario() -> list[dict[str, Any]]:
         with AsRunLog(tmp_path / "run.jsonl") as log:
             async with ObsClient(connection(applied), heartbeat_s=0.5, backoff_s=(0.2, 1.0)) as client:
-                runner = CeremonyRunner(
-                    client,
-                    rundown,
-                    log,
-                    options=RunOptions(auto=True),
-                    overlay_dir=tmp_path / "overlays",
-                    media_root=samples.logo.parent,
-                )
+                runner = _auto_runner(client, rundown, log, tmp_path, samples)
                 task = asyncio.create_task(runner.run())
                 while not any(e["event"] == "segment_start" and e["index"] == 1 for e in runner.entries):
                     await asyncio.sleep(0.05)

@@ -10,7 +10,15 @@ from typing import Any
 
 from streamkit.ceremony.asrun import AsRunLog, read_log
 from streamkit.ceremony.rundown import Rundown
-from streamkit.ceremony.runner import Action, CeremonyRunner, Command, RunOptions, StreamDestination, resume_point
+from streamkit.ceremony.runner import (
+    Action,
+    CeremonyRunner,
+    Command,
+    ResumePoint,
+    RunOptions,
+    StreamDestination,
+    resume_point,
+)
 from streamkit.obs.client import ObsClient, ObsConnection
 from tests.obs.fake_obs import FakeObs, Item
 
@@ -34,6 +42,7 @@ async def _with_runner(
     auto: bool = False,
     fake: FakeObs | None = None,
     log_path: Path | None = None,
+    resume: ResumePoint | None = None,
     **runner_kw: Any,
 ) -> tuple[FakeObs, list[dict[str, Any]]]:
     fake = await (fake or _fake()).start(getattr(fake, "port", 0) if fake else 0)
@@ -50,7 +59,7 @@ async def _with_runner(
                 media_root=tmp,
                 **runner_kw,
             )
-            task = asyncio.create_task(runner.run())
+            task = asyncio.create_task(runner.run(resume=resume))
             await asyncio.wait_for(body(fake, runner), 20)
             await asyncio.wait_for(task, 20)
         await client.close()
@@ -161,25 +170,12 @@ def test_resume_from_the_log_continues_without_refiring(tmp_path: Path) -> None:
     point = resume_point(read_log(log_path))
     assert (point.index, point.fired) == (0, frozenset({0}))
 
-    async def main() -> list[dict[str, Any]]:
-        fake = await _fake().start()
-        try:
-            async with ObsClient(ObsConnection("127.0.0.1", fake.port, fake.password)) as client:
-                with AsRunLog(log_path) as log:
-                    runner = CeremonyRunner(
-                        client,
-                        rundown,
-                        log,
-                        options=RunOptions(auto=True, tick_s=0.02),
-                        overlay_dir=tmp_path / "ov",
-                        media_root=tmp_path,
-                    )
-                    await asyncio.wait_for(runner.run(resume=point), 10)
-        finally:
-            await fake.stop()
-        return read_log(log_path)
+    async def crashed_controller(fake: FakeObs, runner: CeremonyRunner) -> None:
+        await _until(lambda: runner.status.ended)
 
-    entries = asyncio.run(main())
+    _, entries = asyncio.run(
+        _with_runner(tmp_path, rundown, crashed_controller, auto=True, log_path=log_path, resume=point)
+    )
     after = entries[entries.index(next(e for e in entries if e["event"] == "resume")) :]
     assert [(e["segment"], e["cue"]) for e in _events(after, "cue")] == [(0, 1)]
     assert [e["name"] for e in _events(after, "segment_start")] == ["b"]
