@@ -68,8 +68,9 @@ def render(runner: CeremonyRunner) -> Table:
     link = "OBS linked" if status.link_up else f"RECONNECTING {int(now - (status.reconnecting_since or now))} s"
     start = rundown.scheduled_start
     until = f"; starts in {_clock(start.timestamp() - now)}" if start and start.timestamp() > now else ""
+    stream = f"stream {status.stream}" + (f" ({status.health})" if status.health else "")
     table.caption = (
-        f"{link} | stream {status.stream} | record {status.record}{' | HOLD' if status.hold else ''}{until}\n"
+        f"{link} | {stream} | record {status.record}{' | HOLD' if status.hold else ''}{until}\n"
         f"{status.last}\nkeys: space/n next  h hold  b back  1-9 jump  p panic  q end"
     )
     return table

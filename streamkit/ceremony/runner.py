@@ -36,6 +36,7 @@ from streamkit.obs.client import LinkEvent, ObsClient, ObsDisconnected, ObsEvent
 
 GO_DEBOUNCE_S = 0.5  # two GO presses closer than this are one press (linux-show-player#166)
 LATE_GRACE_S = 1.0  # a cue found this late after a gap is skipped, not fired
+HEALTH_EVERY_S = 2.0
 OVERRUN_TOLERANCE_S = 0.5  # an auto advance lands a tick or a transition late; that is not an overrun
 
 
@@ -94,6 +95,7 @@ class RunStatus:
     record: str = "off"
     ended: bool = False
     last: str = ""
+    health: str = ""  # stream bitrate, congestion, dropped frames (polled while streaming)
 
 
 def locate(
@@ -186,6 +188,8 @@ class CeremonyRunner:
         self._recovered = asyncio.Event()
         self._lost_at: float | None = None
         self._needs_recovery = False
+        self._health_at = 0.0
+        self._health_bytes: tuple[float, int] | None = None
         client.on_event(self._on_obs_event)
         client.on_link(self._on_link)
 
@@ -290,6 +294,8 @@ class CeremonyRunner:
                 await self._fire(number, cue, elapsed)
         if segment.countdown and segment.duration:
             await self._update_countdown(segment, elapsed)
+        if self.client.state.stream_active and time.monotonic() - self._health_at >= HEALTH_EVERY_S:
+            await self._poll_stream_health()
         length = segment_length(segment, auto=self.options.auto, manual_auto_s=self.options.manual_auto_s)
         if length is not None and elapsed >= length and not self.status.hold:
             await self._advance()
@@ -378,6 +384,7 @@ class CeremonyRunner:
             detail=result.detail,
         )
         await self._outputs(segment.on_start.stream, segment.on_start.record)
+        await self._chapter(segment)
 
     async def _take_scene(self, scene: str, reason: str | None) -> CueResult:
         result = await self._confirmed(
@@ -419,6 +426,33 @@ class CeremonyRunner:
             result, detail = "failed", str(exc)
             setattr(self.status, output, "failed")
         self._log("output_command", output=output, action="start" if start else "stop", result=result, detail=detail)
+
+    async def _poll_stream_health(self) -> None:
+        self._health_at = time.monotonic()
+        try:
+            stats = await self.client.call("GetStreamStatus")
+        except ObsError:
+            return
+        sent = int(stats.get("outputBytes", 0))
+        kbps = 0.0
+        if self._health_bytes is not None and self._health_at > self._health_bytes[0]:
+            kbps = (sent - self._health_bytes[1]) * 8 / 1000 / (self._health_at - self._health_bytes[0])
+        self._health_bytes = (self._health_at, sent)
+        self.status.health = (
+            f"{kbps:.0f} kbit/s, congestion {float(stats.get('outputCongestion', 0)):.0%}, "
+            f"dropped {stats.get('outputSkippedFrames', 0)}/{stats.get('outputTotalFrames', 0)}"
+            + (", RECONNECTING" if stats.get("outputReconnecting") else "")
+        )
+
+    async def _chapter(self, segment: Segment) -> None:
+        """A chapter marker in the recording where OBS can (obs-websocket >= 5.5 with Hybrid MP4)."""
+        if not (self.client.state.supports("CreateRecordChapter") and self.client.state.record_active):
+            return
+        try:
+            await self.client.call("CreateRecordChapter", {"chapterName": segment.name})
+            self._log("chapter", name=segment.name, result="ok")
+        except ObsError as exc:
+            self._log("chapter", name=segment.name, result="failed", detail=str(exc))
 
     async def _set_destination(self) -> None:
         if self.destination is None:

@@ -272,6 +272,10 @@ class FakeObs:
                 return 600, "No source was found", None
             found[1].update(data["inputSettings"])
             return 100, None, None
+        if kind == "CreateRecordChapter":
+            if not self.record_active:
+                return 501, "The output is not running.", None
+            return 100, None, None
         if kind == "SetStreamServiceSettings":
             return 100, None, None
         if kind == "Sleep":

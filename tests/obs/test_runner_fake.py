@@ -197,3 +197,28 @@ def test_stream_key_never_reaches_the_log_or_reprs(tmp_path: Path) -> None:
     assert "SECRET" not in repr(destination)
     assert ("stream", "started") in [(e.get("output"), e.get("state")) for e in _events(entries, "output")]
     assert "SetStreamServiceSettings" in fake.received
+
+
+def test_jump_back_and_chapters_where_obs_supports_them(tmp_path: Path) -> None:
+    rundown = _rundown(
+        {"name": "a", "scene": "A", "on_start": {"record": "start"}},
+        {"name": "b", "scene": "B"},
+        {"name": "c", "scene": "C", "on_end": {"record": "stop"}},
+    )
+    fake = _fake()
+    fake.available.add("CreateRecordChapter")  # obs-websocket >= 5.5
+
+    async def operate(fake: FakeObs, runner: CeremonyRunner) -> None:
+        runner.commands.put_nowait(Command(Action.NEXT))
+        await _until(lambda: fake.program == "A")
+        runner.commands.put_nowait(Command(Action.JUMP, 2))
+        await _until(lambda: fake.program == "C")
+        runner.commands.put_nowait(Command(Action.BACK))
+        await _until(lambda: fake.program == "B")
+        runner.commands.put_nowait(Command(Action.END))
+
+    fake, entries = asyncio.run(_with_runner(tmp_path, rundown, operate, fake=fake))
+    assert [e["name"] for e in _events(entries, "segment_start")] == ["a", "c", "b"]
+    assert [e["name"] for e in _events(entries, "chapter")] == ["a", "c", "b"]
+    assert all(e["result"] == "ok" for e in _events(entries, "chapter"))
+    assert not fake.record_active  # END stops what is still running
