@@ -18,6 +18,7 @@ from streamkit import __version__
 from streamkit.ceremony.cli import app as ceremony_app
 from streamkit.errors import ConfigError, StreamkitError
 from streamkit.obs.cli import app as obs_app
+from streamkit.overlays.cli import app as overlay_app
 
 app = typer.Typer(
     name="streamkit",
@@ -115,6 +116,7 @@ config_app = typer.Typer(help="Check configuration files.", no_args_is_help=True
 app.add_typer(config_app, name="config")
 app.add_typer(obs_app, name="obs")
 app.add_typer(ceremony_app, name="ceremony")
+app.add_typer(overlay_app, name="overlay")
 
 
 @config_app.command("check")
