@@ -1,9 +1,8 @@
-"""Live overlay pictures (lower-third, countdown, standby slate, name roll) written as PNG for OBS image sources.
+"""Pictures for OBS image sources: writing them safely, and the static name-roll page.
 
 Live text goes through images because OBS's FreeType text source drops CJK glyphs when its text is updated on Linux
-(obs-studio#11819). The ``overlays`` area owns the look (``streamkit.overlays``); until its renderer is merged this
-module draws a plain version with Pillow. Each update is written under a new file name and the image source is pointed
-at it, so OBS reloads at once instead of polling the file's modification time.
+(obs-studio#11819). Lower-thirds, the countdown and the standby slate come from ``streamkit.overlays`` (the overlays
+area owns the look); the name roll there is an animated sequence, so the 英名录 scene shows one still page drawn here.
 """
 
 from __future__ import annotations
@@ -26,39 +25,6 @@ def _font(px: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
     if match is None:
         return ImageFont.load_default(px)
     return ImageFont.truetype(str(match.file), px, index=match.index)
-
-
-def render_lower_third(name: str, detail: str = "", size: Size = (640, 90)) -> Image.Image:
-    """A dark band with the name large and the detail below it."""
-    w, h = size
-    image = Image.new("RGBA", size, (0, 0, 0, 0))
-    draw = ImageDraw.Draw(image)
-    draw.rectangle((0, h // 8, w, h), fill=(20, 28, 40, 215))
-    draw.rectangle((0, h // 8, max(4, w // 100), h), fill=(190, 150, 60, 255))
-    draw.text((w // 30, h // 5), name, font=_font(max(12, h * 3 // 10)), fill=(255, 255, 255, 255))
-    if detail:
-        draw.text((w // 30, h * 3 // 5), detail, font=_font(max(10, h // 5)), fill=(225, 215, 190, 255))
-    return image
-
-
-def render_countdown(remaining_s: int, title: str = "默哀", size: Size = (200, 140)) -> Image.Image:
-    """The title and the time left as M:SS."""
-    w, h = size
-    image = Image.new("RGBA", size, (10, 14, 20, 200))
-    draw = ImageDraw.Draw(image)
-    draw.text((w // 2, h // 4), title, font=_font(h // 5), fill=(230, 230, 230, 255), anchor="mm")
-    clock = f"{max(0, remaining_s) // 60}:{max(0, remaining_s) % 60:02d}"
-    draw.text((w // 2, h * 5 // 8), clock, font=_font(h * 2 // 5), fill=(255, 255, 255, 255), anchor="mm")
-    return image
-
-
-def render_standby_slate(size: Size = (640, 360), message: str = "请稍候 · 直播即将恢复") -> Image.Image:
-    w, h = size
-    image = Image.new("RGBA", size, (16, 22, 32, 255))
-    draw = ImageDraw.Draw(image)
-    draw.text((w // 2, h // 2), message, font=_font(h // 12), fill=(240, 240, 240, 255), anchor="mm")
-    draw.text((w // 2, h * 2 // 3), "Please stand by", font=_font(h // 20), fill=(170, 170, 170, 255), anchor="mm")
-    return image
 
 
 def render_name_roll(names: Sequence[str], size: Size = (640, 360), title: str = "英名录") -> Image.Image:

@@ -16,6 +16,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from PIL import Image
+
+from streamkit import overlays
 from streamkit.ceremony import overlay_images
 from streamkit.ceremony.asrun import AsRunLog, Entry, summarize, write_chapters
 from streamkit.ceremony.rundown import (
@@ -31,7 +34,7 @@ from streamkit.ceremony.rundown import (
     VolumeCue,
     cue_kind,
 )
-from streamkit.errors import ObsError
+from streamkit.errors import ObsError, StreamkitError
 from streamkit.obs.client import LinkEvent, ObsClient, ObsDisconnected, ObsEvent, ObsRequest
 
 GO_DEBOUNCE_S = 0.5  # two GO presses closer than this are one press (linux-show-player#166)
@@ -189,6 +192,7 @@ class CeremonyRunner:
         self._lost_at: float | None = None
         self._needs_recovery = False
         self._health_at = 0.0
+        self.canvas: tuple[int, int] = (640, 360)  # read from OBS when the run starts
         self._health_bytes: tuple[float, int] | None = None
         client.on_event(self._on_obs_event)
         client.on_link(self._on_link)
@@ -494,7 +498,7 @@ class CeremonyRunner:
         scene = self.rundown.segments[self.status.index].scene
         try:
             result = await self._cue(scene, cue)
-        except ObsError as exc:  # e.g. the source is missing from the scene
+        except StreamkitError as exc:  # the source is missing from the scene, a name does not fit the graphic...
             result = CueResult("failed", None, str(exc))
         self._log(
             "cue",
@@ -515,7 +519,7 @@ class CeremonyRunner:
             )
         if isinstance(cue, LowerThirdCue):
             third = cue.lower_third
-            picture = overlay_images.render_lower_third(third.name, third.detail, size=(640, 90))
+            picture = overlays.render_lower_third(third.name, third.detail or None, size=self.canvas)
             await self._show_picture(third.source, picture, "lower-third")
             return await self._visibility(scene, third.source, True)
         if isinstance(cue, MediaCue):
@@ -573,19 +577,25 @@ class CeremonyRunner:
         self._countdown_shown = remaining
         # a missed countdown frame is not worth stopping for; the next second tries again
         with contextlib.suppress(ObsError):
-            await self._show_picture(
-                segment.countdown, overlay_images.render_countdown(remaining, segment.name), "countdown"
-            )
+            picture = overlays.render_countdown(remaining, title=segment.name, size=self.canvas)
+            await self._show_picture(segment.countdown, picture, "countdown")
 
     async def _prepare_overlays(self) -> None:
         """Render the still overlays (standby slate, name roll) before going on air."""
-        overlay_images.write_png(overlay_images.render_standby_slate(), self.overlay_dir / "standby.png")
+        with contextlib.suppress(ObsError):
+            video = await self.client.call("GetVideoSettings")
+            self.canvas = (int(video["baseWidth"]), int(video["baseHeight"]))
+        overlay_images.write_png(overlays.render_standby_slate(size=self.canvas), self.overlay_dir / "standby.png")
         if self.rundown.name_roll is not None:
             register = self.rundown.name_roll
             register = register if register.is_absolute() else self.media_root / register
             names = overlay_images.register_names(register)
-            overlay_images.write_png(overlay_images.render_name_roll(names), self.overlay_dir / "name-roll.png")
-        overlay_images.write_png(overlay_images.render_lower_third(" ", ""), self.overlay_dir / "lower-third.png")
+            page = overlay_images.render_name_roll(names, size=self.canvas)
+            overlay_images.write_png(page, self.overlay_dir / "name-roll.png")
+        overlays.render_lower_third("预备", None, size=self.canvas)  # loads the typeface now, not during the first cue
+        empty = Image.new("RGBA", self.canvas, (0, 0, 0, 0))
+        overlay_images.write_png(empty, self.overlay_dir / "lower-third.png")
+        overlay_images.write_png(empty, self.overlay_dir / "countdown.png")
 
     # ---- recovery --------------------------------------------------------------------------------------------------
 
