@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import sys
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -65,6 +66,8 @@ def run(
     """Run the rundown: cues confirmed by OBS events, as-run log under runs/, chapters beside the recording."""
     settings = load_settings(config)
     rundown = load_rundown(rundown_path)
+    if not auto and not sys.stdin.isatty():
+        raise typer.BadParameter("the operator console needs a terminal for its keys; use --auto to run unattended")
     if time_scale != 1.0:
         rundown = rundown.scaled(time_scale)
     summary = asyncio.run(

@@ -22,6 +22,9 @@ import simpleobsws
 from streamkit.errors import ObsError, ObsRequestError
 
 log = logging.getLogger(__name__)
+# simpleobsws logs every request payload at DEBUG, stream keys included (SetStreamServiceSettings): keep it quiet
+# even under `streamkit --debug`.
+logging.getLogger("simpleobsws").setLevel(logging.INFO)
 
 NOT_READY = 207
 OUTPUT_REQUESTS = frozenset(

@@ -51,3 +51,8 @@ def test_obs_apply_with_a_broken_scene_file_reports_file_and_line(tmp_path: Path
 def test_obs_stop_without_launch_says_so(tmp_path: Path) -> None:
     done = run_cli(["obs", "stop"], env=_env(tmp_path))
     assert done.returncode == 0 and "no OBS was running" in done.stdout
+
+
+def test_console_run_without_a_terminal_asks_for_auto(tmp_path: Path) -> None:
+    done = run_cli(["ceremony", "run", str(SAMPLE)], env=_env(tmp_path))
+    assert done.returncode == 2 and "use --auto" in done.stderr

@@ -285,10 +285,11 @@ def test_stream_with_rtmp_server_down_is_reported_failed(
         samples,
         tmp_path,
         STREAMKIT_TARGETS__LOCAL__URL=f"rtmp://127.0.0.1:{closed_port}/live",
-        STREAMKIT_TARGETS__LOCAL__KEY="k",
+        STREAMKIT_TARGETS__LOCAL__KEY="down-key-5521",
     )
-    done = run_cli(["ceremony", "run", str(rundown), "--auto"], env=env)
+    done = run_cli(["--debug", "ceremony", "run", str(rundown), "--auto"], env=env)
     assert done.returncode == 1
+    assert "5521" not in done.stdout + done.stderr  # not even in debug logs
     entries = read_log(next((tmp_path / "runs").glob("*.jsonl")))
     command = next(e for e in entries if e["event"] == "output_command" and e["output"] == "stream")
     assert command["result"] == "failed" and "failed to start" in command["detail"]
