@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from streamkit.ceremony.rundown import Rundown, cue_target
+from streamkit.ceremony.rundown import LowerThirdCue, Rundown, cue_target
 from streamkit.config.settings import Settings
-from streamkit.errors import ConfigError, MediaError, ObsError
+from streamkit.errors import ConfigError, MediaError, ObsError, StreamkitError
 from streamkit.fonts import find_font
 from streamkit.obs.client import ObsClient, ObsConnection, ObsRequest
 from streamkit.obs.scenes import ImageSource, SceneCollection, media_files
@@ -53,6 +53,7 @@ def check_offline(rundown: Rundown, settings: Settings, scenes: SceneCollection 
         )
     else:
         report.facts.append(f"overlay font: {font.family}")
+    report.problems += _lower_third_problems(rundown)
     media_root = settings.obs.media_root
     if scenes is not None:
         for name, path in media_files(scenes, media_root):
@@ -70,6 +71,21 @@ def check_offline(rundown: Rundown, settings: Settings, scenes: SceneCollection 
         if not register.exists():
             report.problems.append(f"name_roll register {register} does not exist")
     return report
+
+
+def _lower_third_problems(rundown: Rundown) -> list[str]:
+    """Draw every lower-third once now: a missing glyph or a text that does not fit shows up before air time."""
+    from streamkit import overlays
+
+    found = []
+    for segment in rundown.segments:
+        for cue in segment.cues:
+            if isinstance(cue, LowerThirdCue):
+                try:
+                    overlays.render_lower_third(cue.lower_third.name, cue.lower_third.detail or None, size=(640, 360))
+                except StreamkitError as exc:
+                    found.append(f"segment {segment.name!r}: lower-third {cue.lower_third.name!r}: {exc}")
+    return found
 
 
 async def check_obs(rundown: Rundown, connection: ObsConnection, report: PreflightReport) -> None:

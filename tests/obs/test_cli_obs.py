@@ -32,6 +32,20 @@ def test_ceremony_check_lists_every_problem_at_once(tmp_path: Path) -> None:
     assert len(errors) >= 8 and "Traceback" not in done.stderr
 
 
+def test_ceremony_check_draws_every_lower_third_before_air_time(tmp_path: Path) -> None:
+    rundown = tmp_path / "r.yaml"
+    rundown.write_text(
+        "version: 1\ntitle: t\nrecord: false\nsegments:\n  - name: 开场\n    scene: 开场\n    duration: 5\n"
+        "    cues:\n      - {at: 1, lower_third: {name: 张三🙂, detail: 烈士亲属}}\n"
+        "      - {at: 2, lower_third: {name: 李四}}\n",
+        encoding="utf-8",
+    )
+    done = run_cli(["ceremony", "check", str(rundown), "--scenes", str(tmp_path / "none")], env=_env(tmp_path))
+    assert done.returncode == 1
+    glyphs = [line for line in done.stderr.splitlines() if "lower-third" in line]
+    assert len(glyphs) == 1 and "U+1F642" in glyphs[0] and "'开场'" in glyphs[0]
+
+
 def test_ceremony_run_without_obs_is_one_clear_error_and_writes_no_log(tmp_path: Path) -> None:
     done = run_cli(["ceremony", "run", str(SAMPLE), "--auto", "--rehearsal"], env=_env(tmp_path))
     assert done.returncode == 1
