@@ -43,6 +43,8 @@ class FakeObs:
             "CreateScene", "GetSceneItemList", "GetSceneItemId", "SetSceneItemEnabled", "GetSceneItemEnabled",
             "CreateInput",
             "GetInputList", "GetInputSettings", "SetInputSettings", "SetStreamServiceSettings", "Sleep",
+            "GetInputMute", "SetInputMute", "GetInputVolume", "SetInputVolume", "GetMediaInputStatus",
+            "TriggerMediaInputAction",
         }
     )  # fmt: skip
     scenes: dict[str, list[Item]] = field(default_factory=lambda: {"Scene": []})
@@ -59,6 +61,9 @@ class FakeObs:
     transition_s: float = 0.03
     received: list[str] = field(default_factory=list)
     next_id: int = 1
+    muted: dict[str, bool] = field(default_factory=dict)
+    volume_db: dict[str, float] = field(default_factory=dict)
+    media_state: dict[str, str] = field(default_factory=dict)
     handshakes: int = 0
 
     def __post_init__(self) -> None:
@@ -272,6 +277,19 @@ class FakeObs:
                 return 600, "No source was found", None
             found[1].update(data["inputSettings"])
             return 100, None, None
+        if kind in ("GetInputMute", "SetInputMute", "GetInputVolume", "SetInputVolume"):
+            return await self._audio(kind, data)
+        if kind == "GetMediaInputStatus":
+            return 100, None, {"mediaState": self.media_state.get(data["inputName"], "OBS_MEDIA_STATE_PLAYING")}
+        if kind == "TriggerMediaInputAction":
+            if data["inputName"] not in self.inputs:
+                return 600, "No source was found", None
+            action = data["mediaAction"]
+            if action.endswith("_PLAY") and self.media_state.get(data["inputName"]) == "OBS_MEDIA_STATE_STOPPED":
+                return 100, None, None  # like OBS: PLAY after STOP does nothing (obs-websocket#1046), no event
+            self.media_state[data["inputName"]] = "OBS_MEDIA_STATE_PLAYING"
+            await self.broadcast("MediaInputActionTriggered", {"inputName": data["inputName"], "mediaAction": action})
+            return 100, None, None
         if kind == "CreateRecordChapter":
             if not self.record_active:
                 return 501, "The output is not running.", None
@@ -282,6 +300,23 @@ class FakeObs:
             await asyncio.sleep(data.get("sleepMillis", 0) / 1000)
             return 100, None, None
         return 204, f"fake does not implement {kind}", None
+
+    async def _audio(self, kind: str, data: dict[str, Any]) -> tuple[int, str | None, dict[str, Any] | None]:
+        name = data["inputName"]
+        if name not in self.inputs:
+            return 600, "No source was found", None
+        if kind == "GetInputMute":
+            return 100, None, {"inputMuted": self.muted.get(name, False)}
+        if kind == "GetInputVolume":
+            return 100, None, {"inputVolumeDb": self.volume_db.get(name, 0.0), "inputVolumeMul": 1.0}
+        if kind == "SetInputMute":
+            if self.muted.get(name, False) != data["inputMuted"]:
+                self.muted[name] = data["inputMuted"]
+                await self.broadcast("InputMuteStateChanged", {"inputName": name, "inputMuted": data["inputMuted"]})
+            return 100, None, None
+        self.volume_db[name] = data["inputVolumeDb"]
+        await self.broadcast("InputVolumeChanged", {"inputName": name, "inputVolumeDb": data["inputVolumeDb"]})
+        return 100, None, None
 
     def _output(self, kind: str) -> tuple[int, str | None, None]:
         loop = asyncio.get_running_loop()

@@ -222,3 +222,40 @@ def test_jump_back_and_chapters_where_obs_supports_them(tmp_path: Path) -> None:
     assert [e["name"] for e in _events(entries, "chapter")] == ["a", "c", "b"]
     assert all(e["result"] == "ok" for e in _events(entries, "chapter"))
     assert not fake.record_active  # END stops what is still running
+
+
+def test_audio_and_media_cues_are_confirmed_and_play_after_stop_restarts(tmp_path: Path) -> None:
+    rundown = _rundown(
+        {
+            "name": "a",
+            "scene": "A",
+            "duration": 0.8,
+            "cues": [
+                {"at": 0.05, "mute": "mic"},
+                {"at": 0.1, "mute": "mic"},
+                {"at": 0.15, "volume": {"source": "mic", "db": -6}},
+                {"at": 0.2, "unmute": "mic"},
+                {"at": 0.25, "media": "play", "source": "clip"},
+                {"at": 0.3, "media": "pause", "source": "nope"},
+            ],
+        },
+    )
+    fake = _fake()
+    fake.inputs |= {"mic": ("pulse_input_capture", {}), "clip": ("ffmpeg_source", {})}
+    fake.media_state["clip"] = "OBS_MEDIA_STATE_STOPPED"
+
+    async def wait(fake: FakeObs, runner: CeremonyRunner) -> None:
+        await _until(lambda: runner.status.ended)
+
+    fake, entries = asyncio.run(_with_runner(tmp_path, rundown, wait, auto=True, fake=fake))
+    cues = [(c["kind"], c["result"], c["detail"]) for c in _events(entries, "cue")]
+    assert cues[:5] == [
+        ("mute", "ok", ""),
+        ("mute", "ok", "already in that state"),
+        ("volume", "ok", ""),
+        ("unmute", "ok", ""),
+        ("media", "ok", ""),
+    ]
+    assert cues[5][:2] == ("media", "failed") and "code 600" in cues[5][2]
+    assert fake.muted["mic"] is False and fake.volume_db["mic"] == -6
+    assert fake.media_state["clip"] == "OBS_MEDIA_STATE_PLAYING"  # sent as RESTART, since PLAY after STOP is a no-op
