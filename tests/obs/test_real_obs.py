@@ -170,14 +170,16 @@ def test_sample_rundown_auto_switches_scenes_records_streams_and_logs(
         STREAMKIT_TARGETS__LOCAL__KEY="qingming-test-key",
     )
     rundown = Rundown.model_validate(_yaml(SAMPLE_RUNDOWN))
-    obs_call(applied, "SetCurrentProgramScene", {"sceneName": "待机"})
-    time.sleep(0.5)  # let the fade finish before listening
+    obs_call(applied, "SetCurrentProgramScene", {"sceneName": "待机"})  # so the first take is a real switch
     with EventRecorder(applied) as recorder:
         done = run_cli(["ceremony", "run", str(SAMPLE_RUNDOWN), "--auto", "--time-scale", "0.05"], env=env)
     assert done.returncode == 0, done.stderr + done.stdout
     assert "qingming-test-key" not in done.stdout + done.stderr
     wanted = [s.scene for s in rundown.segments]
-    assert recorder.program_scenes() == wanted
+    seen = recorder.program_scenes()
+    while seen and seen[0] == "待机":  # our own switch above may still be fading when the recorder starts
+        seen.pop(0)
+    assert seen == wanted
 
     log_file = next((tmp_path / "runs").glob("*.jsonl"))
     entries = read_log(log_file)
