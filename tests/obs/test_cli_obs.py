@@ -70,3 +70,65 @@ def test_obs_stop_without_launch_says_so(tmp_path: Path) -> None:
 def test_console_run_without_a_terminal_asks_for_auto(tmp_path: Path) -> None:
     done = run_cli(["ceremony", "run", str(SAMPLE)], env=_env(tmp_path))
     assert done.returncode == 2 and "use --auto" in done.stderr
+
+
+class FakeInThread:
+    """The fake OBS on its own loop in a thread, so a CLI subprocess can talk to it."""
+
+    def __init__(self) -> None:
+        import asyncio
+        import threading
+
+        from tests.obs.fake_obs import FakeObs, Item
+
+        self.fake = FakeObs()
+        self.fake.scenes = {"Scene": [], "开场": [Item(1, "字幕条", False)], "结束": [], "待机": []}
+        self.fake.inputs = {"字幕条": ("image_source", {})}
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+
+    def __enter__(self) -> FakeInThread:
+        import asyncio
+
+        self.thread.start()
+        asyncio.run_coroutine_threadsafe(self.fake.start(), self.loop).result(10)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        import asyncio
+
+        asyncio.run_coroutine_threadsafe(self.fake.stop(), self.loop).result(10)
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(10)
+        self.loop.close()
+
+
+def test_run_resume_continues_the_same_log_after_a_controller_crash(tmp_path: Path) -> None:
+    import time
+
+    from streamkit.ceremony.asrun import AsRunLog, read_log
+
+    rundown = tmp_path / "r.yaml"
+    rundown.write_text(
+        "version: 1\ntitle: resume\nrecord: false\nsegments:\n"
+        "  - {name: 开场, scene: 开场, duration: 12, cues: [{at: 1, show: 字幕条}, {at: 9, hide: 字幕条}]}\n"
+        "  - {name: 结束, scene: 结束, duration: 1}\n",
+        encoding="utf-8",
+    )
+    log_path = tmp_path / "runs" / "crashed.jsonl"
+    crashed_at = time.time() - 4  # the controller died 4 s into 开场, after its first cue
+    with AsRunLog(log_path) as log:
+        log.write("run_start", title="resume", epoch=crashed_at - 0.1)
+        log.write("segment_start", index=0, name="开场", scene="开场", result="ok", epoch=crashed_at)
+        log.write("cue", segment=0, cue=0, kind="show", result="ok", epoch=crashed_at + 1)
+    with FakeInThread() as obs:
+        env = _env(tmp_path, STREAMKIT_OBS__PORT=str(obs.fake.port), STREAMKIT_OBS__PASSWORD=obs.fake.password)
+        done = run_cli(["ceremony", "run", str(rundown), "--auto", "--resume", str(log_path)], env=env)
+    assert done.returncode == 0, done.stderr
+    entries = read_log(log_path)
+    after = [e["event"] for e in entries][3:]
+    assert after[0] == "resume" and "run_start" not in after
+    fired = [(e["segment"], e["cue"]) for e in entries if e["event"] == "cue"]
+    assert fired == [(0, 0), (0, 1)]  # the first cue is not fired again; the second was still ahead
+    assert [e["name"] for e in entries if e["event"] == "segment_start"] == ["开场", "结束"]
+    assert obs.fake.program == "结束" and entries[-1]["event"] == "summary"
