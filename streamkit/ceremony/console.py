@@ -96,7 +96,8 @@ class KeyReader:
         fd = sys.stdin.fileno()
         saved = termios.tcgetattr(fd)
         try:
-            tty.setcbreak(fd)
+            # TCSANOW, not setcbreak's default TCSAFLUSH, which would throw away a key pressed while starting up
+            tty.setcbreak(fd, termios.TCSANOW)
             while not self._stop.is_set():
                 ready, _, _ = select.select([fd], [], [], 0.2)
                 if ready:

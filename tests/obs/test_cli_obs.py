@@ -132,3 +132,62 @@ def test_run_resume_continues_the_same_log_after_a_controller_crash(tmp_path: Pa
     assert fired == [(0, 0), (0, 1)]  # the first cue is not fired again; the second was still ahead
     assert [e["name"] for e in entries if e["event"] == "segment_start"] == ["开场", "结束"]
     assert obs.fake.program == "结束" and entries[-1]["event"] == "summary"
+
+
+def test_operator_console_in_a_terminal_takes_next_panics_and_ends(tmp_path: Path) -> None:
+    import os
+    import pty
+    import select
+    import sys
+    import time
+
+    rundown = tmp_path / "r.yaml"
+    rundown.write_text(
+        "version: 1\ntitle: console\nrecord: false\nsegments:\n  - {name: 开场, scene: 开场}\n"
+        "  - {name: 结束, scene: 结束, duration: 60, overrun: hold}\n",
+        encoding="utf-8",
+    )
+    with FakeInThread() as obs:
+        env = {
+            **os.environ,
+            **_env(tmp_path, STREAMKIT_OBS__PORT=str(obs.fake.port), STREAMKIT_OBS__PASSWORD=obs.fake.password),
+            "COLUMNS": "120",
+            "LINES": "30",
+            "TERM": "xterm",
+        }
+        pid, fd = pty.fork()
+        if pid == 0:  # the child: the command as an operator types it
+            os.execvpe(sys.executable, [sys.executable, "-m", "streamkit", "ceremony", "run", str(rundown)], env)
+        screen = b""
+
+        def read_until(marker: bytes, timeout_s: float = 20) -> None:
+            nonlocal screen
+            start = len(screen)
+            deadline = time.monotonic() + timeout_s
+            while marker not in screen[start:] and time.monotonic() < deadline:
+                if select.select([fd], [], [], 0.1)[0]:
+                    try:
+                        screen += os.read(fd, 65536)
+                    except OSError:
+                        return
+
+        def until(predicate: object) -> bool:
+            deadline = time.monotonic() + 10
+            while time.monotonic() < deadline and not predicate():  # type: ignore[operator]
+                read_until(b"\x00", 0.1)
+            return bool(predicate())  # type: ignore[operator]
+
+        read_until(b"keys: space/n next")  # the console is up and reading keys
+        os.write(fd, b" ")
+        assert until(lambda: obs.fake.program == "开场")
+        time.sleep(0.6)  # past the GO debounce
+        os.write(fd, b"n")
+        assert until(lambda: obs.fake.program == "结束")
+        os.write(fd, b"p")
+        assert until(lambda: obs.fake.program == "待机")
+        read_until(b"STANDBY", 5)  # the console shows it on its next refresh
+        os.write(fd, b"q")
+        read_until(b'"aborted"')
+        _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert b"ON AIR" in screen and b"STANDBY" in screen
