@@ -61,6 +61,9 @@ def run(
         float, typer.Option(help="Multiply every duration (0.1 = ten times faster).", min=0.001)
     ] = 1.0,
     manual_auto_s: Annotated[float, typer.Option(help="Length of manual segments under --auto.")] = 5.0,
+    wait_for_start: Annotated[
+        bool, typer.Option("--wait-for-start", help="With --auto: show the standby scene until scheduled_start.")
+    ] = False,
     config: ConfigOption = None,
 ) -> None:
     """Run the rundown: cues confirmed by OBS events, as-run log under runs/, chapters beside the recording."""
@@ -68,6 +71,11 @@ def run(
     rundown = load_rundown(rundown_path)
     if not auto and not sys.stdin.isatty():
         raise typer.BadParameter("the operator console needs a terminal for its keys; use --auto to run unattended")
+    start_at = None
+    if wait_for_start:
+        if not auto or rundown.scheduled_start is None:
+            raise typer.BadParameter("needs --auto and a scheduled_start in the rundown", param_hint="--wait-for-start")
+        start_at = rundown.scheduled_start.timestamp()
     if time_scale != 1.0:
         rundown = rundown.scaled(time_scale)
     summary = asyncio.run(
@@ -79,6 +87,7 @@ def run(
             rehearsal=rehearsal,
             resume=resume,
             manual_auto_s=manual_auto_s * time_scale,
+            start_at=start_at,
         )
     )
     out.print(json.dumps(summary, ensure_ascii=False, indent=2), markup=False, highlight=False)
@@ -95,6 +104,7 @@ async def _run(
     rehearsal: bool,
     resume: Path | None,
     manual_auto_s: float,
+    start_at: float | None,
 ) -> dict[str, Any]:
     from streamkit.ceremony import console
     from streamkit.ceremony.asrun import AsRunLog, new_log_path, read_log
@@ -122,7 +132,7 @@ async def _run(
             client,
             rundown,
             log,
-            options=RunOptions(auto=auto, rehearsal=rehearsal, manual_auto_s=manual_auto_s),
+            options=RunOptions(auto=auto, rehearsal=rehearsal, manual_auto_s=manual_auto_s, start_at=start_at),
             overlay_dir=settings.obs.overlay_dir.resolve(),
             media_root=settings.obs.media_root.resolve(),
             destination=destination,

@@ -75,6 +75,7 @@ class RunOptions:
     confirm_timeout_s: float = 3.0
     output_timeout_s: float = 20.0
     tick_s: float = 0.05
+    start_at: float | None = None  # --auto: hold the standby scene until this epoch (the scheduled start)
 
 
 @dataclass(frozen=True)
@@ -250,6 +251,8 @@ class CeremonyRunner:
             )
             if not self.options.auto:
                 await self._wait_for_first_take()
+            elif self.options.start_at is not None and self.options.start_at > self.clock():
+                await self._wait_for_start(self.options.start_at)
             if not self.status.ended:
                 await self._enter(0, self.clock())
         else:
@@ -275,6 +278,17 @@ class CeremonyRunner:
                 self._log("operator", action="end")
                 self.status.ended = True
                 return
+
+    async def _wait_for_start(self, start_at: float) -> None:
+        """Unattended start: the standby slate is on air until the scheduled time (END still works)."""
+        await self._take_scene(self.rundown.standby_scene, "waiting for the scheduled start")
+        self._log("waiting", until=start_at)
+        while self.clock() < start_at and not self.status.ended:
+            while not self.commands.empty():
+                if self.commands.get_nowait().action is Action.END:
+                    self._log("operator", action="end")
+                    self.status.ended = True
+            await asyncio.sleep(min(self.options.tick_s, max(0.0, start_at - self.clock())))
 
     async def _tick(self) -> None:
         while not self.commands.empty():

@@ -43,6 +43,7 @@ async def _with_runner(
     fake: FakeObs | None = None,
     log_path: Path | None = None,
     resume: ResumePoint | None = None,
+    start_at: float | None = None,
     **runner_kw: Any,
 ) -> tuple[FakeObs, list[dict[str, Any]]]:
     fake = await (fake or _fake()).start(getattr(fake, "port", 0) if fake else 0)
@@ -54,7 +55,7 @@ async def _with_runner(
                 client,
                 rundown,
                 log,
-                options=RunOptions(auto=auto, tick_s=0.02),
+                options=RunOptions(auto=auto, tick_s=0.02, start_at=start_at),
                 overlay_dir=tmp / "ov",
                 media_root=tmp,
                 **runner_kw,
@@ -259,3 +260,21 @@ def test_audio_and_media_cues_are_confirmed_and_play_after_stop_restarts(tmp_pat
     assert cues[5][:2] == ("media", "failed") and "code 600" in cues[5][2]
     assert fake.muted["mic"] is False and fake.volume_db["mic"] == -6
     assert fake.media_state["clip"] == "OBS_MEDIA_STATE_PLAYING"  # sent as RESTART, since PLAY after STOP is a no-op
+
+
+def test_unattended_run_shows_standby_until_the_scheduled_start(tmp_path: Path) -> None:
+    rundown = _rundown({"name": "a", "scene": "A", "duration": 0.2}, standby_scene="待机")
+    start_at = time.time() + 1.0
+    seen: list[str] = []
+
+    async def watch(fake: FakeObs, runner: CeremonyRunner) -> None:
+        while not runner.status.ended:
+            if not seen or seen[-1] != fake.program:
+                seen.append(fake.program)
+            await asyncio.sleep(0.02)
+
+    _, entries = asyncio.run(_with_runner(tmp_path, rundown, watch, auto=True, start_at=start_at))
+    assert seen[:2] == ["待机", "A"] or seen[:3] == ["Scene", "待机", "A"]
+    first = next(e for e in entries if e["event"] == "segment_start")
+    assert first["epoch"] >= start_at
+    assert [e["event"] for e in entries][1:3] == ["reassert", "waiting"]
