@@ -260,9 +260,16 @@ class CeremonyRunner:
             self.status.index, self.status.segment_started = resume.index, resume.started
             self._fired = set(resume.fired)
             await self._recover("resume")
+        last_error = ""
         try:
             while not self.status.ended:
-                await self._tick()
+                try:
+                    await self._tick()
+                except Exception as exc:  # a bug in one cue must not take the whole ceremony off the rails
+                    if repr(exc) != last_error:
+                        last_error = repr(exc)
+                        self._log("internal_error", detail=last_error)
+                    await asyncio.sleep(0.5)
                 await asyncio.sleep(self.options.tick_s)
         finally:
             summary = await self._finish()
@@ -272,6 +279,7 @@ class CeremonyRunner:
         while True:
             command = await self.commands.get()
             if command.action is Action.NEXT:
+                self._last_take = self.clock()  # a double press on the first take must not skip segment 1
                 self._log("operator", action="take", index=0)
                 return
             if command.action is Action.END:
@@ -330,6 +338,7 @@ class CeremonyRunner:
                 self._log("operator", action="resume_from_standby")
                 self.status.panic = False
                 await self._take_scene(self.rundown.segments[self.status.index].scene, "resume")
+                self._skip_overdue("standby")
                 return
             self._log("operator", action="next")
             await self._advance()
@@ -590,7 +599,7 @@ class CeremonyRunner:
             return
         self._countdown_shown = remaining
         # a missed countdown frame is not worth stopping for; the next second tries again
-        with contextlib.suppress(ObsError):
+        with contextlib.suppress(StreamkitError):
             picture = overlays.render_countdown(remaining, title=segment.name, size=self.canvas)
             await self._show_picture(segment.countdown, picture, "countdown")
 
@@ -685,6 +694,21 @@ class CeremonyRunner:
         if wanted["stream"] and not state.stream_active and not self.options.rehearsal:
             self._log("reassert", kind="stream", reason=reason)
             await self._output("stream", True)
+
+    def _skip_overdue(self, reason: str) -> None:
+        """Cues of the current segment that came due while nothing could fire them are logged skipped, not fired."""
+        elapsed = self.clock() - self.status.segment_started
+        for number, cue in enumerate(self.rundown.segments[self.status.index].cues):
+            if number not in self._fired and cue.at / 1000 < elapsed - LATE_GRACE_S:
+                self._fired.add(number)
+                self._log(
+                    "skipped",
+                    segment=self.status.index,
+                    cue=number,
+                    kind=cue_kind(cue),
+                    planned_s=cue.at / 1000,
+                    reason=reason,
+                )
 
     async def _finish(self) -> dict[str, Any]:
         # give OBS a moment to report the final output states (the recording's path comes with STOPPED)

@@ -278,3 +278,21 @@ def test_unattended_run_shows_standby_until_the_scheduled_start(tmp_path: Path) 
     first = next(e for e in entries if e["event"] == "segment_start")
     assert first["epoch"] >= start_at
     assert [e["event"] for e in entries][1:3] == ["reassert", "waiting"]
+
+
+def test_cues_due_while_on_standby_are_skipped_not_fired_late(tmp_path: Path) -> None:
+    rundown = _rundown({"name": "a", "scene": "A", "cues": [{"at": 0.3, "show": "X"}]}, standby_scene="待机")
+
+    async def operate(fake: FakeObs, runner: CeremonyRunner) -> None:
+        runner.commands.put_nowait(Command(Action.NEXT))
+        runner.commands.put_nowait(Command(Action.PANIC))
+        await _until(lambda: fake.program == "待机")
+        await asyncio.sleep(1.6)  # the cue at 0.3 s comes due while the slate is on air
+        runner.commands.put_nowait(Command(Action.NEXT))
+        await _until(lambda: fake.program == "A")
+        await asyncio.sleep(0.2)
+        runner.commands.put_nowait(Command(Action.END))
+
+    fake, entries = asyncio.run(_with_runner(tmp_path, rundown, operate))
+    assert [(e["cue"], e["reason"]) for e in _events(entries, "skipped")] == [(0, "standby")]
+    assert _events(entries, "cue") == [] and fake.scenes["A"][0].enabled is False
