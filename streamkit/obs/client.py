@@ -174,7 +174,11 @@ class ObsClient:
     async def connect(self, timeout_s: float = 10.0) -> None:
         """First connection: errors are raised here (unreachable, wrong password) instead of retried."""
         await self._open(timeout_s)
-        await self.resync()
+        try:
+            await self.resync()
+        except BaseException:
+            await self._drop_socket()
+            raise
         self._connected.set()
         if self.heartbeat_s > 0 or self.reconnect:
             self._supervisor = asyncio.create_task(self._supervise(), name="obs-supervisor")
