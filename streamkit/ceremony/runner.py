@@ -36,6 +36,7 @@ from streamkit.ceremony.rundown import (
 )
 from streamkit.errors import ObsError, StreamkitError
 from streamkit.obs.client import LinkEvent, ObsClient, ObsDisconnected, ObsEvent, ObsRequest
+from streamkit.obs.scenes import OWNER_KEY
 
 GO_DEBOUNCE_S = 0.5  # two GO presses closer than this are one press (linux-show-player#166)
 LATE_GRACE_S = 1.0  # a cue found this late after a gap is skipped, not fired
@@ -604,21 +605,48 @@ class CeremonyRunner:
             await self._show_picture(segment.countdown, picture, "countdown")
 
     async def _prepare_overlays(self) -> None:
-        """Render the still overlays (standby slate, name roll) before going on air."""
+        """Render the still overlays (standby slate, name roll, empty lower-third/countdown) and show them in OBS."""
         with contextlib.suppress(ObsError):
             video = await self.client.call("GetVideoSettings")
             self.canvas = (int(video["baseWidth"]), int(video["baseHeight"]))
-        overlay_images.write_png(overlays.render_standby_slate(size=self.canvas), self.overlay_dir / "standby.png")
+        stills: dict[str, Image.Image] = {"standby": overlays.render_standby_slate(size=self.canvas)}
         if self.rundown.name_roll is not None:
             register = self.rundown.name_roll
             register = register if register.is_absolute() else self.media_root / register
             names = overlay_images.register_names(register)
-            page = overlay_images.render_name_roll(names, size=self.canvas)
-            overlay_images.write_png(page, self.overlay_dir / "name-roll.png")
+            stills["name-roll"] = overlay_images.render_name_roll(names, size=self.canvas)
         overlays.render_lower_third("预备", None, size=self.canvas)  # loads the typeface now, not during the first cue
         empty = Image.new("RGBA", self.canvas, (0, 0, 0, 0))
-        overlay_images.write_png(empty, self.overlay_dir / "lower-third.png")
-        overlay_images.write_png(empty, self.overlay_dir / "countdown.png")
+        stills |= {"lower-third": empty, "countdown": empty}
+        written = {
+            stem: overlay_images.write_png(image, self.overlay_dir / f"{stem}.png") for stem, image in stills.items()
+        }
+        with contextlib.suppress(ObsError):
+            await self._repoint_overlay_sources(written)
+
+    async def _repoint_overlay_sources(self, written: dict[str, Path]) -> None:
+        """Point every image source that shows one of our overlays at its new file.
+
+        OBS does not notice a picture that appeared after the source was created while the source is not on air, so a
+        fresh file name per run (set through SetInputSettings) is the reliable way to get it loaded.
+        """
+        listed = await self.client.call("GetInputList", {"inputKind": "image_source"})
+        names = [str(i["inputName"]) for i in listed.get("inputs", [])]
+        if not names:
+            return
+        found = await self.client.batch([ObsRequest("GetInputSettings", {"inputName": n}) for n in names])
+        folder = self.overlay_dir.resolve()
+        run_token = int(time.time() * 1000) % 10**9  # never the name a source shows from an earlier run
+        for name, answer in zip(names, found, strict=True):
+            settings = answer.get("inputSettings", {})
+            current = Path(str(settings.get("file", "")))
+            # our own sources follow the overlay even if obs.overlay_dir moved since `obs apply`; others only in it
+            stem = overlay_images.overlay_of(current, current.parent if settings.get(OWNER_KEY) else folder)
+            if stem in written:
+                fresh = written[stem].with_name(f"{stem}-{run_token}.png")
+                if not fresh.exists():
+                    fresh.write_bytes(written[stem].read_bytes())
+                await self.client.call("SetInputSettings", {"inputName": name, "inputSettings": {"file": str(fresh)}})
 
     # ---- recovery --------------------------------------------------------------------------------------------------
 

@@ -208,6 +208,10 @@ def test_sample_rundown_auto_switches_scenes_records_streams_and_logs(
     chapters = recording.with_suffix(".vtt").read_text(encoding="utf-8")
     assert chapters.startswith("WEBVTT") and all(s.name in chapters for s in rundown.segments)
 
+    # still overlays written at run start are on screen (OBS would not notice a file that appeared later by itself)
+    for scene in ("英名录", "待机"):
+        assert max(ImageStat.Stat(_screenshot(applied, scene)).stddev) > 10, f"{scene} shows only its background"
+
     # the stream reached nginx: it recorded what OBS published under our key
     time.sleep(1.0)
     published = sorted(nginx_rtmp.record_dir.glob("qingming-test-key*.flv"))
