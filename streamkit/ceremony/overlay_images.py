@@ -57,11 +57,3 @@ def write_png(image: Image.Image, target: Path) -> Path:
     image.save(partial, format="PNG")
     os.replace(partial, target)
     return target.resolve()
-
-
-def overlay_of(path: Path, overlay_dir: Path) -> str | None:
-    """The overlay a picture file shows: ``<dir>/lower-third.png`` and ``<dir>/lower-third-3.png`` -> lower-third."""
-    if path.parent != overlay_dir or path.suffix != ".png":
-        return None
-    stem, _, number = path.stem.rpartition("-")
-    return stem if number.isdigit() and stem else path.stem

@@ -36,7 +36,7 @@ from streamkit.ceremony.rundown import (
 )
 from streamkit.errors import ObsError, StreamkitError
 from streamkit.obs.client import LinkEvent, ObsClient, ObsDisconnected, ObsEvent, ObsRequest
-from streamkit.obs.scenes import OWNER_KEY
+from streamkit.obs.scenes import OWNER_KEY, overlay_of
 
 GO_DEBOUNCE_S = 0.5  # two GO presses closer than this are one press (linux-show-player#166)
 LATE_GRACE_S = 1.0  # a cue found this late after a gap is skipped, not fired
@@ -641,7 +641,7 @@ class CeremonyRunner:
             settings = answer.get("inputSettings", {})
             current = Path(str(settings.get("file", "")))
             # our own sources follow the overlay even if obs.overlay_dir moved since `obs apply`; others only in it
-            stem = overlay_images.overlay_of(current, current.parent if settings.get(OWNER_KEY) else folder)
+            stem = overlay_of(current, current.parent if settings.get(OWNER_KEY) else folder)
             if stem in written:
                 fresh = written[stem].with_name(f"{stem}-{run_token}.png")
                 if not fresh.exists():

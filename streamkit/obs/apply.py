@@ -16,7 +16,15 @@ from typing import Any
 
 from streamkit.errors import ObsError
 from streamkit.obs.client import ObsClient, ObsRequest
-from streamkit.obs.scenes import OWNER_KEY, SceneCollection, SceneItem, input_kind, input_settings
+from streamkit.obs.scenes import (
+    OWNER_KEY,
+    ImageSource,
+    SceneCollection,
+    SceneItem,
+    input_kind,
+    input_settings,
+    overlay_of,
+)
 
 MAX_ROUNDS = 4
 
@@ -111,7 +119,14 @@ def plan(collection: SceneCollection, snapshot: Snapshot, *, media_root: Path, o
     for source in collection.sources:
         if source.name in existing_inputs and snapshot.owned(source.name):
             want = input_settings(source, media_root, overlay_dir)
-            if _differs(want, snapshot.settings.get(source.name, {})):
+            current = snapshot.settings.get(source.name, {})
+            if (
+                isinstance(source, ImageSource)
+                and source.overlay
+                and _shows_overlay(current, source.overlay, overlay_dir)
+            ):
+                want["file"] = current["file"]  # the runner re-points overlays at fresh files; that is not drift
+            if _differs(want, current):
                 requests.append(ObsRequest("SetInputSettings", {"inputName": source.name, "inputSettings": want}))
     for scene in collection.scenes:
         observed = {item.source: item for item in snapshot.items.get(scene.name, ())}
@@ -142,6 +157,11 @@ def plan(collection: SceneCollection, snapshot: Snapshot, *, media_root: Path, o
                 requests.append(ObsRequest("RemoveSceneItem", {"sceneName": scene.name, "sceneItemId": have.id}))
         requests.extend(_reorder(scene.name, [item.source for item in scene.items], observed))
     return requests
+
+
+def _shows_overlay(settings: Mapping[str, Any], overlay: str, overlay_dir: Path) -> bool:
+    current = Path(str(settings.get("file", "")))
+    return overlay_of(current, overlay_dir.resolve()) == overlay
 
 
 def _create_item(

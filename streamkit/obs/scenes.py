@@ -185,6 +185,14 @@ def overlay_path(overlay_dir: Path, name: str) -> Path:
     return (overlay_dir / f"{name}.png").resolve()
 
 
+def overlay_of(path: Path, overlay_dir: Path) -> str | None:
+    """The overlay a picture file shows: ``<dir>/lower-third.png`` and ``<dir>/lower-third-3.png`` -> lower-third."""
+    if path.parent != overlay_dir or path.suffix != ".png":
+        return None
+    stem, _, number = path.stem.rpartition("-")
+    return stem if number.isdigit() and stem else path.stem
+
+
 def input_kind(source: Source) -> str:
     return source.input_kind if isinstance(source, InputSource) else INPUT_KINDS[source.kind]
 

@@ -152,3 +152,16 @@ def test_same_named_foreign_input_is_a_conflict_not_a_takeover(tmp_path: Path) -
     snap = Snapshot(frozenset({"Scene"}), {"bg": "color_source_v3"}, {"bg": {"color": 1}}, {})
     found = conflicts(collection, snap)  # type: ignore[arg-type]
     assert len(found) == 1 and "not created by streamkit" in found[0]
+
+
+def test_overlay_repointed_by_the_runner_is_not_drift(tmp_path: Path) -> None:
+    collection = _collection(tmp_path)
+    snap = _settled(collection)
+    repointed = {**snap.settings, "lt": {**snap.settings["lt"], "file": str(OVERLAYS / "lower-third-123.png")}}
+    moved = Snapshot(snap.scenes, snap.inputs, repointed, snap.items)
+    assert plan(collection, moved, media_root=MEDIA, overlay_dir=OVERLAYS) == []  # type: ignore[arg-type]
+    elsewhere = {**snap.settings, "lt": {**snap.settings["lt"], "file": "/somewhere/else.png"}}
+    fixed = plan(
+        collection, Snapshot(snap.scenes, snap.inputs, elsewhere, snap.items), media_root=MEDIA, overlay_dir=OVERLAYS
+    )  # type: ignore[arg-type]
+    assert [r.type for r in fixed] == ["SetInputSettings"]
