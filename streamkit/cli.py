@@ -15,7 +15,9 @@ import typer
 from rich.console import Console
 
 from streamkit import __version__
+from streamkit.ceremony.cli import app as ceremony_app
 from streamkit.errors import ConfigError, StreamkitError
+from streamkit.obs.cli import app as obs_app
 from streamkit.overlays.cli import app as overlay_app
 
 app = typer.Typer(
@@ -113,6 +115,8 @@ def probe_command(paths: Annotated[list[Path], typer.Argument(help="Media files 
 
 config_app = typer.Typer(help="Check configuration files.", no_args_is_help=True)
 app.add_typer(config_app, name="config")
+app.add_typer(obs_app, name="obs")
+app.add_typer(ceremony_app, name="ceremony")
 app.add_typer(overlay_app, name="overlay")
 
 

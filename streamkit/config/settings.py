@@ -36,6 +36,12 @@ class ObsSettings(SpecModel):
     port: int = Field(4455, gt=0, lt=65536)
     password: SecretStr | None = None
     request_timeout_s: float = Field(5.0, gt=0)
+    # where `streamkit obs launch` keeps its private OBS config, password file and recordings
+    launch_dir: Path = Path("var/obs")
+    # scene files name media relative to this folder (`streamkit samples var/samples` fills it)
+    media_root: Path = Path("var/samples")
+    # live overlays (lower-thirds, countdown, slate) are rendered here as PNG and shown by image sources
+    overlay_dir: Path = Path("var/overlays")
 
 
 class StreamTarget(SpecModel):

@@ -1,0 +1,152 @@
+"""``streamkit ceremony``: preflight a rundown, run it live (operator console) or unattended (--auto)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+
+from streamkit.ceremony.rundown import Rundown, load_rundown
+from streamkit.config.settings import Settings, load_settings
+from streamkit.errors import ObsError
+from streamkit.obs.cli import connection
+
+app = typer.Typer(help="Run ceremonies from a rundown on OBS.", no_args_is_help=True)
+out = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
+
+ConfigOption = Annotated[Path | None, typer.Option("--config", help="Settings file (default config/streamkit.yaml).")]
+ScenesOption = Annotated[list[Path], typer.Option("--scenes", help="Scene files or folders whose media to check.")]
+
+
+@app.command()
+def check(
+    rundown_path: Annotated[Path, typer.Argument(metavar="RUNDOWN", help="Rundown YAML.")],
+    scenes: ScenesOption = [Path("scenes")],  # noqa: B006 - typer reads the default, never mutates it
+    config: ConfigOption = None,
+) -> None:
+    """Preflight: OBS reachable and its version, scenes and sources, media, fonts, stream target, disk; all at once."""
+    from streamkit.ceremony.preflight import check_obs, check_offline, load_scene_files
+
+    settings = load_settings(config)
+    rundown = load_rundown(rundown_path)
+    collection, scene_problems = (
+        load_scene_files([p for p in scenes if p.exists()]) if any(p.exists() for p in scenes) else (None, [])
+    )
+    report = check_offline(rundown, settings, collection)
+    report.problems = scene_problems + report.problems
+    asyncio.run(check_obs(rundown, connection(settings), report))
+    for fact in report.facts:
+        out.print(f"ok: {fact}", markup=False, highlight=False)
+    for problem in report.problems:
+        err.print(f"error: {problem}", markup=False, highlight=False)
+    if not report.ok:
+        err.print(f"{len(report.problems)} problem(s); not ready to go on air", markup=False)
+        raise typer.Exit(1)
+    out.print(f"ready: {rundown.title}, {len(rundown.segments)} segments, {rundown.planned_ms / 60000:.1f} min planned")
+
+
+@app.command()
+def run(
+    rundown_path: Annotated[Path, typer.Argument(metavar="RUNDOWN", help="Rundown YAML.")],
+    auto: Annotated[bool, typer.Option("--auto", help="Follow the timings without an operator.")] = False,
+    rehearsal: Annotated[bool, typer.Option("--rehearsal", help="Never start the stream.")] = False,
+    resume: Annotated[Path | None, typer.Option("--resume", help="Continue a run from its as-run log.")] = None,
+    time_scale: Annotated[
+        float, typer.Option(help="Multiply every duration (0.1 = ten times faster).", min=0.001)
+    ] = 1.0,
+    manual_auto_s: Annotated[float, typer.Option(help="Length of manual segments under --auto.")] = 5.0,
+    wait_for_start: Annotated[
+        bool, typer.Option("--wait-for-start", help="With --auto: show the standby scene until scheduled_start.")
+    ] = False,
+    config: ConfigOption = None,
+) -> None:
+    """Run the rundown: cues confirmed by OBS events, as-run log under runs/, chapters beside the recording."""
+    settings = load_settings(config)
+    rundown = load_rundown(rundown_path)
+    if not auto and not sys.stdin.isatty():
+        raise typer.BadParameter("the operator console needs a terminal for its keys; use --auto to run unattended")
+    start_at = None
+    if wait_for_start:
+        if not auto or rundown.scheduled_start is None:
+            raise typer.BadParameter("needs --auto and a scheduled_start in the rundown", param_hint="--wait-for-start")
+        start_at = rundown.scheduled_start.timestamp()
+    if time_scale != 1.0:
+        rundown = rundown.scaled(time_scale)
+    summary = asyncio.run(
+        _run(
+            settings,
+            rundown,
+            str(rundown_path),
+            auto=auto,
+            rehearsal=rehearsal,
+            resume=resume,
+            manual_auto_s=manual_auto_s * time_scale,
+            start_at=start_at,
+        )
+    )
+    out.print(json.dumps(summary, ensure_ascii=False, indent=2), markup=False, highlight=False)
+    if summary.get("cues", {}).get("failed") or summary.get("outputs_failed") or summary.get("aborted"):
+        raise typer.Exit(1)
+
+
+async def _run(
+    settings: Settings,
+    rundown: Rundown,
+    rundown_path: str,
+    *,
+    auto: bool,
+    rehearsal: bool,
+    resume: Path | None,
+    manual_auto_s: float,
+    start_at: float | None,
+) -> dict[str, Any]:
+    from streamkit.ceremony import console
+    from streamkit.ceremony.asrun import AsRunLog, new_log_path, read_log
+    from streamkit.ceremony.runner import CeremonyRunner, RunOptions, StreamDestination, resume_point
+    from streamkit.obs.client import ObsClient
+
+    destination = None
+    if rundown.stream_target is not None and not rehearsal:
+        target = settings.targets.get(rundown.stream_target)
+        if target is None:
+            raise ObsError(f"stream target {rundown.stream_target!r} is not configured; run 'streamkit ceremony check'")
+        key = target.key.get_secret_value() if target.key else ""
+        destination = StreamDestination(rundown.stream_target, target.url, key)
+    point = None
+    if resume is not None:
+        point = resume_point(read_log(resume))
+        log_path = resume
+    else:
+        log_path = new_log_path(settings.runs_dir, rundown.title)
+    client = ObsClient(connection(settings), request_timeout_s=settings.obs.request_timeout_s)
+    await client.connect()
+    log = AsRunLog(log_path)
+    try:
+        runner = CeremonyRunner(
+            client,
+            rundown,
+            log,
+            options=RunOptions(auto=auto, rehearsal=rehearsal, manual_auto_s=manual_auto_s, start_at=start_at),
+            overlay_dir=settings.obs.overlay_dir.resolve(),
+            media_root=settings.obs.media_root.resolve(),
+            destination=destination,
+        )
+        err.print(f"as-run log: {log_path}", markup=False, highlight=False)
+        screen = asyncio.create_task(console.show(runner, err))
+        try:
+            summary = await runner.run(rundown_path=rundown_path, resume=point)
+        finally:
+            runner.status.ended = True
+            await screen
+        summary["log"] = str(log_path)
+        summary["aborted"] = any(e.get("event") == "abort" for e in runner.entries)
+        return summary
+    finally:
+        log.close()
+        await client.close()
