@@ -15,6 +15,7 @@ import typer
 from rich.console import Console
 
 from streamkit import __version__
+from streamkit.archive.cli import app as archive_app
 from streamkit.errors import ConfigError, StreamkitError
 
 app = typer.Typer(
@@ -111,6 +112,7 @@ def probe_command(paths: Annotated[list[Path], typer.Argument(help="Media files 
 
 config_app = typer.Typer(help="Check configuration files.", no_args_is_help=True)
 app.add_typer(config_app, name="config")
+app.add_typer(archive_app, name="archive")
 
 
 @config_app.command("check")
