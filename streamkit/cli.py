@@ -17,6 +17,7 @@ from rich.console import Console
 from streamkit import __version__
 from streamkit.archive.cli import app as archive_app
 from streamkit.errors import ConfigError, StreamkitError
+from streamkit.web.cli import app as web_app
 
 app = typer.Typer(
     name="streamkit",
@@ -113,6 +114,7 @@ def probe_command(paths: Annotated[list[Path], typer.Argument(help="Media files 
 config_app = typer.Typer(help="Check configuration files.", no_args_is_help=True)
 app.add_typer(config_app, name="config")
 app.add_typer(archive_app, name="archive")
+app.add_typer(web_app, name="web")
 
 
 @config_app.command("check")

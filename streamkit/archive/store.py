@@ -158,6 +158,7 @@ class ArchiveStore:
                 )
                 .order_by(Event.start_at.desc(), Event.id.desc())
                 .limit(limit)
+                .options(selectinload(Event.recordings))
             )
             return list(session.scalars(query))
 
