@@ -72,8 +72,10 @@ class ArchiveStore:
         self.media_dir = Path(media_dir)
         try:
             url = make_url(database_url)
-        except Exception as exc:  # sqlalchemy raises ArgumentError and ValueError for different typos
-            raise ArchiveError(f"bad database URL {database_url!r}: {exc}") from None
+        except Exception:  # sqlalchemy raises ArgumentError and ValueError; both echo the URL and its password
+            raise ArchiveError(
+                "bad database URL in web.database_url (for example sqlite:///var/streamkit.db)"
+            ) from None
         if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
             Path(url.database).parent.mkdir(parents=True, exist_ok=True)
         try:
