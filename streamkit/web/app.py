@@ -105,6 +105,7 @@ def create_app(settings: Settings, *, archive: ArchiveStore | None = None, secre
         STREAMKIT_PAGE_SIZE=web.page_size,
         SEND_FILE_MAX_AGE_DEFAULT=3600,
     )
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]
     app.jinja_env.autoescape = True  # every template, whatever its extension: titles are user data
     app.extensions["streamkit_store"] = archive or ArchiveStore(web.database_url, web.media_dir)
     mimetypes.add_type("text/vtt", ".vtt")

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from flask import Flask
@@ -44,13 +45,13 @@ chapter-2
 
 
 def web_settings(tmp_path: Path, **overrides: object) -> Settings:
-    web = WebSettings(
-        database_url=f"sqlite:///{tmp_path / 'site.db'}",
-        media_dir=tmp_path / "media",
-        secure_cookies=False,
-        **overrides,  # type: ignore[arg-type]
-    )
-    return Settings(web=web)
+    fields: dict[str, object] = {
+        "database_url": f"sqlite:///{tmp_path / 'site.db'}",
+        "media_dir": tmp_path / "media",
+        "secure_cookies": False,
+        **overrides,
+    }
+    return Settings(web=WebSettings.model_validate(fields))
 
 
 @pytest.fixture
@@ -109,7 +110,8 @@ def make_event(
     status: str = "upcoming",
     **fields: str,
 ) -> Event:
-    start = (datetime.now() + starts_in).replace(second=0, microsecond=0)
+    # Drafts hold local time at the venue (Asia/Shanghai by default), not the machine's.
+    start = (datetime.now(ZoneInfo("Asia/Shanghai")) + starts_in).replace(second=0, microsecond=0, tzinfo=None)
     draft = EventDraft(
         title=title,
         start_local=start,
