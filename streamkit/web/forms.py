@@ -42,13 +42,12 @@ class EventForm(FlaskForm):
     end = DateTimeLocalField(_l("End (local time)"), format="%Y-%m-%dT%H:%M", validators=[DataRequired()])
     timezone = SelectField(_l("Time zone"), default="Asia/Shanghai")
     stream_url = StringField(_l("Live stream URL (HLS .m3u8)"), validators=[Optional(), Length(max=500), http_url])
-    status = SelectField(_l("Status"), choices=[(s.value, s.value) for s in EventStatus])
+    status = SelectField(_l("Status"), choices=[s.value for s in EventStatus])
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
-        self.timezone.choices = [(z, z) for z in COMMON_ZONES] + [
-            (z, z) for z in sorted(available_timezones()) if z not in COMMON_ZONES
-        ]
+        # Plain strings (value = label): WTForms 3.3 deprecates (value, label) tuples.
+        self.timezone.choices = COMMON_ZONES + sorted(available_timezones() - set(COMMON_ZONES))
 
     def validate_end(self, field: DateTimeLocalField) -> None:
         if self.start.data and field.data and field.data <= self.start.data:
@@ -58,7 +57,7 @@ class EventForm(FlaskForm):
 class EntryForm(FlaskForm):
     title = StringField(_l("Title"), validators=[DataRequired(), Length(max=200)])
     description = TextAreaField(_l("Description"), validators=[Length(max=5000)])
-    kind = SelectField(_l("Kind"), choices=[(k.value, k.value) for k in EntryKind])
+    kind = SelectField(_l("Kind"), choices=[k.value for k in EntryKind])
     media_url = StringField(_l("Media URL (MP4)"), validators=[Optional(), Length(max=500), URL(), http_url])
     hls_url = StringField(_l("HLS URL (.m3u8)"), validators=[Optional(), Length(max=500), URL(), http_url])
     duration_s = IntegerField(_l("Duration (seconds)"), validators=[Optional(), NumberRange(min=0, max=100_000)])
