@@ -1,16 +1,18 @@
-// Attaches live HLS (native where the browser has it, hls.js otherwise) and makes chapter buttons seek.
+// Attaches live HLS (hls.js where MediaSource exists, native HLS otherwise) and makes chapter buttons seek.
 (function () {
   "use strict";
   var video = document.getElementById("player");
   if (!video) { return; }
   var hlsUrl = video.getAttribute("data-hls");
   if (hlsUrl) {
-    if (video.canPlayType("application/vnd.apple.mpegurl")) {
-      video.src = hlsUrl;
-    } else if (window.Hls && window.Hls.isSupported()) {
+    // hls.js first (the order its README gives): the same engine everywhere MediaSource exists; native HLS
+    // (iOS Safari without MediaSource) otherwise.
+    if (window.Hls && window.Hls.isSupported()) {
       var hls = new window.Hls();
       hls.loadSource(hlsUrl);
       hls.attachMedia(video);
+    } else if (video.canPlayType("application/vnd.apple.mpegurl")) {
+      video.src = hlsUrl;
     }
   }
   var buttons = document.querySelectorAll("[data-seek]");
