@@ -85,6 +85,8 @@ class ArchiveStore:
         if url.get_backend_name() == "sqlite":
             event.listen(self.engine, "connect", _sqlite_pragmas)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        # Counts and facets scan many rows; they only change with the revision, so each process keeps the last ones.
+        self._memo: dict[tuple[Any, ...], Any] = {}
         if migrate:
             self.migrate()
 
@@ -164,6 +166,12 @@ class ArchiveStore:
             )
             return list(session.scalars(query))
 
+    def calendar_events(self, since: datetime, limit: int = 2000) -> list[Event]:
+        """Events ending after ``since``, soonest first: what the iCalendar feed lists."""
+        with self.session() as session:
+            query = select(Event).where(Event.end_at >= since).order_by(Event.start_at, Event.id).limit(limit)
+            return list(session.scalars(query))
+
     def all_events(self, limit: int = 1000) -> list[Event]:
         with self.session() as session:
             return list(session.scalars(select(Event).order_by(Event.start_at.desc(), Event.id.desc()).limit(limit)))
@@ -212,7 +220,12 @@ class ArchiveStore:
                 )
             )
         with self.session() as session:
-            total = session.scalar(select(func.count(ArchiveEntry.id)).where(*conditions)) or 0
+            revision = session.scalar(select(SiteRevision.revision)) or 0
+            count_key = ("count", query, published_only, revision)
+            total = self._memo.get(count_key)
+            if total is None:
+                total = session.scalar(select(func.count(ArchiveEntry.id)).where(*conditions)) or 0
+                self._remember(count_key, total)
             pages = max(1, math.ceil(total / per_page))
             page = min(max(1, page), pages)
             items = list(
@@ -229,6 +242,10 @@ class ArchiveStore:
     def facets(self) -> dict[str, list[str]]:
         """The values the archive filters offer: campaigns, venues, tags and years with published entries."""
         with self.session() as session:
+            key = ("facets", session.scalar(select(SiteRevision.revision)) or 0)
+            if key in self._memo:
+                found: dict[str, list[str]] = self._memo[key]
+                return found
             published = ArchiveEntry.published.is_(True)
             campaigns = session.scalars(
                 select(ArchiveEntry.campaign).where(published, ArchiveEntry.campaign != "").distinct()
@@ -239,12 +256,14 @@ class ArchiveStore:
                 select(func.min(ArchiveEntry.published_at), func.max(ArchiveEntry.published_at)).where(published)
             ).one()
             years = [str(y) for y in range(last.year, first.year - 1, -1)] if first and last else []
-            return {
-                "campaign": sorted(campaigns),
-                "venue": sorted(venues),
-                "tag": list(tags),
-                "year": years,
-            }
+            found = {"campaign": sorted(campaigns), "venue": sorted(venues), "tag": list(tags), "year": years}
+            self._remember(key, found)
+            return found
+
+    def _remember(self, key: tuple[Any, ...], value: Any) -> None:
+        if len(self._memo) > 1000:
+            self._memo.clear()
+        self._memo[key] = value
 
     @staticmethod
     def tags_for(session: Session, names: Sequence[str]) -> list[Tag]:

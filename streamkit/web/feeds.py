@@ -6,7 +6,7 @@ it was created with, so subscribers see edits as updates, not duplicates.
 
 from __future__ import annotations
 
-from datetime import UTC
+from datetime import UTC, timedelta
 from typing import Any
 
 from feedgen.feed import FeedGenerator
@@ -15,7 +15,7 @@ from flask_babel import gettext
 from icalendar import Calendar
 from icalendar import Event as CalendarEvent
 
-from streamkit.archive.models import ArchiveEntry, EntryKind, Event, EventStatus
+from streamkit.archive.models import ArchiveEntry, EntryKind, Event, EventStatus, utcnow
 from streamkit.archive.store import ArchiveQuery
 from streamkit.web.app import store
 from streamkit.web.page_cache import cached_page
@@ -24,6 +24,7 @@ from streamkit.web.public import entry_source, media_url
 bp = Blueprint("feeds", __name__)
 PRODID = "-//streamkit//schedule 1.0//ZH"
 FEED_SIZE = 50
+CALENDAR_PAST_DAYS = 180
 
 
 def build_calendar(events: list[Event], *, name: str, url_for_event: Any) -> Calendar:
@@ -53,9 +54,10 @@ def build_calendar(events: list[Event], *, name: str, url_for_event: Any) -> Cal
 
 
 @bp.get("/schedule.ics")
-@cached_page
+@cached_page(bucket_s=3600)
 def schedule_ics() -> Response:
-    events = store().all_events(limit=1000)
+    # Subscribers need what is coming; half a year of the past is plenty and keeps the feed quick to build.
+    events = store().calendar_events(since=utcnow() - timedelta(days=CALENDAR_PAST_DAYS))
     calendar = build_calendar(
         events,
         name=gettext("Memorial ceremonies"),

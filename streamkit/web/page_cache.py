@@ -15,6 +15,7 @@ from typing import Any
 from flask import Response, current_app, make_response, request
 from flask_babel import get_locale
 from flask_login import current_user
+from werkzeug.wrappers import Response as BaseResponse
 
 MAX_PAGES = 512
 TIME_BUCKET_S = 30
@@ -38,24 +39,35 @@ class PageCache:
             self.pages.popitem(last=False)
 
 
-def cached_page(view: Callable[..., Any]) -> Callable[..., Response]:
-    """Serve a GET view from the cache when nothing changed since it was rendered."""
+def cached_page(view: Callable[..., Any] | None = None, *, bucket_s: int = TIME_BUCKET_S) -> Any:
+    """Serve a GET view from the cache when nothing changed since it was rendered; answer 304 to a matching ETag.
 
-    @wraps(view)
-    def wrapper(*args: Any, **kwargs: Any) -> Response:
-        if current_user.is_authenticated:
-            return make_response(view(*args, **kwargs))
-        from streamkit.web.app import store
+    ``bucket_s`` is how long a page may lag the clock (not the data: any change is seen at once).
+    """
 
-        cache: PageCache = current_app.extensions.setdefault("streamkit_page_cache", PageCache())
-        key = (request.full_path, str(get_locale()), store().revision(), int(time.time() // TIME_BUCKET_S))
-        hit = cache.get(key)
-        if hit is not None:
-            body, status, mimetype = hit
-            return Response(body, status=status, mimetype=mimetype)
-        response = make_response(view(*args, **kwargs))
-        if response.status_code == 200 and not response.direct_passthrough:
-            cache.put(key, (response.get_data(), response.status_code, response.mimetype or "text/html"))
-        return response
+    def decorate(inner: Callable[..., Any]) -> Callable[..., BaseResponse]:
+        @wraps(inner)
+        def wrapper(*args: Any, **kwargs: Any) -> BaseResponse:
+            if current_user.is_authenticated:
+                return make_response(inner(*args, **kwargs))
+            from streamkit.web.app import store
 
-    return wrapper
+            cache: PageCache = current_app.extensions.setdefault("streamkit_page_cache", PageCache())
+            locale, revision, bucket = str(get_locale()), store().revision(), int(time.time() // bucket_s)
+            key = (request.full_path, locale, revision, bucket)
+            hit = cache.get(key)
+            if hit is not None:
+                body, status, mimetype = hit
+                response = Response(body, status=status, mimetype=mimetype)
+            else:
+                response = make_response(inner(*args, **kwargs))
+                if response.status_code != 200 or response.direct_passthrough:
+                    return response
+                cache.put(key, (response.get_data(), response.status_code, response.mimetype or "text/html"))
+            response.set_etag(f"{locale}-{revision}-{bucket}")
+            response.headers["Vary"] = "Cookie"
+            return response.make_conditional(request)
+
+        return wrapper
+
+    return decorate(view) if view is not None else decorate

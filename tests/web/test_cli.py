@@ -27,12 +27,25 @@ def env_for(tmp_path: Path, **extra: str) -> dict[str, str]:
 
 def test_archive_add_event_add_and_list(tmp_path: Path, samples: SampleSet) -> None:
     env = env_for(tmp_path)
-    made = run_cli(["archive", "add-event", "--title", "清明公祭", "--start", "2030-04-04T09:00"], cwd=tmp_path, env=env)
+    made = run_cli(
+        ["archive", "add-event", "--title", "清明公祭", "--start", "2030-04-04T09:00"], cwd=tmp_path, env=env
+    )
     assert made.returncode == 0, made.stderr
     slug = made.stdout.split()[1].rstrip(":")
     added = run_cli(
-        ["archive", "add", str(samples.clips[0]), "--title", "公祭录像", "--kind", "recording", "--event", slug,
-         "--tag", "清明"],
+        [
+            "archive",
+            "add",
+            str(samples.clips[0]),
+            "--title",
+            "公祭录像",
+            "--kind",
+            "recording",
+            "--event",
+            slug,
+            "--tag",
+            "清明",
+        ],
         cwd=tmp_path,
         env=env,
     )
@@ -67,7 +80,12 @@ def test_add_user_keeps_the_password_out_of_output(tmp_path: Path) -> None:
     password = "s3cret-memorial-pass"
     made = subprocess.run(
         [sys.executable, "-m", "streamkit", "web", "add-user", "keeper", "--password-stdin"],
-        input=password + "\n", capture_output=True, text=True, cwd=tmp_path, env={**os.environ, **env}, timeout=60,
+        input=password + "\n",
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env={**os.environ, **env},
+        timeout=60,
         check=False,
     )
     assert made.returncode == 0, made.stderr
@@ -77,7 +95,12 @@ def test_add_user_keeps_the_password_out_of_output(tmp_path: Path) -> None:
     store.dispose()
     short = subprocess.run(
         [sys.executable, "-m", "streamkit", "web", "add-user", "keeper2", "--password-stdin"],
-        input="short\n", capture_output=True, text=True, cwd=tmp_path, env={**os.environ, **env}, timeout=60,
+        input="short\n",
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env={**os.environ, **env},
+        timeout=60,
         check=False,
     )
     assert short.returncode == 1 and short.stderr.strip() == "error: the password needs at least 10 characters"
@@ -100,7 +123,12 @@ def test_prod_serve_runs_gunicorn(tmp_path: Path) -> None:
     env = {**os.environ, **env_for(tmp_path, STREAMKIT_WEB__SECRET_KEY=secret)}
     server = subprocess.Popen(
         [sys.executable, "-m", "streamkit", "web", "serve", "--prod", "--port", str(port), "--workers", "1"],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True,
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
     )
     try:
         body = ""

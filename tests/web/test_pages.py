@@ -245,7 +245,10 @@ def test_compiled_catalog_matches_the_source_and_is_complete() -> None:
     assert compiled == source
 
 
-def test_page_cache_sees_changes_at_once(client: FlaskClient, store: ArchiveStore) -> None:
-    assert "新增的仪式" not in page(client, "/schedule")
+def test_page_cache_sees_changes_at_once_and_answers_304(client: FlaskClient, store: ArchiveStore) -> None:
+    first = client.get("/schedule")
+    assert "新增的仪式" not in first.get_data(as_text=True)
+    assert client.get("/schedule", headers={"If-None-Match": first.headers["ETag"]}).status_code == 304
     make_event(store, "新增的仪式")
-    assert "新增的仪式" in page(client, "/schedule")
+    changed = client.get("/schedule", headers={"If-None-Match": first.headers["ETag"]})
+    assert changed.status_code == 200 and "新增的仪式" in changed.get_data(as_text=True)
