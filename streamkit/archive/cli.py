@@ -122,6 +122,17 @@ def add_event(
     out.print(f"event {event.slug}: {event.title}", markup=False)
 
 
+@app.command("events")
+def list_events(db: DbOption = None, media_dir: MediaDirOption = None) -> None:
+    """List upcoming and live events, soonest first (slug, local start, status, title)."""
+    for event in open_store(db, media_dir).upcoming_events():
+        out.print(
+            f"{event.slug}\t{event.start_local:%Y-%m-%d %H:%M %Z}\t{event.status}\t{event.title}",
+            markup=False,
+            highlight=False,
+        )
+
+
 @app.command("migrate")
 def migrate(db: DbOption = None, media_dir: MediaDirOption = None) -> None:
     """Create or upgrade the archive database (also done automatically on first use)."""
