@@ -6,6 +6,7 @@ is written to the audit log in the same transaction as the change itself.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
@@ -100,20 +101,35 @@ def _draft(form: EventForm) -> EventDraft:
     )
 
 
+def _form_page(
+    form: Any, template: str, save: Callable[[], str], message: str, **context: Any
+) -> str | Response | tuple[str, int]:
+    """Validate and save a posted form; on any problem show the form again with the messages (HTTP 400).
+
+    ``save`` runs the change in one transaction and returns where to go next; an ArchiveError from it means
+    nothing was written.
+    """
+    if form.validate_on_submit():
+        try:
+            target = save()
+        except ArchiveError as exc:
+            form.form_errors.append(str(exc))
+        else:
+            flash(message)
+            return redirect(target)
+    return render_template(template, form=form, **context), 400 if request.method == "POST" else 200
+
+
 @bp.route("/events/new", methods=["GET", "POST"])
 @login_required
 def new_event() -> str | Response | tuple[str, int]:
     form = EventForm()
-    if form.validate_on_submit():
-        try:
-            event = create_event(store(), _draft(form), actor=actor())
-        except ArchiveError as exc:
-            form.form_errors.append(str(exc))
-        else:
-            flash(gettext("Event saved"))
-            return redirect(url_for("public.event_page", slug=event.slug))
-    status = 400 if request.method == "POST" else 200
-    return render_template("admin/event_form.html", form=form, event=None), status
+
+    def save() -> str:
+        event = create_event(store(), _draft(form), actor=actor())
+        return url_for("public.event_page", slug=event.slug)
+
+    return _form_page(form, "admin/event_form.html", save, gettext("Event saved"), event=None)
 
 
 @bp.route("/events/<int:event_id>/edit", methods=["GET", "POST"])
@@ -128,19 +144,15 @@ def edit_event(event_id: int) -> str | Response | tuple[str, int]:
     if request.method == "GET":
         form.start.data = event.start_local.replace(tzinfo=None)
         form.end.data = event.end_local.replace(tzinfo=None)
-    if form.validate_on_submit():
-        try:
-            with archive.transaction() as session:
-                found = session.get(Event, event_id)
-                assert found is not None
-                update_event(session, found, _draft(form), actor=actor())
-        except ArchiveError as exc:
-            form.form_errors.append(str(exc))
-        else:
-            flash(gettext("Event saved"))
-            return redirect(url_for("admin.dashboard"))
-    status = 400 if request.method == "POST" else 200
-    return render_template("admin/event_form.html", form=form, event=event), status
+
+    def save() -> str:
+        with archive.transaction() as session:
+            found = session.get(Event, event_id)
+            assert found is not None
+            update_event(session, found, _draft(form), actor=actor())
+        return url_for("admin.dashboard")
+
+    return _form_page(form, "admin/event_form.html", save, gettext("Event saved"), event=event)
 
 
 @bp.post("/events/<int:event_id>/cancel")
@@ -184,21 +196,17 @@ def _apply_entry(session: Any, entry: ArchiveEntry, form: EntryForm) -> None:
 @login_required
 def new_entry() -> str | Response | tuple[str, int]:
     form = EntryForm()
-    if form.validate_on_submit():
-        try:
-            with store().transaction() as session:
-                entry = ArchiveEntry(media_sha256=None)
-                _apply_entry(session, entry, form)
-                session.add(entry)
-                session.flush()
-                ArchiveStore.audit(session, actor(), "entry.create", f"archive:{entry.id}", entry.title)
-        except ArchiveError as exc:
-            form.form_errors.append(str(exc))
-        else:
-            flash(gettext("Archive entry saved"))
-            return redirect(url_for("admin.dashboard"))
-    status = 400 if request.method == "POST" else 200
-    return render_template("admin/entry_form.html", form=form, entry=None), status
+
+    def save() -> str:
+        with store().transaction() as session:
+            entry = ArchiveEntry(media_sha256=None)
+            _apply_entry(session, entry, form)
+            session.add(entry)
+            session.flush()
+            ArchiveStore.audit(session, actor(), "entry.create", f"archive:{entry.id}", entry.title)
+        return url_for("admin.dashboard")
+
+    return _form_page(form, "admin/entry_form.html", save, gettext("Archive entry saved"), entry=None)
 
 
 @bp.route("/entries/<int:entry_id>/edit", methods=["GET", "POST"])
@@ -212,20 +220,16 @@ def edit_entry(entry_id: int) -> str | Response | tuple[str, int]:
         form.duration_s.data = entry.duration_ms // 1000
         form.tags.data = ", ".join(entry.tag_names)
         form.event_slug.data = entry.event.slug if entry.event else ""
-    if form.validate_on_submit():
-        try:
-            with store().transaction() as session:
-                found = session.get(ArchiveEntry, entry_id)
-                assert found is not None
-                _apply_entry(session, found, form)
-                ArchiveStore.audit(session, actor(), "entry.update", f"archive:{entry_id}", found.title)
-        except ArchiveError as exc:
-            form.form_errors.append(str(exc))
-        else:
-            flash(gettext("Archive entry saved"))
-            return redirect(url_for("admin.dashboard"))
-    status = 400 if request.method == "POST" else 200
-    return render_template("admin/entry_form.html", form=form, entry=entry), status
+
+    def save() -> str:
+        with store().transaction() as session:
+            found = session.get(ArchiveEntry, entry_id)
+            assert found is not None
+            _apply_entry(session, found, form)
+            ArchiveStore.audit(session, actor(), "entry.update", f"archive:{entry_id}", found.title)
+        return url_for("admin.dashboard")
+
+    return _form_page(form, "admin/entry_form.html", save, gettext("Archive entry saved"), entry=entry)
 
 
 @bp.post("/entries/<int:entry_id>/<any(publish, unpublish):action>")

@@ -77,14 +77,7 @@ def event_page(slug: str) -> str:
         abort(404)
     recording = next((r for r in event.recordings if r.published), None)
     page_url = url_for("public.event_page", slug=slug, _external=True)
-    recording_data = None
-    if recording is not None:
-        recording_data = video_object(
-            recording,
-            url=url_for("public.entry_page", entry_id=recording.id, _external=True),
-            content_url=entry_source(recording, external=True),
-            thumbnail_url=media_url(recording.poster_file, external=True) or None,
-        )
+    recording_data = _video_data(recording) if recording is not None else None
     chapters = read_chapters(_media_path(recording.chapters_file)) if recording and recording.chapters_file else []
     return render_template(
         "event.html",
@@ -128,14 +121,18 @@ def entry_page(entry_id: int) -> str:
     if entry is None:
         abort(404)
     page_url = url_for("public.entry_page", entry_id=entry_id, _external=True)
-    jsonld = video_object(
+    jsonld = _video_data(entry)
+    chapters = read_chapters(_media_path(entry.chapters_file)) if entry.chapters_file else []
+    return render_template("entry.html", entry=entry, chapters=chapters, page_url=page_url, jsonld=jsonld)
+
+
+def _video_data(entry: ArchiveEntry) -> dict[str, Any]:
+    return video_object(
         entry,
-        url=page_url,
+        url=url_for("public.entry_page", entry_id=entry.id, _external=True),
         content_url=entry_source(entry, external=True),
         thumbnail_url=media_url(entry.poster_file, external=True) or None,
     )
-    chapters = read_chapters(_media_path(entry.chapters_file)) if entry.chapters_file else []
-    return render_template("entry.html", entry=entry, chapters=chapters, page_url=page_url, jsonld=jsonld)
 
 
 def _media_path(relative: str) -> Path:

@@ -75,11 +75,9 @@ def test_archive_bad_input_is_one_line_and_writes_nothing(tmp_path: Path, sample
     assert start.returncode == 1 and start.stderr.startswith("error: --start 'soon'")
 
 
-def test_add_user_keeps_the_password_out_of_output(tmp_path: Path) -> None:
-    env = env_for(tmp_path)
-    password = "s3cret-memorial-pass"
-    made = subprocess.run(
-        [sys.executable, "-m", "streamkit", "web", "add-user", "keeper", "--password-stdin"],
+def add_user_cli(tmp_path: Path, env: dict[str, str], name: str, password: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "streamkit", "web", "add-user", name, "--password-stdin"],
         input=password + "\n",
         capture_output=True,
         text=True,
@@ -88,21 +86,18 @@ def test_add_user_keeps_the_password_out_of_output(tmp_path: Path) -> None:
         timeout=60,
         check=False,
     )
+
+
+def test_add_user_keeps_the_password_out_of_output(tmp_path: Path) -> None:
+    env = env_for(tmp_path)
+    password = "s3cret-memorial-pass"
+    made = add_user_cli(tmp_path, env, "keeper", password)
     assert made.returncode == 0, made.stderr
     assert password not in made.stdout + made.stderr and "keeper" in made.stdout
     store = ArchiveStore(env["STREAMKIT_WEB__DATABASE_URL"], tmp_path / "media")
     assert authenticate(store, "keeper", password) is not None
     store.dispose()
-    short = subprocess.run(
-        [sys.executable, "-m", "streamkit", "web", "add-user", "keeper2", "--password-stdin"],
-        input="short\n",
-        capture_output=True,
-        text=True,
-        cwd=tmp_path,
-        env={**os.environ, **env},
-        timeout=60,
-        check=False,
-    )
+    short = add_user_cli(tmp_path, env, "keeper2", "short")
     assert short.returncode == 1 and short.stderr.strip() == "error: the password needs at least 10 characters"
 
 
