@@ -1,6 +1,5 @@
-"""The archive store: events, recordings and tours, published by the toolkit and read by the site."""
+"""The archive store: events, recordings and tours, published by the toolkit and read by the site.
 
-from streamkit.archive.models import ArchiveEntry, EntryKind, Event, EventStatus
-from streamkit.archive.store import ArchiveQuery, ArchiveStore, Page
-
-__all__ = ["ArchiveEntry", "ArchiveQuery", "ArchiveStore", "EntryKind", "Event", "EventStatus", "Page"]
+Import from the modules: ``streamkit.archive.store.ArchiveStore``, ``streamkit.archive.publish.publish_media``,
+``streamkit.archive.models`` (kept out of this file so the CLI starts without loading SQLAlchemy).
+"""

@@ -4,18 +4,26 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Literal, cast
 
 import typer
 from rich.console import Console
 
-from streamkit.archive.events import EventDraft, create_event
-from streamkit.archive.models import EntryKind
-from streamkit.archive.store import ArchiveQuery, open_store
 from streamkit.errors import ArchiveError
+
+if TYPE_CHECKING:
+    from streamkit.archive.store import ArchiveStore
 
 app = typer.Typer(help="Publish recordings, tours and events into the archive.", no_args_is_help=True)
 out = Console(soft_wrap=True)
+
+
+def open_store(database_url: str | None, media_dir: Path | None) -> ArchiveStore:
+    # Imported here so that `streamkit --help` and other areas' commands do not pay for SQLAlchemy.
+    from streamkit.archive.store import open_store as open_configured
+
+    return open_configured(database_url, media_dir)
+
 
 DbOption = Annotated[str | None, typer.Option("--db", help="Database URL (default: web.database_url).")]
 MediaDirOption = Annotated[Path | None, typer.Option("--media-dir", help="Media folder (default: web.media_dir).")]
@@ -25,7 +33,7 @@ MediaDirOption = Annotated[Path | None, typer.Option("--media-dir", help="Media 
 def add(
     media: Annotated[Path, typer.Argument(help="The MP4 (or other media) file to publish.")],
     title: Annotated[str, typer.Option(help="Title shown on the site.")],
-    kind: Annotated[EntryKind, typer.Option(help="recording or tour.")] = EntryKind.TOUR,
+    kind: Annotated[str, typer.Option(help="recording or tour.")] = "tour",
     duration_ms: Annotated[int | None, typer.Option(help="Duration; probed from the file when left out.")] = None,
     poster: Annotated[Path | None, typer.Option(help="Poster image (JPEG/PNG).")] = None,
     captions: Annotated[Path | None, typer.Option(help="Captions as WebVTT.")] = None,
@@ -49,7 +57,7 @@ def add(
         duration_ms = probe(media).duration_ms
     entry = publish_media(
         open_store(db, media_dir),
-        kind="recording" if kind is EntryKind.RECORDING else "tour",
+        kind=cast(Literal["recording", "tour"], kind),  # publish_media refuses any other value
         title=title,
         media_path=media,
         duration_ms=duration_ms,
@@ -76,6 +84,8 @@ def list_entries(
     media_dir: MediaDirOption = None,
 ) -> None:
     """List archive entries, newest first."""
+    from streamkit.archive.store import ArchiveQuery
+
     found = open_store(db, media_dir).list_entries(
         ArchiveQuery(kind=kind), page=page, per_page=50, published_only=not all_
     )
@@ -104,6 +114,8 @@ def add_event(
     media_dir: MediaDirOption = None,
 ) -> None:
     """Announce an upcoming ceremony; prints its slug (its page is /events/SLUG)."""
+    from streamkit.archive.events import EventDraft, create_event
+
     try:
         start_local = datetime.fromisoformat(start)
     except ValueError:
