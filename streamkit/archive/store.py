@@ -25,6 +25,7 @@ from streamkit.archive.models import ArchiveEntry, AuditRecord, Event, EventStat
 from streamkit.errors import ArchiveError
 
 DEFAULT_MEDIA_DIR = Path("var/media")
+_REVISION_QUERY = select(SiteRevision.revision)
 
 
 @dataclass(frozen=True)
@@ -129,8 +130,9 @@ class ArchiveStore:
             session.add(SiteRevision(id=1, revision=1))
 
     def revision(self) -> int:
-        with self.session() as session:
-            return session.scalar(select(SiteRevision.revision)) or 0
+        """The number every write bumps; read on each page request, so it skips the ORM."""
+        with self.engine.connect() as connection:
+            return connection.execute(_REVISION_QUERY).scalar() or 0
 
     # -- events ------------------------------------------------------------------------------------------------
     def event_by_slug(self, slug: str) -> Event | None:

@@ -23,6 +23,7 @@ from werkzeug.exceptions import HTTPException
 from streamkit.archive.store import ArchiveStore
 from streamkit.config.settings import Settings
 from streamkit.errors import ConfigError
+from streamkit.web.page_cache import PageCacheMiddleware
 
 WEB_ROOT = Path(__file__).resolve().parents[2] / "web"
 LOCALES = ("zh", "en")
@@ -125,6 +126,8 @@ def create_app(settings: Settings, *, archive: ArchiveStore | None = None, secre
     limited: Any = limiter.limit(web.login_rate_limit, methods=["POST"])(app.view_functions["admin.login"])
     app.view_functions["admin.login"] = limited
     app.after_request(_security_headers)
+    archive_store: ArchiveStore = app.extensions["streamkit_store"]
+    app.wsgi_app = PageCacheMiddleware(app.wsgi_app, archive_store.revision)  # type: ignore[method-assign]
     app.context_processor(_template_globals)
     _register_error_pages(app)
     return app

@@ -54,7 +54,7 @@ def build_calendar(events: list[Event], *, name: str, url_for_event: Any) -> Cal
 
 
 @bp.get("/schedule.ics")
-@cached_page(bucket_s=3600)
+@cached_page(lag_s=3600)
 def schedule_ics() -> Response:
     # Subscribers need what is coming; half a year of the past is plenty and keeps the feed quick to build.
     events = store().calendar_events(since=utcnow() - timedelta(days=CALENDAR_PAST_DAYS))

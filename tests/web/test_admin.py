@@ -114,6 +114,7 @@ def test_create_event_appears_on_schedule_and_calendar(staff: Staff, store: Arch
     assert response.headers["Location"] == f"/events/{event.slug}"  # type: ignore[attr-defined]
     public = staff.client.application.test_client()
     assert "管理员新建的仪式" in public.get("/schedule").get_data(as_text=True)
+    assert "X-Cache" not in staff.client.get("/schedule").headers  # staff always bypass the page cache
     calendar = Calendar.from_ical(public.get("/schedule.ics").data)
     assert [str(e["SUMMARY"]) for e in calendar.walk("VEVENT")] == ["管理员新建的仪式"]
     assert store.audit_log()[0].action == "event.create" and store.audit_log()[0].actor == STAFF[0]

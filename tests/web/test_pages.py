@@ -247,8 +247,13 @@ def test_compiled_catalog_matches_the_source_and_is_complete() -> None:
 
 def test_page_cache_sees_changes_at_once_and_answers_304(client: FlaskClient, store: ArchiveStore) -> None:
     first = client.get("/schedule")
-    assert "新增的仪式" not in first.get_data(as_text=True)
+    assert "新增的仪式" not in first.get_data(as_text=True) and first.headers["X-Cache"] == "MISS"
+    again = client.get("/schedule")
+    assert again.headers["X-Cache"] == "HIT" and again.data == first.data
+    assert again.headers["Content-Security-Policy"] == first.headers["Content-Security-Policy"]
+    assert "X-Streamkit-Cache" not in again.headers and "X-Streamkit-Cache" not in first.headers
     assert client.get("/schedule", headers={"If-None-Match": first.headers["ETag"]}).status_code == 304
+    assert client.get("/schedule?lang=en").headers["X-Cache"] == "MISS"  # another language, another page
     make_event(store, "新增的仪式")
     changed = client.get("/schedule", headers={"If-None-Match": first.headers["ETag"]})
     assert changed.status_code == 200 and "新增的仪式" in changed.get_data(as_text=True)
