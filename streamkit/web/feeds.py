@@ -66,6 +66,23 @@ def schedule_ics() -> Response:
     return Response(calendar.to_ical(), mimetype="text/calendar")
 
 
+@bp.get("/events/<slug>.ics")
+@cached_page(lag_s=3600)
+def event_ics(slug: str) -> Response:
+    """One event as a calendar file: the add-to-calendar button."""
+    event = store().event_by_slug(slug)
+    if event is None:
+        abort(404)
+    calendar = build_calendar(
+        [event],
+        name=event.title,
+        url_for_event=lambda e: url_for("public.event_page", slug=e.slug, _external=True),
+    )
+    response = Response(calendar.to_ical(), mimetype="text/calendar")
+    response.headers["Content-Disposition"] = f'attachment; filename="{event.slug}.ics"'
+    return response
+
+
 def _feed(*, enclosures: bool) -> FeedGenerator:
     """The archive feed. feedgen 1.0 drops ``rel`` from Atom links, so an Atom enclosure would read as a second
     alternate link: enclosures go only into RSS, and Atom readers follow the page link."""

@@ -85,3 +85,14 @@ def test_json_api_events_and_archive_pages(client: FlaskClient, store: ArchiveSt
     assert len(second["entries"]) == 5 and second["entries"][0]["tags"] == ["清明"]
     bad = client.get("/api/archive?page=x")
     assert bad.status_code == 400 and bad.json == {"error": 400, "message": ""}
+
+
+def test_single_event_calendar_file_for_add_to_calendar(client: FlaskClient, store: ArchiveStore) -> None:
+    event = make_event(store, "清明公祭")
+    page = client.get(f"/events/{event.slug}").get_data(as_text=True)
+    assert f'href="/events/{event.slug}.ics"' in page
+    response = client.get(f"/events/{event.slug}.ics")
+    assert response.mimetype == "text/calendar" and "attachment" in response.headers["Content-Disposition"]
+    [item] = Calendar.from_ical(response.data).walk("VEVENT")
+    assert str(item["UID"]) == event.uid and str(item["SUMMARY"]) == "清明公祭"
+    assert client.get("/events/nope.ics").status_code == 404

@@ -89,7 +89,7 @@ def test_one_event_page_from_upcoming_to_live_to_recording(
     event = make_event(store, "清明公祭", stream_url="https://live.example/hls/index.m3u8")
     url = f"/events/{event.slug}"
     upcoming = page(client, url)
-    assert 'class="countdown"' in upcoming and "/schedule.ics" in upcoming and "<video" not in upcoming
+    assert 'class="countdown"' in upcoming and f"/events/{event.slug}.ics" in upcoming and "<video" not in upcoming
     with store.transaction() as session:
         session.merge(event).status = "live"
     live = page(client, url)
