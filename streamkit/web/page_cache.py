@@ -30,6 +30,7 @@ SESSION_COOKIE = "session"
 LANG_COOKIE = "lang"
 
 StartResponse = Callable[..., Any]
+PageKey = tuple[str, str, str, str, str]
 WsgiApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
 
 
@@ -72,14 +73,22 @@ class PageCacheMiddleware:
         self.app = app
         self.revision = revision
         self.size = size
-        self.pages: OrderedDict[tuple[str, str, str], CachedPage] = OrderedDict()
+        self.pages: OrderedDict[PageKey, CachedPage] = OrderedDict()
         self.lock = threading.Lock()
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         cookies = parse_cookie(environ.get("HTTP_COOKIE", ""))
         if environ.get("REQUEST_METHOD") != "GET" or SESSION_COOKIE in cookies:
             return self._pass_through(environ, start_response)
-        key = (environ.get("PATH_INFO", ""), environ.get("QUERY_STRING", ""), cookies.get(LANG_COOKIE, ""))
+        # Host and scheme are part of the key: pages hold absolute URLs (canonical, Open Graph, feeds), and a
+        # forged Host header must not poison what other visitors get.
+        key = (
+            environ.get("wsgi.url_scheme", "http"),
+            environ.get("HTTP_HOST", ""),
+            environ.get("PATH_INFO", ""),
+            environ.get("QUERY_STRING", ""),
+            cookies.get(LANG_COOKIE, ""),
+        )
         revision = self.revision()
         with self.lock:
             page = self.pages.get(key)
@@ -100,7 +109,7 @@ class PageCacheMiddleware:
         return self.app(environ, strip_marker)
 
     def _render(
-        self, environ: dict[str, Any], start_response: StartResponse, key: tuple[str, str, str], revision: int
+        self, environ: dict[str, Any], start_response: StartResponse, key: PageKey, revision: int
     ) -> Iterable[bytes]:
         captured: dict[str, Any] = {}
 

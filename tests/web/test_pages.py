@@ -254,6 +254,9 @@ def test_page_cache_sees_changes_at_once_and_answers_304(client: FlaskClient, st
     assert "X-Streamkit-Cache" not in again.headers and "X-Streamkit-Cache" not in first.headers
     assert client.get("/schedule", headers={"If-None-Match": first.headers["ETag"]}).status_code == 304
     assert client.get("/schedule?lang=en").headers["X-Cache"] == "MISS"  # another language, another page
+    forged = client.get("/schedule", headers={"Host": "evil.example"})
+    assert forged.headers["X-Cache"] == "MISS"  # a forged Host gets its own entry, never the shared one
+    assert "evil.example" not in client.get("/schedule").get_data(as_text=True)
     make_event(store, "新增的仪式")
     changed = client.get("/schedule", headers={"If-None-Match": first.headers["ETag"]})
     assert changed.status_code == 200 and "新增的仪式" in changed.get_data(as_text=True)
