@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from streamkit.archive.models import Event, EventStatus
@@ -86,3 +87,20 @@ def update_event(session: Session, event: Event, draft: EventDraft, *, actor: st
         raise ArchiveError("; ".join(problems))
     apply_draft(event, draft)
     ArchiveStore.audit(session, actor, "event.update", f"event:{event.slug}", event.title)
+
+
+def set_event_status(
+    store: ArchiveStore, slug: str, status: EventStatus, *, actor: str, stream_url: str | None = None
+) -> Event:
+    """Mark an event live, ended or cancelled (the ceremony runner calls this when it starts and stops streaming)."""
+    if stream_url is not None and stream_url and not stream_url.startswith(ALLOWED_URL_SCHEMES):
+        raise ArchiveError("the stream URL must start with https:// or http://")
+    with store.transaction() as session:
+        event = session.scalar(select(Event).where(Event.slug == slug))
+        if event is None:
+            raise ArchiveError(f"no event with slug {slug!r}")
+        event.status = status.value
+        if stream_url is not None:
+            event.stream_url = stream_url
+        ArchiveStore.audit(session, actor, f"event.{status.value}", f"event:{slug}", event.title)
+    return event

@@ -76,6 +76,13 @@ class Event(Base):
         return self.local(self.end_at)
 
     @property
+    def phase(self) -> str:
+        """The status to show: an upcoming or live event whose end has passed reads as ended."""
+        if self.status in (EventStatus.UPCOMING.value, EventStatus.LIVE.value) and self.end_at < utcnow():
+            return EventStatus.ENDED.value
+        return self.status
+
+    @property
     def start_utc(self) -> datetime:
         return self.start_at.replace(tzinfo=UTC)
 

@@ -13,9 +13,11 @@ from babel.messages.pofile import read_po
 from flask import Flask, abort
 from flask.testing import FlaskClient
 
-from streamkit.archive.models import ArchiveEntry
+from streamkit.archive.events import set_event_status
+from streamkit.archive.models import ArchiveEntry, EventStatus
 from streamkit.archive.publish import publish_media
 from streamkit.archive.store import ArchiveStore
+from streamkit.errors import ArchiveError
 from streamkit.media.samples import SampleSet
 from streamkit.web import WEB_ROOT, create_app
 from tests.web.conftest import SECRET, make_event, web_settings
@@ -107,6 +109,20 @@ def test_one_event_page_from_upcoming_to_live_to_recording(
     ld = json.loads(re.search(r'<script type="application/ld\+json">(.*?)</script>', recording, re.S).group(1))  # type: ignore[union-attr]
     assert ld["@type"] == "BroadcastEvent" and ld["workPerformed"]["@type"] == "VideoObject"
     assert ld["workPerformed"]["duration"] == "PT0H0M3S"
+
+
+def test_runner_flips_an_event_live_and_an_overrun_event_reads_as_ended(
+    client: FlaskClient, store: ArchiveStore
+) -> None:
+    event = make_event(store, "即将直播", starts_in=timedelta(minutes=-1))
+    set_event_status(store, event.slug, EventStatus.LIVE, actor="runner", stream_url="https://l.example/live.m3u8")
+    assert 'data-hls="https://l.example/live.m3u8"' in page(client, f"/events/{event.slug}")
+    assert store.audit_log()[0].action == "event.live" and store.audit_log()[0].actor == "runner"
+    with pytest.raises(ArchiveError, match="https://"):
+        set_event_status(store, event.slug, EventStatus.LIVE, actor="runner", stream_url="javascript:alert(1)")
+    overrun = make_event(store, "忘了结束的仪式", starts_in=timedelta(hours=-3), status="live")
+    html = page(client, f"/events/{overrun.slug}")
+    assert 'data-status="ended"' in html and "data-hls" not in html and "录像将在这里发布" in html
 
 
 def test_cancelled_event_says_so(client: FlaskClient, store: ArchiveStore) -> None:
