@@ -113,13 +113,13 @@ def _feed(*, enclosures: bool) -> FeedGenerator:
 
 
 @bp.get("/archive.atom")
-@cached_page
+@cached_page(lag_s=3600)
 def archive_atom() -> Response:
     return Response(_feed(enclosures=False).atom_str(pretty=False), mimetype="application/atom+xml")
 
 
 @bp.get("/archive.rss")
-@cached_page
+@cached_page(lag_s=3600)
 def archive_rss() -> Response:
     return Response(_feed(enclosures=True).rss_str(pretty=False), mimetype="application/rss+xml")
 

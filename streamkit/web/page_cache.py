@@ -23,7 +23,7 @@ from flask_login import current_user
 from werkzeug.http import parse_cookie
 from werkzeug.wrappers import Response as BaseResponse
 
-MAX_PAGES = 512
+MAX_PAGES = 2048  # about 10 kB each: some 20 MB per worker at most
 DEFAULT_LAG_S = 30
 MARKER = "X-Streamkit-Cache"
 SESSION_COOKIE = "session"

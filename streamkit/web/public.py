@@ -16,6 +16,8 @@ from streamkit.web.page_cache import cached_page
 from streamkit.web.structured import broadcast_event, video_object
 
 bp = Blueprint("public", __name__)
+# Archive listings and player pages do not depend on the clock, only on the data (the revision).
+STABLE_PAGE_S = 3600
 
 
 def media_url(relative: str, *, external: bool = False) -> str:
@@ -90,7 +92,7 @@ def event_page(slug: str) -> str:
 
 
 @bp.get("/archive")
-@cached_page
+@cached_page(lag_s=STABLE_PAGE_S)
 def archive_page() -> str:
     try:
         page = int(request.args.get("page", "1"))
@@ -115,7 +117,7 @@ def archive_page() -> str:
 
 
 @bp.get("/watch/<int:entry_id>")
-@cached_page
+@cached_page(lag_s=STABLE_PAGE_S)
 def entry_page(entry_id: int) -> str:
     entry = store().entry(entry_id)
     if entry is None:
