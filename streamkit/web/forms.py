@@ -11,6 +11,7 @@ from wtforms import (
     DateTimeLocalField,
     IntegerField,
     PasswordField,
+    SelectChoice,
     SelectField,
     StringField,
     TextAreaField,
@@ -42,7 +43,15 @@ class EventForm(FlaskForm):
     end = DateTimeLocalField(_l("End (local time)"), format="%Y-%m-%dT%H:%M", validators=[DataRequired()])
     timezone = SelectField(_l("Time zone"), default="Asia/Shanghai")
     stream_url = StringField(_l("Live stream URL (HLS .m3u8)"), validators=[Optional(), Length(max=500), http_url])
-    status = SelectField(_l("Status"), choices=[s.value for s in EventStatus])
+    status = SelectField(
+        _l("Status"),
+        choices=[
+            SelectChoice(EventStatus.UPCOMING.value, _l("Upcoming")),
+            SelectChoice(EventStatus.LIVE.value, _l("Live now")),
+            SelectChoice(EventStatus.ENDED.value, _l("Ended")),
+            SelectChoice(EventStatus.CANCELLED.value, _l("Cancelled")),
+        ],
+    )
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
@@ -57,7 +66,13 @@ class EventForm(FlaskForm):
 class EntryForm(FlaskForm):
     title = StringField(_l("Title"), validators=[DataRequired(), Length(max=200)])
     description = TextAreaField(_l("Description"), validators=[Length(max=5000)])
-    kind = SelectField(_l("Kind"), choices=[k.value for k in EntryKind])
+    kind = SelectField(
+        _l("Kind"),
+        choices=[
+            SelectChoice(EntryKind.RECORDING.value, _l("Recording")),
+            SelectChoice(EntryKind.TOUR.value, _l("Tour")),
+        ],
+    )
     media_url = StringField(_l("Media URL (MP4)"), validators=[Optional(), Length(max=500), URL(), http_url])
     hls_url = StringField(_l("HLS URL (.m3u8)"), validators=[Optional(), Length(max=500), URL(), http_url])
     duration_s = IntegerField(_l("Duration (seconds)"), validators=[Optional(), NumberRange(min=0, max=100_000)])
