@@ -42,7 +42,9 @@ def load_user(user_id: str) -> StaffUser | None:
 
 @bp.context_processor
 def admin_globals() -> dict[str, Any]:
-    return {"logout_form": ConfirmForm()}
+    # formdata=None: the sign-out button needs only a token, and must not parse a request body (which may be the
+    # oversized one an error page is being rendered for).
+    return {"logout_form": ConfirmForm(formdata=None) if current_user.is_authenticated else None}
 
 
 def actor() -> str:

@@ -240,6 +240,8 @@ def test_errors_show_plain_pages_without_tracebacks(app: Flask, client: FlaskCli
     assert "您无权打开此页面" in page(client, "/forbidden", 403)
     assert "页面不存在" in page(client, "/nowhere", 404)
     assert client.get("/api/nowhere").json == {"error": 404, "message": ""}
+    too_big = client.post("/admin/login", data={"username": "x" * (2 << 20)})
+    assert too_big.status_code == 413 and "太大" in too_big.get_data(as_text=True)
 
 
 def test_chinese_first_english_switchable(client: FlaskClient) -> None:
