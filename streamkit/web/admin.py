@@ -134,7 +134,7 @@ def new_event() -> str | Response | tuple[str, int]:
     return _form_page(form, "admin/event_form.html", save, gettext("Event saved"), event=None)
 
 
-@bp.route("/events/<int:event_id>/edit", methods=["GET", "POST"])
+@bp.route("/events/<id:event_id>/edit", methods=["GET", "POST"])
 @login_required
 def edit_event(event_id: int) -> str | Response | tuple[str, int]:
     archive = store()
@@ -157,7 +157,7 @@ def edit_event(event_id: int) -> str | Response | tuple[str, int]:
     return _form_page(form, "admin/event_form.html", save, gettext("Event saved"), event=event)
 
 
-@bp.post("/events/<int:event_id>/cancel")
+@bp.post("/events/<id:event_id>/cancel")
 @login_required
 def cancel_event(event_id: int) -> Response:
     if not ConfirmForm().validate_on_submit():
@@ -211,7 +211,7 @@ def new_entry() -> str | Response | tuple[str, int]:
     return _form_page(form, "admin/entry_form.html", save, gettext("Archive entry saved"), entry=None)
 
 
-@bp.route("/entries/<int:entry_id>/edit", methods=["GET", "POST"])
+@bp.route("/entries/<id:entry_id>/edit", methods=["GET", "POST"])
 @login_required
 def edit_entry(entry_id: int) -> str | Response | tuple[str, int]:
     entry = store().entry(entry_id, include_unpublished=True)
@@ -234,7 +234,7 @@ def edit_entry(entry_id: int) -> str | Response | tuple[str, int]:
     return _form_page(form, "admin/entry_form.html", save, gettext("Archive entry saved"), entry=entry)
 
 
-@bp.post("/entries/<int:entry_id>/<any(publish, unpublish):action>")
+@bp.post("/entries/<id:entry_id>/<any(publish, unpublish):action>")
 @login_required
 def publish_entry(entry_id: int, action: str) -> Response:
     if not ConfirmForm().validate_on_submit():

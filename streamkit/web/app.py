@@ -19,6 +19,7 @@ from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import HTTPException
+from werkzeug.routing import IntegerConverter, Map
 
 from streamkit.archive.store import ArchiveStore
 from streamkit.config.settings import Settings
@@ -58,6 +59,13 @@ SECURITY_HEADERS = {
 csrf = CSRFProtect()
 login_manager = LoginManager()
 babel = Babel()
+
+
+class RowIdConverter(IntegerConverter):
+    """A positive integer that fits a database row id; larger numbers are a 404, not an overflow."""
+
+    def __init__(self, map: Map) -> None:
+        super().__init__(map, min=1, max=2**63 - 1)
 
 
 def store() -> ArchiveStore:
@@ -118,6 +126,7 @@ def create_app(settings: Settings, *, archive: ArchiveStore | None = None, secre
     login_manager.session_protection = "strong"
     limiter = Limiter(get_remote_address, app=app, storage_uri=web.rate_limit_storage_uri, default_limits=[])
 
+    app.url_map.converters["id"] = RowIdConverter
     from streamkit.web import admin, feeds, public
 
     app.register_blueprint(public.bp)

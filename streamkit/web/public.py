@@ -99,6 +99,8 @@ def archive_page() -> str:
         year = int(request.args["year"]) if request.args.get("year") else None
     except ValueError:
         abort(400)
+    if year is not None and not 1900 <= year <= 9000:
+        abort(400)
     kind = request.args.get("kind", "")
     if kind not in ("", *(k.value for k in EntryKind)):
         abort(400)
@@ -116,7 +118,7 @@ def archive_page() -> str:
     return render_template("archive.html", page=found, query=query, facets=archive.facets(), filters=filters)
 
 
-@bp.get("/watch/<int:entry_id>")
+@bp.get("/watch/<id:entry_id>")
 @cached_page(lag_s=STABLE_PAGE_S)
 def entry_page(entry_id: int) -> str:
     entry = store().entry(entry_id)

@@ -278,3 +278,24 @@ def test_page_cache_sees_changes_at_once_and_answers_304(client: FlaskClient, st
     make_event(store, "新增的仪式")
     changed = client.get("/schedule", headers={"If-None-Match": first.headers["ETag"]})
     assert changed.status_code == 200 and "新增的仪式" in changed.get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    ("path", "status"),
+    [
+        ("/archive?year=99999", 400),
+        ("/archive?year=-5", 400),
+        ("/archive?page=-3", 200),
+        ("/archive?page=99999999999999999999", 200),
+        ("/archive?q=%00&tag=%ff", 200),
+        ("/api/archive?page=999999999999999999999", 200),
+        ("/watch/99999999999999999999999", 404),
+        ("/watch/0", 404),
+        ("/events/%00", 404),
+        ("/events/..%2f..%2fsite.db.ics", 404),
+        ("/media/%00", 404),
+        ("/api/events?when=%00", 400),
+    ],
+)
+def test_odd_input_never_breaks_the_site(client: FlaskClient, path: str, status: int) -> None:
+    page(client, path, status)
