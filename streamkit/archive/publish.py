@@ -16,7 +16,7 @@ from typing import Literal
 from sqlalchemy import select
 
 from streamkit.archive.models import ArchiveEntry, EntryKind, Event, EventStatus, utcnow
-from streamkit.archive.store import ArchiveStore
+from streamkit.archive.store import ArchiveStore, tag_names
 from streamkit.errors import ArchiveError
 from streamkit.media.publish import atomic_output
 
@@ -94,8 +94,11 @@ def publish_media(
         raise ArchiveError(f"kind must be 'recording' or 'tour', not {kind!r}")
     if not title.strip():
         raise ArchiveError("an archive entry needs a title")
+    if len(title.strip()) > 200:
+        raise ArchiveError("the title is longer than 200 characters")
     if duration_ms < 0:
         raise ArchiveError(f"duration must not be negative ({duration_ms} ms)")
+    tag_names(tags)  # checked before any file is copied
     media = _existing_file(media_path, "media", MEDIA_TYPES)
     assert media is not None
     poster_path = _existing_file(poster, "poster", POSTER_TYPES)

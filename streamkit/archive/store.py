@@ -56,6 +56,15 @@ class Page:
         return self.page < self.pages
 
 
+def tag_names(names: Sequence[str]) -> list[str]:
+    """Tags as stored: stripped, unique, sorted, each at most 80 characters (ArchiveError otherwise)."""
+    wanted = sorted({n.strip() for n in names if n.strip()})
+    too_long = [n for n in wanted if len(n) > 80]
+    if too_long:
+        raise ArchiveError(f"tags may have at most 80 characters: {too_long[0][:20]}…")
+    return wanted
+
+
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
@@ -270,7 +279,7 @@ class ArchiveStore:
     @staticmethod
     def tags_for(session: Session, names: Sequence[str]) -> list[Tag]:
         """Existing tags by name, creating the missing ones."""
-        wanted = sorted({n.strip() for n in names if n.strip()})
+        wanted = tag_names(names)
         if not wanted:
             return []
         found = {t.name: t for t in session.scalars(select(Tag).where(Tag.name.in_(wanted)))}

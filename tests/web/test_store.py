@@ -112,6 +112,15 @@ def test_publish_refuses_unknown_event_and_missing_file(
     assert store.list_entries(published_only=False).total == 0
 
 
+def test_publish_refuses_overlong_title_and_tags(store: ArchiveStore, samples: SampleSet) -> None:
+    with pytest.raises(ArchiveError, match="longer than 200"):
+        publish_media(store, kind="tour", title="长" * 201, media_path=samples.clips[0], duration_ms=1)
+    with pytest.raises(ArchiveError, match="at most 80"):
+        publish_media(store, kind="tour", title="x", media_path=samples.clips[0], duration_ms=1, tags=["标" * 81])
+    assert store.list_entries(published_only=False).total == 0
+    assert not store.media_dir.exists() or not any(store.media_dir.iterdir())
+
+
 def test_publish_by_link_keeps_the_original_file(store: ArchiveStore, samples: SampleSet) -> None:
     entry = publish_media(store, kind="tour", title="x", media_path=samples.clips[2], duration_ms=1, copy=False)
     placed = store.media_dir / entry.media_file
