@@ -142,6 +142,14 @@ def test_entry_page_has_player_captions_chapters_og_and_jsonld(client: FlaskClie
     assert ld["@type"] == "VideoObject" and ld["contentUrl"] == f"http://localhost/media/{recorded.media_file}"
 
 
+def test_entry_with_only_an_hls_url_uses_the_hls_player(client: FlaskClient, store: ArchiveStore) -> None:
+    with store.transaction() as session:
+        session.add(ArchiveEntry(title="HLS 回放", kind="recording", hls_url="https://v.example/replay/index.m3u8"))
+    html = page(client, "/watch/1")
+    assert 'data-hls="https://v.example/replay/index.m3u8"' in html and "<source" not in html
+    assert "vendor/hls.min.js" in html
+
+
 def test_archive_filters_and_pagination_links_keep_filters(client: FlaskClient, store: ArchiveStore) -> None:
     with store.transaction() as session:
         for n in range(45):
