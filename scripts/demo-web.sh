@@ -25,7 +25,12 @@ if [ -d "$OUT" ]; then
   while IFS= read -r -d '' media; do
     name=$(basename "${media%.*}")
     case "$name" in *tour*|*导览*) kind=tour ;; *) kind=recording ;; esac
-    publish "$media" "$kind" "$name"
+    # The tour renderer writes OUT.json beside OUT.mp4; its first chapter is the tour's title.
+    if [ -f "${media%.*}.json" ]; then
+      kind=tour
+      name=$(.venv/bin/python -c 'import json,sys; c=json.load(open(sys.argv[1])).get("chapters") or []; print(c[0]["title"] if c else sys.argv[2])' "${media%.*}.json" "$name")
+    fi
+    publish "$media" "$kind" "$name" || echo "demo-web: could not publish $media (see the error above); going on" >&2
     found=1
   done < <(find "$OUT" -maxdepth 2 -name '.*' -prune -o -type f \( -name '*.mp4' -o -name '*.webm' \) -print0)
 fi
