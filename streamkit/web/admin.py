@@ -10,6 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import session as cookie_session
 from flask_babel import gettext
 from flask_login import UserMixin, current_user, login_required, login_user, logout_user
 from sqlalchemy import select
@@ -57,6 +58,7 @@ def login() -> str | Response | tuple[str, int]:
     if form.validate_on_submit():
         user = authenticate(store(), form.username.data or "", form.password.data or "")
         if user is not None:
+            cookie_session.permanent = True  # the session ends after PERMANENT_SESSION_LIFETIME (8 h), not never
             login_user(StaffUser(user.id, user.username))
             with store().transaction() as session:
                 ArchiveStore.audit(session, user.username, "login")

@@ -18,6 +18,7 @@ from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_wtf.csrf import CSRFError, CSRFProtect
+from limits import parse as parse_limit
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import IntegerConverter, Map
 
@@ -124,6 +125,12 @@ def create_app(settings: Settings, *, archive: ArchiveStore | None = None, secre
     login_manager.init_app(app)
     login_manager.login_view = "admin.login"
     login_manager.session_protection = "strong"
+    try:
+        parse_limit(web.login_rate_limit)
+    except ValueError:
+        raise ConfigError.single(
+            "settings", f"{web.login_rate_limit!r} is not a rate like '5 per minute'", field="web.login_rate_limit"
+        ) from None
     limiter = Limiter(get_remote_address, app=app, storage_uri=web.rate_limit_storage_uri, default_limits=[])
 
     app.url_map.converters["id"] = RowIdConverter

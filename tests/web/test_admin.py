@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -188,6 +189,14 @@ def test_entries_add_edit_publish_unpublish(staff: Staff, store: ArchiveStore) -
     assert actions[:3] == ["entry.publish", "entry.unpublish", "entry.create"]
     audit_page = staff.client.get("/admin/audit").get_data(as_text=True)
     assert "entry.unpublish" in audit_page and STAFF[0] in audit_page
+
+
+def test_staff_session_expires_after_eight_hours(client: FlaskClient, store: ArchiveStore) -> None:
+    add_user(store, *STAFF)
+    response = sign_in(client)
+    cookie = next(c for c in response.headers.getlist("Set-Cookie") if c.startswith("session="))  # type: ignore[attr-defined]
+    expires = parsedate_to_datetime(cookie.split("Expires=")[1].split(";")[0])
+    assert timedelta(hours=7, minutes=59) < expires - datetime.now(UTC) <= timedelta(hours=8)
 
 
 def test_logout_ends_the_session(staff: Staff) -> None:

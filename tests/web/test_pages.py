@@ -17,7 +17,7 @@ from streamkit.archive.events import set_event_status
 from streamkit.archive.models import ArchiveEntry, EventStatus
 from streamkit.archive.publish import publish_media
 from streamkit.archive.store import ArchiveStore
-from streamkit.errors import ArchiveError
+from streamkit.errors import ArchiveError, ConfigError
 from streamkit.media.samples import SampleSet
 from streamkit.web import WEB_ROOT, create_app
 from tests.web.conftest import SECRET, make_event, web_settings
@@ -232,6 +232,11 @@ def test_session_and_language_cookies_are_secure_by_default(tmp_path: Path) -> N
     lang = client.get("/lang/en", base_url="https://localhost").headers["Set-Cookie"]
     assert "Secure" in lang and "HttpOnly" in lang
     app.extensions["streamkit_store"].dispose()
+
+
+def test_a_bad_rate_limit_setting_is_a_config_error(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="login_rate_limit"):
+        create_app(web_settings(tmp_path, login_rate_limit="five a minute"), secret_key=SECRET)
 
 
 def test_errors_show_plain_pages_without_tracebacks(app: Flask, client: FlaskClient) -> None:
