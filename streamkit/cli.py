@@ -15,10 +15,12 @@ import typer
 from rich.console import Console
 
 from streamkit import __version__
+from streamkit.archive.cli import app as archive_app
 from streamkit.ceremony.cli import app as ceremony_app
 from streamkit.errors import ConfigError, StreamkitError
 from streamkit.obs.cli import app as obs_app
 from streamkit.overlays.cli import app as overlay_app
+from streamkit.web.cli import app as web_app
 
 app = typer.Typer(
     name="streamkit",
@@ -118,6 +120,8 @@ app.add_typer(config_app, name="config")
 app.add_typer(obs_app, name="obs")
 app.add_typer(ceremony_app, name="ceremony")
 app.add_typer(overlay_app, name="overlay")
+app.add_typer(archive_app, name="archive")
+app.add_typer(web_app, name="web")
 
 
 @config_app.command("check")

@@ -57,6 +57,14 @@ class WebSettings(SpecModel):
     host: str = "127.0.0.1"
     port: int = Field(8000, gt=0, lt=65536)
     default_locale: Literal["zh", "en"] = "zh"
+    # Where published media (copies, posters, captions) live; served at /media/ with byte ranges.
+    media_dir: Path = Path("var/media")
+    # Secure cookies need HTTPS; only the development server turns this off.
+    secure_cookies: bool = True
+    # memory:// is per process; use redis://… when several gunicorn workers must share the login limit.
+    rate_limit_storage_uri: str = "memory://"
+    login_rate_limit: str = "5 per minute"
+    page_size: int = Field(20, gt=0, le=100)
 
 
 class MediaSettings(SpecModel):

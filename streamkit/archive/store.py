@@ -1,0 +1,309 @@
+"""The archive store: one engine per database URL, migrated on first use, and the queries the site and CLI need.
+
+SQLite (the default) runs in WAL mode so the site can read while the toolkit publishes. Any SQLAlchemy URL works
+(PostgreSQL in production).
+"""
+
+from __future__ import annotations
+
+import math
+import uuid
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event, func, or_, select, update
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session, selectinload, sessionmaker
+
+from streamkit.archive import schema
+from streamkit.archive.models import ArchiveEntry, AuditRecord, Event, EventStatus, SiteRevision, Tag, utcnow
+from streamkit.errors import ArchiveError
+
+DEFAULT_MEDIA_DIR = Path("var/media")
+_REVISION_QUERY = select(SiteRevision.revision)
+
+
+@dataclass(frozen=True)
+class ArchiveQuery:
+    """Filters for the archive listing; empty strings mean no filter."""
+
+    kind: str = ""
+    campaign: str = ""
+    venue: str = ""
+    tag: str = ""
+    year: int | None = None
+    text: str = ""
+
+
+@dataclass(frozen=True)
+class Page:
+    items: Sequence[ArchiveEntry]
+    page: int
+    pages: int
+    total: int
+
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+
+def tag_names(names: Sequence[str]) -> list[str]:
+    """Tags as stored: stripped, unique, sorted, each at most 80 characters (ArchiveError otherwise)."""
+    wanted = sorted({n.strip() for n in names if n.strip()})
+    too_long = [n for n in wanted if len(n) > 80]
+    if too_long:
+        raise ArchiveError(f"tags may have at most 80 characters: {too_long[0][:20]}…")
+    return wanted
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.close()
+
+
+class ArchiveStore:
+    """Events and archive entries in one database, with the media folder its files are copied into."""
+
+    def __init__(self, database_url: str, media_dir: str | Path = DEFAULT_MEDIA_DIR, *, migrate: bool = True) -> None:
+        self.database_url = database_url
+        self.media_dir = Path(media_dir)
+        try:
+            url = make_url(database_url)
+        except Exception:  # sqlalchemy raises ArgumentError and ValueError; both echo the URL and its password
+            raise ArchiveError(
+                "bad database URL in web.database_url (for example sqlite:///var/streamkit.db)"
+            ) from None
+        if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
+            Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self.engine: Engine = create_engine(url)
+        except Exception as exc:
+            raise ArchiveError(f"cannot open database {url.render_as_string(hide_password=True)}: {exc}") from None
+        if url.get_backend_name() == "sqlite":
+            event.listen(self.engine, "connect", _sqlite_pragmas)
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        # Counts and facets scan many rows; they only change with the revision, so each process keeps the last ones.
+        self._memo: dict[tuple[Any, ...], Any] = {}
+        if migrate:
+            self.migrate()
+
+    def __repr__(self) -> str:
+        return f"ArchiveStore({make_url(self.database_url).render_as_string(hide_password=True)!r})"
+
+    def migrate(self) -> bool:
+        try:
+            return schema.upgrade(self.engine)
+        except SQLAlchemyError as exc:
+            raise ArchiveError(f"cannot migrate the archive database: {exc.__class__.__name__}: {exc}") from None
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """A read session; nothing is committed."""
+        with self._sessions() as session:
+            yield session
+
+    @contextmanager
+    def transaction(self) -> Iterator[Session]:
+        """A write session: commits and bumps the site revision on success, rolls back everything on error."""
+        with self._sessions() as session:
+            try:
+                yield session
+                self._bump_revision(session)
+                session.commit()
+            except SQLAlchemyError as exc:
+                session.rollback()
+                raise ArchiveError(f"the archive refused the change: {exc.__class__.__name__}") from exc
+            except BaseException:
+                session.rollback()
+                raise
+
+    @staticmethod
+    def _bump_revision(session: Session) -> None:
+        if session.execute(update(SiteRevision).values(revision=SiteRevision.revision + 1)).rowcount == 0:  # type: ignore[attr-defined]
+            session.add(SiteRevision(id=1, revision=1))
+
+    def revision(self) -> int:
+        """The number every write bumps; read on each page request, so it skips the ORM."""
+        with self.engine.connect() as connection:
+            return connection.execute(_REVISION_QUERY).scalar() or 0
+
+    # -- events ------------------------------------------------------------------------------------------------
+    def event_by_slug(self, slug: str) -> Event | None:
+        with self.session() as session:
+            return session.scalar(select(Event).where(Event.slug == slug).options(selectinload(Event.recordings)))
+
+    def upcoming_events(self, now: datetime | None = None, limit: int = 200) -> list[Event]:
+        """Live and upcoming events that have not ended, soonest first."""
+        now = now or utcnow()
+        with self.session() as session:
+            query = (
+                select(Event)
+                .where(Event.status.in_([EventStatus.UPCOMING.value, EventStatus.LIVE.value]), Event.end_at >= now)
+                .order_by(Event.start_at, Event.id)
+                .limit(limit)
+            )
+            return list(session.scalars(query))
+
+    def past_events(self, now: datetime | None = None, limit: int = 50) -> list[Event]:
+        now = now or utcnow()
+        with self.session() as session:
+            query = (
+                select(Event)
+                .where(
+                    or_(
+                        Event.status.in_([EventStatus.ENDED.value, EventStatus.CANCELLED.value]),
+                        Event.end_at < now,
+                    )
+                )
+                .order_by(Event.start_at.desc(), Event.id.desc())
+                .limit(limit)
+                .options(selectinload(Event.recordings))
+            )
+            return list(session.scalars(query))
+
+    def calendar_events(self, since: datetime, limit: int = 2000) -> list[Event]:
+        """Events ending after ``since``, soonest first: what the iCalendar feed lists."""
+        with self.session() as session:
+            query = select(Event).where(Event.end_at >= since).order_by(Event.start_at, Event.id).limit(limit)
+            return list(session.scalars(query))
+
+    def all_events(self, limit: int = 1000) -> list[Event]:
+        with self.session() as session:
+            return list(session.scalars(select(Event).order_by(Event.start_at.desc(), Event.id.desc()).limit(limit)))
+
+    @staticmethod
+    def new_event_identity(start_at: datetime) -> tuple[str, str]:
+        """A fresh (uid, slug): the UID is what calendars key on; the slug is the page address."""
+        token = uuid.uuid4().hex
+        return f"{token}@streamkit", f"{start_at:%Y-%m-%d}-{token[:8]}"
+
+    # -- archive -----------------------------------------------------------------------------------------------
+    def entry(self, entry_id: int, *, include_unpublished: bool = False) -> ArchiveEntry | None:
+        with self.session() as session:
+            found = session.scalar(
+                select(ArchiveEntry).where(ArchiveEntry.id == entry_id).options(selectinload(ArchiveEntry.event))
+            )
+            if found is None or (not found.published and not include_unpublished):
+                return None
+            return found
+
+    def list_entries(
+        self, query: ArchiveQuery = ArchiveQuery(), *, page: int = 1, per_page: int = 20, published_only: bool = True
+    ) -> Page:
+        """One page of entries, newest first, with the filters applied in SQL."""
+        conditions: list[Any] = []
+        if published_only:
+            conditions.append(ArchiveEntry.published.is_(True))
+        if query.kind:
+            conditions.append(ArchiveEntry.kind == query.kind)
+        if query.campaign:
+            conditions.append(ArchiveEntry.campaign == query.campaign)
+        if query.venue:
+            conditions.append(ArchiveEntry.venue == query.venue)
+        if query.year:
+            conditions += [
+                ArchiveEntry.published_at >= datetime(query.year, 1, 1),
+                ArchiveEntry.published_at < datetime(query.year + 1, 1, 1),
+            ]
+        if query.tag:
+            conditions.append(ArchiveEntry.tags.any(Tag.name == query.tag))
+        if query.text:
+            pattern = "%" + query.text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+            conditions.append(
+                or_(
+                    ArchiveEntry.title.ilike(pattern, escape="\\"), ArchiveEntry.description.ilike(pattern, escape="\\")
+                )
+            )
+        with self.session() as session:
+            revision = session.scalar(select(SiteRevision.revision)) or 0
+            count_key = ("count", query, published_only, revision)
+            total = self._memo.get(count_key)
+            if total is None:
+                total = session.scalar(select(func.count(ArchiveEntry.id)).where(*conditions)) or 0
+                self._remember(count_key, total)
+            pages = max(1, math.ceil(total / per_page))
+            page = min(max(1, page), pages)
+            items = list(
+                session.scalars(
+                    select(ArchiveEntry)
+                    .where(*conditions)
+                    .order_by(ArchiveEntry.published_at.desc(), ArchiveEntry.id.desc())
+                    .offset((page - 1) * per_page)
+                    .limit(per_page)
+                )
+            )
+        return Page(items=items, page=page, pages=pages, total=total)
+
+    def facets(self) -> dict[str, list[str]]:
+        """The values the archive filters offer: campaigns, venues, tags and years with published entries."""
+        with self.session() as session:
+            key = ("facets", session.scalar(select(SiteRevision.revision)) or 0)
+            if key in self._memo:
+                found: dict[str, list[str]] = self._memo[key]
+                return found
+            published = ArchiveEntry.published.is_(True)
+            campaigns = session.scalars(
+                select(ArchiveEntry.campaign).where(published, ArchiveEntry.campaign != "").distinct()
+            )
+            venues = session.scalars(select(ArchiveEntry.venue).where(published, ArchiveEntry.venue != "").distinct())
+            tags = session.scalars(select(Tag.name).order_by(Tag.name))
+            first, last = session.execute(
+                select(func.min(ArchiveEntry.published_at), func.max(ArchiveEntry.published_at)).where(published)
+            ).one()
+            years = [str(y) for y in range(last.year, first.year - 1, -1)] if first and last else []
+            found = {"campaign": sorted(campaigns), "venue": sorted(venues), "tag": list(tags), "year": years}
+            self._remember(key, found)
+            return found
+
+    def _remember(self, key: tuple[Any, ...], value: Any) -> None:
+        if len(self._memo) > 1000:
+            self._memo.clear()
+        self._memo[key] = value
+
+    @staticmethod
+    def tags_for(session: Session, names: Sequence[str]) -> list[Tag]:
+        """Existing tags by name, creating the missing ones."""
+        wanted = tag_names(names)
+        if not wanted:
+            return []
+        found = {t.name: t for t in session.scalars(select(Tag).where(Tag.name.in_(wanted)))}
+        for name in wanted:
+            if name not in found:
+                found[name] = Tag(name=name)
+                session.add(found[name])
+        return [found[n] for n in wanted]
+
+    @staticmethod
+    def audit(session: Session, actor: str, action: str, target: str = "", detail: str = "") -> None:
+        session.add(AuditRecord(actor=actor, action=action, target=target, detail=detail))
+
+    def audit_log(self, limit: int = 200) -> list[AuditRecord]:
+        with self.session() as session:
+            return list(session.scalars(select(AuditRecord).order_by(AuditRecord.id.desc()).limit(limit)))
+
+
+def open_store(database_url: str | None = None, media_dir: str | Path | None = None) -> ArchiveStore:
+    """The store named by Settings (web.database_url, web.media_dir), unless given explicitly."""
+    from streamkit.config.settings import load_settings
+
+    if database_url is None or media_dir is None:
+        web = load_settings().web
+        database_url = database_url or web.database_url
+        media_dir = media_dir or web.media_dir
+    return ArchiveStore(database_url, media_dir)

@@ -1,0 +1,189 @@
+"""``create_app(settings)``: the site's one assembly point (extensions, blueprints, headers, error pages).
+
+Python code lives here; templates, static files and translations live in the top-level ``web/`` folder, found
+relative to this package (the project runs from an editable install of the repository).
+"""
+
+from __future__ import annotations
+
+import logging
+import mimetypes
+import secrets
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, Response, current_app, render_template, request
+from flask_babel import Babel
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+from flask_login import LoginManager
+from flask_wtf.csrf import CSRFError, CSRFProtect
+from limits import parse as parse_limit
+from werkzeug.exceptions import HTTPException
+from werkzeug.routing import IntegerConverter, Map
+
+from streamkit.archive.store import ArchiveStore
+from streamkit.config.settings import Settings
+from streamkit.errors import ConfigError
+from streamkit.web.page_cache import PageCacheMiddleware
+
+WEB_ROOT = Path(__file__).resolve().parents[2] / "web"
+LOCALES = ("zh", "en")
+LANG_COOKIE = "lang"
+log = logging.getLogger(__name__)
+
+# Same-origin everything: no inline script or style, no CDNs. Live HLS may come from another host over https,
+# and hls.js feeds the video through blob: URLs and a blob: worker.
+CSP = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "media-src 'self' blob: https:",
+        "connect-src 'self' https:",
+        "worker-src 'self' blob:",
+        "object-src 'none'",
+        "base-uri 'self'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    ]
+)
+SECURITY_HEADERS = {
+    "Content-Security-Policy": CSP,
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "strict-origin-when-cross-origin",
+    "X-Frame-Options": "DENY",
+    "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
+}
+
+csrf = CSRFProtect()
+login_manager = LoginManager()
+babel = Babel()
+
+
+class RowIdConverter(IntegerConverter):
+    """A positive integer that fits a database row id; larger numbers are a 404, not an overflow."""
+
+    def __init__(self, map: Map) -> None:
+        super().__init__(map, min=1, max=2**63 - 1)
+
+
+def store() -> ArchiveStore:
+    """The archive store of the running app."""
+    found: ArchiveStore = current_app.extensions["streamkit_store"]
+    return found
+
+
+def select_locale() -> str:
+    asked = request.args.get("lang") or request.cookies.get(LANG_COOKIE)
+    if asked in LOCALES:
+        return asked
+    default: str = current_app.config["STREAMKIT_DEFAULT_LOCALE"]
+    return default
+
+
+def create_app(settings: Settings, *, archive: ArchiveStore | None = None, secret_key: str | None = None) -> Flask:
+    """Build the site for ``settings``; the store is opened (and migrated) here unless one is given."""
+    if not (WEB_ROOT / "templates").is_dir():
+        raise ConfigError.single(WEB_ROOT, "site templates not found; install streamkit editable from the repository")
+    web = settings.web
+    key = secret_key or (web.secret_key.get_secret_value() if web.secret_key else None)
+    if not key:
+        raise ConfigError.single("settings", "set STREAMKIT_WEB__SECRET_KEY (sessions and CSRF need it)", field="web")
+    app = Flask(
+        "streamkit.web",
+        template_folder=str(WEB_ROOT / "templates"),
+        static_folder=str(WEB_ROOT / "static"),
+        static_url_path="/static",
+    )
+    app.config.update(
+        SECRET_KEY=key,
+        SESSION_COOKIE_SECURE=web.secure_cookies,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        REMEMBER_COOKIE_SECURE=web.secure_cookies,
+        REMEMBER_COOKIE_HTTPONLY=True,
+        REMEMBER_COOKIE_SAMESITE="Lax",
+        PERMANENT_SESSION_LIFETIME=8 * 3600,
+        MAX_CONTENT_LENGTH=1 << 20,
+        WTF_CSRF_TIME_LIMIT=8 * 3600,
+        PROPAGATE_EXCEPTIONS=False,
+        BABEL_TRANSLATION_DIRECTORIES=str(WEB_ROOT / "translations"),
+        BABEL_DEFAULT_LOCALE=web.default_locale,
+        STREAMKIT_DEFAULT_LOCALE=web.default_locale,
+        STREAMKIT_PAGE_SIZE=web.page_size,
+        SEND_FILE_MAX_AGE_DEFAULT=3600,
+    )
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]
+    app.jinja_env.autoescape = True  # every template, whatever its extension: titles are user data
+    app.extensions["streamkit_store"] = archive or ArchiveStore(web.database_url, web.media_dir)
+    mimetypes.add_type("text/vtt", ".vtt")
+
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale)
+    login_manager.init_app(app)
+    login_manager.login_view = "admin.login"
+    login_manager.session_protection = "strong"
+    try:
+        parse_limit(web.login_rate_limit)
+    except ValueError:
+        raise ConfigError.single(
+            "settings", f"{web.login_rate_limit!r} is not a rate like '5 per minute'", field="web.login_rate_limit"
+        ) from None
+    limiter = Limiter(get_remote_address, app=app, storage_uri=web.rate_limit_storage_uri, default_limits=[])
+
+    app.url_map.converters["id"] = RowIdConverter
+    from streamkit.web import admin, feeds, public
+
+    app.register_blueprint(public.bp)
+    app.register_blueprint(feeds.bp)
+    app.register_blueprint(admin.bp, url_prefix="/admin")
+    limited: Any = limiter.limit(web.login_rate_limit, methods=["POST"])(app.view_functions["admin.login"])
+    app.view_functions["admin.login"] = limited
+    app.after_request(_security_headers)
+    archive_store: ArchiveStore = app.extensions["streamkit_store"]
+    app.wsgi_app = PageCacheMiddleware(app.wsgi_app, archive_store.revision)  # type: ignore[method-assign]
+    app.context_processor(_template_globals)
+    _register_error_pages(app)
+    return app
+
+
+def _security_headers(response: Response) -> Response:
+    for name, value in SECURITY_HEADERS.items():
+        response.headers.setdefault(name, value)
+    return response
+
+
+def _template_globals() -> dict[str, Any]:
+    from flask_babel import get_locale
+
+    return {"locale": str(get_locale() or "zh"), "locales": LOCALES}
+
+
+def _register_error_pages(app: Flask) -> None:
+    def render_error(code: int, message: str | None = None) -> tuple[str | dict[str, Any], int]:
+        if request.path.startswith("/api/"):
+            return {"error": code, "message": message or ""}, code
+        return render_template("error.html", code=code, message=message), code
+
+    @app.errorhandler(CSRFError)
+    def csrf_failed(error: CSRFError) -> tuple[str | dict[str, Any], int]:
+        return render_error(400, "csrf")
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException) -> tuple[str | dict[str, Any], int] | HTTPException:
+        if error.code is None or error.code < 400:
+            return error
+        return render_error(error.code)
+
+    @app.errorhandler(Exception)
+    def internal_error(error: Exception) -> tuple[str | dict[str, Any], int]:
+        # The traceback goes to the server log only; the visitor sees a plain page.
+        log.exception("unhandled error on %s", request.path)
+        return render_error(500)
+
+
+def development_secret() -> str:
+    """A throwaway key for the development server: sessions end when it restarts."""
+    return secrets.token_urlsafe(32)

@@ -1,0 +1,168 @@
+"""Public pages: home, schedule, one stable page per event, archive, and the player page of each entry."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from flask import Blueprint, abort, current_app, redirect, render_template, request, send_from_directory, url_for
+from werkzeug.wrappers import Response
+
+from streamkit.archive.models import ArchiveEntry, EntryKind, EventStatus
+from streamkit.archive.store import ArchiveQuery
+from streamkit.web.app import LANG_COOKIE, LOCALES, store
+from streamkit.web.chapters import read_chapters
+from streamkit.web.page_cache import cached_page
+from streamkit.web.structured import broadcast_event, video_object
+
+bp = Blueprint("public", __name__)
+# Archive listings and player pages do not depend on the clock, only on the data (the revision).
+STABLE_PAGE_S = 3600
+
+
+def media_url(relative: str, *, external: bool = False) -> str:
+    return url_for("public.media", name=relative, _external=external) if relative else ""
+
+
+def entry_source(entry: ArchiveEntry, *, external: bool = False) -> str:
+    """Where the player loads the entry from: our media folder, or the outside URL it was added with."""
+    return media_url(entry.media_file, external=external) if entry.media_file else entry.media_url
+
+
+@bp.app_template_global()
+def media_src(entry: ArchiveEntry) -> str:
+    return entry_source(entry)
+
+
+@bp.app_template_global()
+def poster_src(entry: ArchiveEntry | None) -> str:
+    return media_url(entry.poster_file) if entry and entry.poster_file else ""
+
+
+@bp.app_template_filter()
+def duration(ms: int) -> str:
+    seconds = ms // 1000
+    hours, rest = divmod(seconds, 3600)
+    return f"{hours}:{rest // 60:02d}:{rest % 60:02d}" if hours else f"{rest // 60}:{rest % 60:02d}"
+
+
+@bp.get("/")
+@cached_page
+def home() -> str:
+    archive = store()
+    upcoming = archive.upcoming_events(limit=6)
+    live = [e for e in upcoming if e.status == EventStatus.LIVE.value]
+    waiting = [e for e in upcoming if e.status != EventStatus.LIVE.value]
+    latest = archive.list_entries(ArchiveQuery(kind=EntryKind.RECORDING.value), per_page=6).items
+    tours = archive.list_entries(ArchiveQuery(kind=EntryKind.TOUR.value), per_page=6).items
+    return render_template(
+        "home.html", live=live, next_event=waiting[0] if waiting else None, latest=latest, tours=tours
+    )
+
+
+@bp.get("/schedule")
+@cached_page
+def schedule() -> str:
+    archive = store()
+    upcoming = archive.upcoming_events()
+    by_date: dict[str, list[Any]] = {}
+    for event in upcoming:
+        by_date.setdefault(event.start_local.strftime("%Y-%m-%d"), []).append(event)
+    return render_template("schedule.html", by_date=by_date, past=archive.past_events())
+
+
+@bp.get("/events/<slug>")
+@cached_page
+def event_page(slug: str) -> str:
+    event = store().event_by_slug(slug)
+    if event is None:
+        abort(404)
+    recording = next((r for r in event.recordings if r.published), None)
+    page_url = url_for("public.event_page", slug=slug, _external=True)
+    recording_data = _video_data(recording) if recording is not None else None
+    chapters = read_chapters(_media_path(recording.chapters_file)) if recording and recording.chapters_file else []
+    return render_template(
+        "event.html",
+        event=event,
+        recording=recording,
+        chapters=chapters,
+        page_url=page_url,
+        jsonld=broadcast_event(event, url=page_url, recording=recording_data),
+    )
+
+
+@bp.get("/archive")
+@cached_page(lag_s=STABLE_PAGE_S)
+def archive_page() -> str:
+    try:
+        page = int(request.args.get("page", "1"))
+        year = int(request.args["year"]) if request.args.get("year") else None
+    except ValueError:
+        abort(400)
+    if year is not None and not 1900 <= year <= 9000:
+        abort(400)
+    kind = request.args.get("kind", "")
+    if kind not in ("", *(k.value for k in EntryKind)):
+        abort(400)
+    query = ArchiveQuery(
+        kind=kind,
+        campaign=request.args.get("campaign", "")[:200],
+        venue=request.args.get("venue", "")[:200],
+        tag=request.args.get("tag", "")[:80],
+        year=year,
+        text=request.args.get("q", "").strip()[:100],
+    )
+    archive = store()
+    found = archive.list_entries(query, page=page, per_page=current_app.config["STREAMKIT_PAGE_SIZE"])
+    filters = {k: v for k, v in request.args.items() if k != "page" and v}
+    return render_template("archive.html", page=found, query=query, facets=archive.facets(), filters=filters)
+
+
+@bp.get("/watch/<id:entry_id>")
+@cached_page(lag_s=STABLE_PAGE_S)
+def entry_page(entry_id: int) -> str:
+    entry = store().entry(entry_id)
+    if entry is None:
+        abort(404)
+    page_url = url_for("public.entry_page", entry_id=entry_id, _external=True)
+    jsonld = _video_data(entry)
+    chapters = read_chapters(_media_path(entry.chapters_file)) if entry.chapters_file else []
+    return render_template("entry.html", entry=entry, chapters=chapters, page_url=page_url, jsonld=jsonld)
+
+
+def _video_data(entry: ArchiveEntry) -> dict[str, Any]:
+    return video_object(
+        entry,
+        url=url_for("public.entry_page", entry_id=entry.id, _external=True),
+        content_url=entry_source(entry, external=True),
+        thumbnail_url=media_url(entry.poster_file, external=True) or None,
+    )
+
+
+def _media_path(relative: str) -> Path:
+    return store().media_dir / relative
+
+
+@bp.get("/media/<path:name>")
+def media(name: str) -> Response:
+    """Published files with byte ranges (seeking) and validators; send_from_directory refuses paths outside."""
+    return send_from_directory(store().media_dir.resolve(), name, conditional=True, max_age=3600)
+
+
+@bp.get("/lang/<code>")
+def switch_language(code: str) -> Response:
+    if code not in LOCALES:
+        abort(404)
+    target = request.args.get("next", "/")
+    if not target.startswith("/") or target.startswith("//") or "\\" in target:
+        target = "/"
+    response = redirect(target)
+    response.set_cookie(
+        LANG_COOKIE,
+        code,
+        max_age=365 * 24 * 3600,
+        secure=current_app.config["SESSION_COOKIE_SECURE"],
+        httponly=True,
+        samesite="Lax",
+    )
+    return response

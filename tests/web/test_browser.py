@@ -1,0 +1,195 @@
+"""The site in Debian's Chromium driven by Playwright: countdown ticks, MP4 plays with captions, live HLS plays
+through the vendored hls.js under the strict CSP, a phone-width layout has no sideways scroll, and an admin-created
+event reaches the schedule and the calendar."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import threading
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+
+from streamkit.archive.publish import publish_media
+from streamkit.archive.store import ArchiveStore
+from streamkit.media.samples import SampleSet
+from streamkit.web import create_app
+from streamkit.web.accounts import add_user
+from tests.web.conftest import SECRET, STAFF, make_event, web_settings
+from tests.web.test_admin import event_form
+
+pytestmark = pytest.mark.browser
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--autoplay-policy=no-user-gesture-required",
+]
+
+if not CHROMIUM.exists():  # CI installs chromium (scripts/system-packages.txt); only a bare machine skips
+    pytest.skip("Debian's chromium is not installed at /usr/bin/chromium", allow_module_level=True)
+
+sync_api = pytest.importorskip("playwright.sync_api")
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    with sync_api.sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
+        yield chromium
+        chromium.close()
+
+
+class LiveSite:
+    def __init__(self, app: Flask) -> None:
+        from werkzeug.serving import make_server
+
+        self.app = app
+        self.store: ArchiveStore = app.extensions["streamkit_store"]
+        self.server = make_server("127.0.0.1", 0, app, threaded=True)
+        self.url = f"http://127.0.0.1:{self.server.server_port}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.thread.join(timeout=5)
+        self.store.dispose()
+
+
+@pytest.fixture
+def site(tmp_path: Path) -> Iterator[LiveSite]:
+    live = LiveSite(create_app(web_settings(tmp_path), secret_key=SECRET))
+    yield live
+    live.stop()
+
+
+@pytest.fixture
+def page(browser: Any) -> Iterator[Any]:
+    context = browser.new_context(locale="zh-CN")
+    tab = context.new_page()
+    tab.csp_errors = []
+    tab.on("console", lambda m: "Content Security Policy" in m.text and tab.csp_errors.append(m.text))
+    yield tab
+    context.close()
+
+
+def test_schedule_countdown_ticks(site: LiveSite, page: Any) -> None:
+    make_event(site.store, "两小时后的献花仪式", starts_in=timedelta(hours=2, minutes=30))
+    page.goto(f"{site.url}/schedule")
+    remaining = page.locator(".countdown .remaining").first
+    page.wait_for_function(
+        "() => /^\\d\\d:\\d\\d:\\d\\d$/.test(document.querySelector('.countdown .remaining').textContent)"
+    )
+    first = remaining.text_content()
+    assert first.startswith(("02:29:", "02:30:"))
+    page.wait_for_function(
+        "(before) => document.querySelector('.countdown .remaining').textContent !== before", arg=first
+    )
+    assert remaining.text_content() < first  # counting down, not up
+    assert page.csp_errors == []
+
+
+def test_event_page_plays_the_recording_with_captions(
+    site: LiveSite, page: Any, samples: SampleSet, vtt_files: tuple[Path, Path]
+) -> None:
+    event = make_event(site.store, "清明公祭", starts_in=timedelta(days=-1))
+    captions, chapters = vtt_files
+    publish_media(
+        site.store,
+        kind="recording",
+        title="清明公祭 录像",
+        media_path=samples.clips[0],
+        duration_ms=3000,
+        captions_vtt=captions,
+        chapters_vtt=chapters,
+        event_slug=event.slug,
+    )
+    page.goto(f"{site.url}/events/{event.slug}")
+    page.evaluate("() => { const v = document.getElementById('player'); v.muted = true; return v.play(); }")
+    page.wait_for_function("() => document.getElementById('player').currentTime > 0.5")
+    page.wait_for_function(
+        "() => { const t = document.getElementById('player').textTracks[0];"
+        " return t.mode === 'showing' && t.activeCues && t.activeCues.length > 0; }"
+    )
+    cue = page.evaluate("() => document.getElementById('player').textTracks[0].activeCues[0].text")
+    assert cue in ("向英烈默哀", "敬献花篮")
+    page.get_by_role("button", name="敬献花篮").click()  # chapter list seeks the player
+    page.wait_for_function("() => document.getElementById('player').currentTime >= 2.0")
+    assert page.csp_errors == []
+
+
+def test_live_event_plays_hls_through_vendored_hlsjs(site: LiveSite, page: Any, samples: SampleSet) -> None:
+    live_dir = site.store.media_dir / "live"
+    live_dir.mkdir(parents=True)
+    subprocess.run(
+        [
+            shutil.which("ffmpeg") or "ffmpeg",
+            "-v",
+            "error",
+            "-i",
+            str(samples.clips[0]),
+            "-c",
+            "copy",
+            "-f",
+            "hls",
+            "-hls_time",
+            "1",
+            "-hls_playlist_type",
+            "vod",
+            str(live_dir / "index.m3u8"),
+        ],
+        check=True,
+        timeout=60,
+    )
+    event = make_event(
+        site.store,
+        "正在直播",
+        starts_in=timedelta(minutes=-5),
+        status="live",
+        stream_url=f"{site.url}/media/live/index.m3u8",
+    )
+    page.goto(f"{site.url}/events/{event.slug}")
+    page.wait_for_function("() => document.getElementById('player').currentTime > 0.5", timeout=20_000)
+    assert page.evaluate("() => document.getElementById('player').src").startswith("blob:")  # MediaSource: hls.js
+    assert page.csp_errors == []
+
+
+def test_phone_layout_has_no_sideways_scroll(site: LiveSite, browser: Any) -> None:
+    make_event(site.store, "手机上看的一个很长很长很长很长很长很长很长很长很长很长的仪式标题")
+    context = browser.new_context(viewport={"width": 360, "height": 740}, is_mobile=True, has_touch=True)
+    phone = context.new_page()
+    for path in ["/", "/schedule", "/archive"]:
+        phone.goto(f"{site.url}{path}")
+        assert phone.evaluate("() => document.documentElement.scrollWidth <= window.innerWidth"), path
+    context.close()
+
+
+def test_admin_creates_event_that_reaches_schedule_and_calendar(site: LiveSite, page: Any) -> None:
+    add_user(site.store, *STAFF)
+    page.goto(f"{site.url}/admin/")
+    page.get_by_label("用户名").fill(STAFF[0])
+    page.get_by_label("密码").fill(STAFF[1])
+    page.get_by_role("button", name="登录").click()
+    page.get_by_role("link", name="新建活动").click()
+    form = event_form("浏览器里新建的公祭")
+    page.get_by_label("标题").fill(form["title"])
+    page.get_by_label("地点").fill("烈士陵园")
+    page.get_by_label("开始（当地时间）").fill(form["start"])
+    page.get_by_label("结束（当地时间）").fill(form["end"])
+    page.get_by_role("button", name="保存").click()
+    page.wait_for_url(f"{site.url}/events/*")
+    assert page.locator("h1").text_content() == "浏览器里新建的公祭"
+    page.goto(f"{site.url}/schedule")
+    assert page.get_by_role("link", name="浏览器里新建的公祭").count() == 1
+    calendar = page.request.get(f"{site.url}/schedule.ics").text()
+    assert "SUMMARY:浏览器里新建的公祭" in calendar and "LOCATION:烈士陵园" in calendar
+    assert page.csp_errors == []
