@@ -139,6 +139,7 @@ def create_app(settings: Settings, *, archive: ArchiveStore | None = None, secre
     app.register_blueprint(public.bp)
     app.register_blueprint(feeds.bp)
     app.register_blueprint(admin.bp, url_prefix="/admin")
+    _mount_overlays(app, settings)
     limited: Any = limiter.limit(web.login_rate_limit, methods=["POST"])(app.view_functions["admin.login"])
     app.view_functions["admin.login"] = limited
     app.after_request(_security_headers)
@@ -147,6 +148,19 @@ def create_app(settings: Settings, *, archive: ArchiveStore | None = None, secre
     app.context_processor(_template_globals)
     _register_error_pages(app)
     return app
+
+
+def _mount_overlays(app: Flask, settings: Settings) -> None:
+    """Serve the browser-source overlay pages (/overlays/...) from the same site the operators already run."""
+    from streamkit.overlays.style import load_style
+    from streamkit.overlays.web import blueprint as overlays_blueprint
+    from streamkit.overlays.web import init_overlays
+
+    token = settings.overlays.publish_token
+    style = load_style(settings.overlays.style, styles_dir=settings.overlays.styles_dir)
+    init_overlays(app, style=style, token=token.get_secret_value() if token else None)
+    # the event endpoint is for the ceremony runner (loopback or bearer token), not for browser forms
+    csrf.exempt(overlays_blueprint)
 
 
 def _security_headers(response: Response) -> Response:

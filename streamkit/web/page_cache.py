@@ -118,16 +118,20 @@ class PageCacheMiddleware:
             return lambda data: None  # the legacy write() callable; Flask never uses it
 
         result = self.app(environ, capture)
+        status: str = captured["status"]
+        headers: list[tuple[str, str]] = captured["headers"]
+        marker = next((v for k, v in headers if k == MARKER), None)
+        sent = [(k, v) for k, v in headers if k != MARKER]
+        if marker is None:
+            # not a cacheable page: stream it as it comes (media byte ranges, the overlay event stream never ends)
+            start_response(status, sent)
+            return result
         try:
             body = b"".join(result)
         finally:
             close = getattr(result, "close", None)
             if close is not None:
                 close()
-        status: str = captured["status"]
-        headers: list[tuple[str, str]] = captured["headers"]
-        marker = next((v for k, v in headers if k == MARKER), None)
-        sent = [(k, v) for k, v in headers if k != MARKER]
         if marker is not None and status.startswith("200") and not any(k.lower() == "set-cookie" for k, _ in sent):
             etag = next((v for k, v in sent if k.lower() == "etag"), None)
             page = CachedPage(revision, time.time() + int(marker), status, sent, body, etag)
@@ -135,5 +139,5 @@ class PageCacheMiddleware:
                 self.pages[key] = page
                 while len(self.pages) > self.size:
                     self.pages.popitem(last=False)
-        start_response(status, [*sent, ("X-Cache", "MISS")] if marker is not None else sent)
+        start_response(status, [*sent, ("X-Cache", "MISS")])
         return [body]
