@@ -16,6 +16,7 @@ from rich.console import Console
 
 from streamkit import __version__
 from streamkit.errors import ConfigError, StreamkitError
+from streamkit.tours.cli import app as tours_app
 
 app = typer.Typer(
     name="streamkit",
@@ -111,6 +112,7 @@ def probe_command(paths: Annotated[list[Path], typer.Argument(help="Media files 
 
 config_app = typer.Typer(help="Check configuration files.", no_args_is_help=True)
 app.add_typer(config_app, name="config")
+app.add_typer(tours_app, name="tour")
 
 
 @config_app.command("check")
