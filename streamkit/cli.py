@@ -17,6 +17,7 @@ from rich.console import Console
 from streamkit import __version__
 from streamkit.errors import ConfigError, StreamkitError
 from streamkit.tours.cli import app as tours_app
+from streamkit.overlays.cli import app as overlay_app
 
 app = typer.Typer(
     name="streamkit",
@@ -113,6 +114,7 @@ def probe_command(paths: Annotated[list[Path], typer.Argument(help="Media files 
 config_app = typer.Typer(help="Check configuration files.", no_args_is_help=True)
 app.add_typer(config_app, name="config")
 app.add_typer(tours_app, name="tour")
+app.add_typer(overlay_app, name="overlay")
 
 
 @config_app.command("check")
