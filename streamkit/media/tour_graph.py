@@ -184,8 +184,8 @@ def video_graph(timeline: Timeline, inputs: TourInputs, args: _Args) -> list[str
         out = f"x{i}"
         if shot.overlap_in:
             parts.append(
-                f"[{current}][{labels[i]}]xfade=transition={shot.transition_in}"
-                f":duration={_frames_s(timeline, shot.overlap_in)}:offset={_frames_s(timeline, shot.start_frame)}[{out}]"
+                f"[{current}][{labels[i]}]xfade=transition={shot.transition_in}:duration="
+                f"{_frames_s(timeline, shot.overlap_in)}:offset={_frames_s(timeline, shot.start_frame)}[{out}]"
             )
         else:
             parts.append(f"[{current}][{labels[i]}]concat=n=2:v=1:a=0[{out}]")
@@ -240,11 +240,10 @@ def audio_graph(timeline: Timeline, inputs: TourInputs, args: _Args, shot_inputs
         parts.append(",".join(steps))
         mix.append(f"c{i}")
     voices = []
-    for j, voice in enumerate(timeline.voices):
-        n = args.add("-i", str(voice.source))
-        parts.append(
-            f"[{n}:a]{AUDIO_FORMAT},volume={voice.volume:g},adelay=delays={_samples(voice.start_ms)}S:all=1[n{j}]"
-        )
+    for j, placed in enumerate(timeline.voices):
+        n = args.add("-i", str(placed.source))
+        delay = _samples(placed.start_ms)
+        parts.append(f"[{n}:a]{AUDIO_FORMAT},volume={placed.volume:g},adelay=delays={delay}S:all=1[n{j}]")
         voices.append(f"n{j}")
     beds = []
     for j, bed in enumerate(timeline.music):

@@ -6,6 +6,7 @@ Lines are wrapped for burning in only; sidecars keep the text exactly as written
 
 from __future__ import annotations
 
+import math
 import re
 import unicodedata
 from collections.abc import Sequence
@@ -50,23 +51,34 @@ _TOKEN = re.compile(r"[A-Za-z0-9'@#&_\-.]+\s*|\s+|.", re.S)
 def wrap(text: str, max_units: int) -> str:
     """Wrap ``text`` to lines of at most ``max_units`` (CJK char = 1, Latin = 1/2); break CJK anywhere.
 
-    Latin words stay whole, punctuation never starts a line, and the line breaks already in ``text`` are kept.
+    Lines are balanced (two lines of 10 rather than 18 and 2), Latin words stay whole, punctuation never starts
+    a line, and the line breaks already in ``text`` are kept.
     """
     out: list[str] = []
     for paragraph in text.split("\n"):
-        line = ""
-        width = 0.0
-        for token in _TOKEN.findall(paragraph):
-            w = sum(char_width(c) for c in token)
-            if line and width + w > max_units and token[0] not in _NO_LINE_START and not token.isspace():
-                out.append(line.rstrip())
-                line, width = "", 0.0
-            if not line and token.isspace():
-                continue
-            line += token
-            width += w
-        out.append(line.rstrip())
+        tokens = _TOKEN.findall(paragraph)
+        total = sum(char_width(c) for c in paragraph)
+        lines_needed = max(1, math.ceil(total / max_units))
+        balanced = _greedy(tokens, min(max_units, math.ceil(total / lines_needed)))
+        out += balanced if len(balanced) <= lines_needed else _greedy(tokens, max_units)
     return "\n".join(out)
+
+
+def _greedy(tokens: Sequence[str], limit: float) -> list[str]:
+    lines: list[str] = []
+    line = ""
+    width = 0.0
+    for token in tokens:
+        w = sum(char_width(c) for c in token)
+        if line and width + w > limit and token[0] not in _NO_LINE_START and not token.isspace():
+            lines.append(line.rstrip())
+            line, width = "", 0.0
+        if not line and token.isspace():
+            continue
+        line += token
+        width += w
+    lines.append(line.rstrip())
+    return lines
 
 
 def _clock(ms: int, sep: str) -> str:

@@ -90,7 +90,6 @@ def check_media(tour: Tour, report: _Reporter) -> dict[Path, MediaInfo]:
 
 
 def check_timing(tour: Tour, media: dict[Path, MediaInfo], report: _Reporter) -> Timeline:
-    fps = tour.output.fps
     timeline = build_timeline(tour, media)
     for k, stop in enumerate(tour.stops):
         if stop.clip is not None:
@@ -127,14 +126,13 @@ def check_timing(tour: Tour, media: dict[Path, MediaInfo], report: _Reporter) ->
         if stop.captions is not None and not isinstance(stop.captions, str):
             for i, cap in enumerate(stop.captions):
                 if round(cap.end * 1000) > length_ms:
-                    report.add(("stops", k, "captions", i, "end"),
-                               f"caption ends at {cap.end:g} s but the stop lasts {length_ms / 1000:.2f} s")  # fmt: skip
+                    message = f"caption ends at {cap.end:g} s but the stop lasts {length_ms / 1000:.2f} s"
+                    report.add(("stops", k, "captions", i, "end"), message)
     for i, track in enumerate(tour.narration):
         info = media.get(tour.resolve(track.path))
         if info is not None and round(track.at * 1000) + info.duration_ms > timeline.duration_ms:
             report.add(("narration", i), f"narration runs {info.duration_ms / 1000:.2f} s from {track.at:g} s, past "
                        f"the end of the tour ({timeline.duration_ms / 1000:.2f} s)")  # fmt: skip
-    del fps
     return timeline
 
 

@@ -43,9 +43,9 @@ def render(
     result = render_tour(spec, output, options, console=err_console)
     if dry_run:
         return
-    seconds = result.timeline.duration_ms / 1000
-    out_console.print(f"{output}: {seconds:.3f} s, {len(result.timeline.chapters)} chapters, "
-                      f"{len(result.timeline.captions)} captions, rendered in {result.seconds:.1f} s", markup=False)  # fmt: skip
+    plan = result.timeline
+    summary = f"{plan.duration_ms / 1000:.3f} s, {len(plan.chapters)} chapters, {len(plan.captions)} captions"
+    out_console.print(f"{output}: {summary}, rendered in {result.seconds:.1f} s", markup=False)
     for path in result.sidecars:
         out_console.print(f"  {path}", markup=False)
     if hls is not None:

@@ -20,10 +20,52 @@ Colour = Annotated[str, Field(pattern=r"^#[0-9a-fA-F]{6}$")]
 
 # xfade's transition names in ffmpeg 5.1 (`ffmpeg -h filter=xfade`); `cut` means no overlap.
 XFADE_TRANSITIONS = frozenset(
-    "fade wipeleft wiperight wipeup wipedown slideleft slideright slideup slidedown circlecrop rectcrop distance "
-    "fadeblack fadewhite radial smoothleft smoothright smoothup smoothdown circleopen circleclose vertopen vertclose "
-    "horzopen horzclose dissolve pixelize diagtl diagtr diagbl diagbr hlslice hrslice vuslice vdslice hblur "
-    "fadegrays wipetl wipetr wipebl wipebr squeezeh squeezev zoomin".split()
+    [
+        "fade",
+        "wipeleft",
+        "wiperight",
+        "wipeup",
+        "wipedown",
+        "slideleft",
+        "slideright",
+        "slideup",
+        "slidedown",
+        "circlecrop",
+        "rectcrop",
+        "distance",
+        "fadeblack",
+        "fadewhite",
+        "radial",
+        "smoothleft",
+        "smoothright",
+        "smoothup",
+        "smoothdown",
+        "circleopen",
+        "circleclose",
+        "vertopen",
+        "vertclose",
+        "horzopen",
+        "horzclose",
+        "dissolve",
+        "pixelize",
+        "diagtl",
+        "diagtr",
+        "diagbl",
+        "diagbr",
+        "hlslice",
+        "hrslice",
+        "vuslice",
+        "vdslice",
+        "hblur",
+        "fadegrays",
+        "wipetl",
+        "wipetr",
+        "wipebl",
+        "wipebr",
+        "squeezeh",
+        "squeezev",
+        "zoomin",
+    ]
 )
 
 LOUDNESS_PRESETS = {"web": (-16.0, -1.5), "broadcast": (-23.0, -1.0)}
@@ -39,7 +81,9 @@ class Transition(SpecModel):
     @classmethod
     def _known(cls, value: str) -> str:
         if value != "cut" and value not in XFADE_TRANSITIONS:
-            raise ValueError(f"unknown transition {value!r}; use 'cut' or an xfade name such as fade, dissolve, wipeleft")
+            raise ValueError(
+                f"unknown transition {value!r}; use 'cut' or an xfade name such as fade, dissolve, wipeleft"
+            )
         return value
 
     @property

@@ -262,7 +262,9 @@ def build_timeline(tour: Tour, media: Mapping[Path, MediaInfo], *, size: tuple[i
 
 
 def _music(bed: MusicBed, tour: Tour) -> MusicPlacement:
-    return MusicPlacement(tour.resolve(bed.path), round(bed.start * 1000), bed.volume, bed.loop, round(bed.fade_out * 1000))
+    return MusicPlacement(
+        tour.resolve(bed.path), round(bed.start * 1000), bed.volume, bed.loop, round(bed.fade_out * 1000)
+    )
 
 
 SENTENCE_END = re.compile(r"(?<=[。！？!?；;])|\n")
@@ -288,7 +290,7 @@ def stop_captions(stop: Stop, start_ms: int, end_ms: int) -> list[CaptionCue]:
     weights = [max(len(s), 1) for s in sentences]
     cues = []
     at = start_ms + margin
-    for i, (sentence, weight) in enumerate(zip(sentences, weights, strict=True)):
+    for i, sentence in enumerate(sentences):
         end = start_ms + margin + span * sum(weights[: i + 1]) // sum(weights)
         cues.append(CaptionCue(sentence, at, end))
         at = end
