@@ -13,6 +13,7 @@ music is ducked with ``sidechaincompress`` keyed on the narration, everything is
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -188,7 +189,9 @@ def video_graph(timeline: Timeline, inputs: TourInputs, args: _Args) -> list[str
                 f"{_frames_s(timeline, shot.overlap_in)}:offset={_frames_s(timeline, shot.start_frame)}[{out}]"
             )
         else:
-            parts.append(f"[{current}][{labels[i]}]concat=n=2:v=1:a=0[{out}]")
+            # concat answers in microseconds; the next xfade needs the frame timebase back
+            tb = f"{timeline.fps.denominator}/{timeline.fps.numerator}"
+            parts.append(f"[{current}][{labels[i]}]concat=n=2:v=1:a=0,settb={tb}[{out}]")
         current = out
     for j, overlay in enumerate(inputs.lower_thirds):
         n = args.add("-i", str(overlay.path))
@@ -403,19 +406,34 @@ def hls_command(
     stream_map = []
     for i, v in enumerate(variants):
         argv += ["-map", f"[o{i}]", "-map", "0:a"]
-        argv += [f"-c:v:{i}", "libx264", f"-profile:v:{i}", "high", f"-b:v:{i}", f"{v.bitrate_kbps}k"]
-        argv += [f"-maxrate:v:{i}", f"{v.bitrate_kbps * 11 // 10}k", f"-bufsize:v:{i}", f"{v.bitrate_kbps * 2}k"]
-        entry = f"v:{i},a:{i},name:{v.height}p"
-        if captions_vtt is not None:
-            entry += ",sgroup:subs" if i else f",s:{i},sgroup:subs"
-        stream_map.append(entry)
+        argv += [f"-b:v:{i}", f"{v.bitrate_kbps}k", f"-maxrate:v:{i}", f"{v.bitrate_kbps * 11 // 10}k"]
+        argv += [f"-bufsize:v:{i}", f"{v.bitrate_kbps * 2}k"]
+        # ffmpeg 5.1 crashes when only some variants name a subtitle stream: every variant gets a copy
+        stream_map.append(
+            f"v:{i},a:{i}" + (f",s:{i},sgroup:subs" if captions_vtt is not None else "") + f",name:{v.height}p"
+        )
     if captions_vtt is not None:
-        argv += ["-map", "1:s", "-c:s", "webvtt", "-metadata:s:s:0", "language=chi"]
-    argv += ["-pix_fmt", "yuv420p", "-preset", preset, "-g", str(gop), "-keyint_min", str(gop)]
-    argv += ["-sc_threshold", "0", "-c:a", "aac", "-b:a", "128k", "-ar", str(SAMPLE_RATE)]
+        argv += [arg for _ in variants for arg in ("-map", "1:s")] + ["-c:s", "webvtt"]
+    argv += ["-c:v", "libx264", "-profile:v", "high", "-pix_fmt", "yuv420p", "-preset", preset]
+    argv += ["-g", str(gop), "-keyint_min", str(gop), "-sc_threshold", "0"]
+    argv += ["-c:a", "aac", "-b:a", "128k", "-ar", str(SAMPLE_RATE)]
     argv += ["-f", "hls", "-hls_time", "4", "-hls_playlist_type", "vod", "-hls_segment_type", "fmp4"]
     argv += ["-hls_flags", "independent_segments", "-master_pl_name", "master.m3u8"]
-    argv += ["-hls_fmp4_init_filename", "init.mp4"]
     argv += ["-hls_segment_filename", str(out_dir / "%v" / "seg-%03d.m4s")]
     argv += ["-var_stream_map", " ".join(stream_map), str(out_dir / "%v" / "index.m3u8")]
     return FFmpegCommand(argv, None)
+
+
+def tidy_master_playlist(text: str, language: str = "zh", name: str = "中文") -> str:
+    """One subtitle rendition per group (ffmpeg writes one per variant, each DEFAULT=YES), named and tagged."""
+    seen: set[str] = set()
+    lines = []
+    for line in text.splitlines():
+        if line.startswith("#EXT-X-MEDIA:TYPE=SUBTITLES"):
+            group = line.split('GROUP-ID="')[1].split('"')[0]
+            if group in seen:
+                continue
+            seen.add(group)
+            line = re.sub(r'NAME="[^"]*"', f'NAME="{name}",LANGUAGE="{language}"', line)
+        lines.append(line)
+    return "\n".join(line for i, line in enumerate(lines) if line or (i and lines[i - 1])) + "\n"

@@ -220,6 +220,8 @@ def publish_hls(tour: Tour, source: Path, hls_dir: Path, vtt: Path | None, fps: 
     partial.mkdir(parents=True)
     try:
         _run(_hls(tour, source, partial, vtt, fps, ffmpeg_bin), options, console, "HLS ladder", hls_dir)
+        master = partial / "master.m3u8"
+        master.write_text(graph.tidy_master_playlist(master.read_text(encoding="utf-8")), encoding="utf-8")
         old = hls_dir.with_name(f".{hls_dir.name}.old")
         if hls_dir.exists():
             os.replace(hls_dir, old)
