@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import signal
 from pathlib import Path
+from types import FrameType
 from typing import Annotated
 
 import typer
@@ -11,6 +13,10 @@ from rich.console import Console
 app = typer.Typer(help="Guided video tours: check a tour spec, render it.", no_args_is_help=True)
 out_console = Console(soft_wrap=True)
 err_console = Console(stderr=True, soft_wrap=True)
+
+
+def _interrupt(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
 
 
 @app.command("check")
@@ -39,6 +45,8 @@ def render(
     """Render a tour to MP4 (+ SRT, VTT, chapters VTT, poster JPG, JSON manifest) in one ffmpeg graph."""
     from streamkit.tours.render import RenderOptions, render_tour
 
+    # a service manager stops with SIGTERM: clean up exactly as for Ctrl-C (ffmpeg stopped, partial files removed)
+    signal.signal(signal.SIGTERM, _interrupt)
     options = RenderOptions(hls_dir=hls, preview=preview, dry_run=dry_run, burn_captions=False if no_burn else None)
     result = render_tour(spec, output, options, console=err_console)
     if dry_run:
