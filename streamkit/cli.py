@@ -16,8 +16,8 @@ from rich.console import Console
 
 from streamkit import __version__
 from streamkit.errors import ConfigError, StreamkitError
-from streamkit.tours.cli import app as tours_app
 from streamkit.overlays.cli import app as overlay_app
+from streamkit.tours.cli import app as tours_app
 
 app = typer.Typer(
     name="streamkit",

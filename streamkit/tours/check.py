@@ -103,18 +103,16 @@ def check_timing(tour: Tour, media: dict[Path, MediaInfo], report: _Reporter) ->
                 elif stop.clip.end is not None and stop.clip.end > length + frame:
                     report.add(("stops", k, "clip", "end"), f"trim ends at {stop.clip.end:g} s, past the end "
                                f"of {stop.clip.path} ({length:.3f} s)")  # fmt: skip
-    # transitions: compare what was asked with the shots on both sides
-    previous_frames: int | None = None
-    previous_where: Loc = ()
-    requested = _requested_transitions(tour)
-    for shot, (where, seconds) in zip(timeline.shots, requested, strict=True):
+    # transitions: compare what was asked with the shots on both sides (unknown clip lengths are skipped)
+    previous: tuple[int, str] | None = None
+    for shot, (where, seconds, label) in zip(timeline.shots, _requested_transitions(tour), strict=True):
+        known = shot.kind != "clip" or shot.source in media
         asked = to_frames(seconds, timeline.fps)
-        if previous_frames is not None and asked and (asked >= shot.frames or asked >= previous_frames):
-            shortest = min(shot.frames, previous_frames) / float(timeline.fps)
-            report.add(where, f"transition of {seconds:g} s is longer than a neighbouring shot ({shortest:.2f} s)"
-                       f" between {format_loc(previous_where) or 'the title'} and the next")  # fmt: skip
-        previous_frames = shot.frames
-        previous_where = where
+        if previous is not None and known and asked and (asked >= shot.frames or asked >= previous[0]):
+            shortest = min(shot.frames, previous[0]) / float(timeline.fps)
+            report.add(where, f"transition of {seconds:g} s between {previous[1]} and {label} is longer than "
+                       f"a neighbouring shot ({shortest:.2f} s)")  # fmt: skip
+        previous = (shot.frames, label) if known else None
     seg_of_stop = [s for s in timeline.segments if s.kind == "stop"]
     for k, (stop, seg) in enumerate(zip(tour.stops, seg_of_stop, strict=True)):
         length_ms = seg.end_ms - seg.start_ms
@@ -136,26 +134,24 @@ def check_timing(tour: Tour, media: dict[Path, MediaInfo], report: _Reporter) ->
     return timeline
 
 
-def _requested_transitions(tour: Tour) -> list[tuple[Loc, float]]:
-    """For every shot in timeline order: where its incoming transition is set, and its overlap in seconds."""
-    out: list[tuple[Loc, float]] = []
+def _requested_transitions(tour: Tour) -> list[tuple[Loc, float, str]]:
+    """For every shot in timeline order: where its incoming transition is set, its overlap, and the shot's name."""
+    out: list[tuple[Loc, float, str]] = []
     default_loc: Loc = ("defaults", "transition")
     default = tour.defaults.transition.overlap_s
-    incoming: tuple[Loc, float] | None = None
+    incoming: tuple[Loc, float] = ((), 0.0)
     if tour.title is not None:
-        out.append((("title",), 0.0))
+        out.append(((" title",), 0.0, "the title"))
         incoming = (default_loc, default)
     for k, stop in enumerate(tour.stops):
         count = len(stop.photos.paths) if stop.photos is not None else 1
         for i in range(count):
-            if i == 0:
-                out.append(incoming or (("stops", k), 0.0))
-            else:
-                out.append((("stops", k, "photos", "paths", i), default))
+            label = f"stops[{k}]" if count == 1 else f"stops[{k}] photo {i + 1}"
+            out.append((*incoming, label) if i == 0 else (default_loc, default, label))
         own = stop.transition
         incoming = (("stops", k, "transition"), own.overlap_s) if own is not None else (default_loc, default)
     if tour.outro is not None:
-        out.append(incoming or (("outro",), 0.0))
+        out.append((*incoming, "the outro"))
     return out
 
 
@@ -174,7 +170,7 @@ def check_tour(spec: str | Path) -> CheckedTour:
             ("defaults", "captions", "font"),
             f"no font with Chinese glyphs found for {tour.defaults.captions.font!r}; install fonts-noto-cjk",
         )
-    checked.problems = report.problems
+    checked.problems = sorted(dict.fromkeys(report.problems), key=lambda p: (p.line or 0, p.field))
     return checked
 
 

@@ -133,7 +133,7 @@ def gray_frames(path: Path, width: int, height: int, *, start: float = 0, end: f
             "-pix_fmt",
             "gray",
             "-",
-        ],  # fmt: skip
+        ],
         capture_output=True,
         check=True,
     )

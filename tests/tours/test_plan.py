@@ -38,7 +38,7 @@ def make_tour(**extra: object) -> Tour:
                 "lower_third": {"name": "王", "start": 1, "duration": 2},
             },
             {"title": "小径", "clip": {"path": "path.mp4"}},
-        ],  # fmt: skip
+        ],
         "outro": {"lines": ["谢谢"], "duration": 2},
         "music": [{"path": "bed.m4a"}],
     }

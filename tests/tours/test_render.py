@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import subprocess
 from pathlib import Path
@@ -182,7 +183,7 @@ stops:
     render_tour(spec, out, RenderOptions(show_progress=False))
     frames = gray_frames(out, 320, 180).astype(np.float32)
     window = cv2.createHanningWindow((320, 180), cv2.CV_32F)
-    steps = np.array([cv2.phaseCorrelate(a, b, window)[0][0] for a, b in zip(frames[:-1], frames[1:], strict=False)])
+    steps = np.array([cv2.phaseCorrelate(a, b, window)[0][0] for a, b in itertools.pairwise(frames)])
     # the window travels 320 - 320/1.2 = 53.3 px over 74 frames: 0.72 px per frame, never a whole pixel
     inner = steps[2:-2]
     assert np.median(np.abs(inner)) == pytest.approx(53.33 / 74 * 1.2, abs=0.2)
@@ -193,7 +194,7 @@ stops:
                   "zoompan=z=1.2:x='(iw-iw/zoom)*on/74':y='(ih-ih/zoom)/2':d=75:s=320x180:fps=25",
                   "-c:v", "libx264", "-crf", "10", "-preset", "ultrafast", str(jitter))  # fmt: skip
     snapped = gray_frames(jitter, 320, 180).astype(np.float32)
-    snapped_steps = [cv2.phaseCorrelate(a, b, window)[0][0] for a, b in zip(snapped[:-1], snapped[1:], strict=False)]
+    snapped_steps = [cv2.phaseCorrelate(a, b, window)[0][0] for a, b in itertools.pairwise(snapped)]
     assert np.std(snapped_steps[2:-2]) > 2 * np.std(inner)
 
 
