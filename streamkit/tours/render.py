@@ -6,6 +6,7 @@ This is the executor: the only module of the tours area with side effects. Every
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import os
@@ -282,7 +283,7 @@ def write_manifest(checked: CheckedTour, timeline: Timeline, output: Path, resul
             "preset": encoding.preset,
             "loudness_target_lufs": loudness.target_lufs,
             "true_peak_dbtp": loudness.target_true_peak,
-            "measured": None if result.measured is None else result.measured.__dict__,
+            "measured": None if result.measured is None else dataclasses.asdict(result.measured),
             "captions_burned_in": tour.defaults.captions.burn_in,
         },
         "sidecars": [p.name for p in result.sidecars],
