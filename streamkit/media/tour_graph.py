@@ -1,0 +1,438 @@
+"""The ffmpeg command lines of a tour: one graph composes, mixes and encodes everything. Pure; nothing runs here.
+
+Video: every shot is normalised to the output size, frame rate and timebase (``xfade`` refuses anything else),
+cut to an exact number of frames, then chained with ``xfade`` (or ``concat`` for cuts). Photos move with
+``perspective`` evaluated per frame, which samples at sub-pixel positions (``zoompan`` rounds its window to whole
+pixels and jitters). Lower-thirds and the logo are overlays; captions are burned by libass (``subtitles``).
+
+Audio: clip sound, narration and music are resampled to 48 kHz stereo and placed with ``adelay`` in samples;
+music is ducked with ``sidechaincompress`` keyed on the narration, everything is summed with
+``amix=normalize=0`` over a silent bed of the exact length, then measured (pass 1, ``ebur128``) or normalised
+(pass 2, ``loudnorm`` with the measured values, linear).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from fractions import Fraction
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
+
+from streamkit.media.commands import COMMON_HEAD, PROGRESS_ARGS, FFmpegCommand, filter_graph_args
+
+if TYPE_CHECKING:
+    from streamkit.tours.timeline import Shot, Timeline
+
+SAMPLE_RATE = 48_000
+AUDIO_FORMAT = f"aresample={SAMPLE_RATE},aformat=sample_fmts=fltp:sample_rates={SAMPLE_RATE}:channel_layouts=stereo"
+
+
+def filter_value(text: str) -> str:
+    """Quote a value (a path) for an option inside a filtergraph: both escaping levels ffmpeg applies."""
+    quoted = "'" + text.replace("'", "'\\''") + "'"  # level 1: the option parser
+    return "".join("\\" + c if c in "\\'[],;" else c for c in quoted)  # level 2: the graph parser
+
+
+@dataclass(frozen=True)
+class LogoPlacement:
+    path: Path
+    corner: Literal["top-left", "top-right", "bottom-left", "bottom-right"]
+    opacity: float
+    margin: int
+    width: int  # pixels
+
+
+@dataclass(frozen=True)
+class Overlay:
+    """A full-frame RGBA picture shown between two times (a lower-third)."""
+
+    path: Path
+    start_ms: int
+    end_ms: int
+
+
+@dataclass(frozen=True)
+class Ducking:
+    threshold: float = 0.02
+    ratio: float = 10.0
+    attack_ms: float = 20.0
+    release_ms: float = 350.0
+
+
+@dataclass(frozen=True)
+class MeasuredLoudness:
+    integrated: float
+    true_peak: float
+    lra: float
+    threshold: float
+
+
+@dataclass(frozen=True)
+class Loudness:
+    target_lufs: float = -16.0
+    target_true_peak: float = -1.5
+    target_lra: float = 11.0
+    measured: MeasuredLoudness | None = None
+
+
+@dataclass(frozen=True)
+class Encoding:
+    crf: int = 20
+    preset: str = "veryfast"
+    audio_bitrate: str = "160k"
+    threads: int | None = None
+
+
+@dataclass(frozen=True)
+class TourInputs:
+    """Files the render uses besides the spec's media (prepared stills, caption files, metadata)."""
+
+    stills: dict[int, Path] = field(default_factory=dict)  # shot index -> prepared PNG (photos and cards)
+    lower_thirds: tuple[Overlay, ...] = ()
+    logo: LogoPlacement | None = None
+    burn_ass: Path | None = None
+    fonts_dir: Path | None = None
+    soft_srt: Path | None = None
+    metadata: Path | None = None
+    ducking: Ducking = Ducking()
+    ken_burns: float = 0.12
+
+
+def _seconds(ms: int) -> str:
+    return f"{ms / 1000:.3f}"
+
+
+class _Args:
+    """Collects ``-i`` inputs and hands out their indexes."""
+
+    def __init__(self) -> None:
+        self.argv: list[str] = []
+        self.count = 0
+
+    def add(self, *args: str) -> int:
+        self.argv += [*args]
+        self.count += 1
+        return self.count - 1
+
+
+def _frames_s(timeline: Timeline, frames: int) -> str:
+    return timeline.frame_seconds(frames)
+
+
+def ken_burns(move: str, frames: int, amount: float) -> str:
+    """``perspective`` corner expressions for a move over ``frames`` frames (sub-pixel, linear in time).
+
+    The visible window has the frame's aspect; zoom ``z`` shows ``W/z`` by ``H/z`` of the prepared photo.
+    """
+    p = f"(in/{max(frames - 1, 1)})"
+    if move == "in":
+        z = f"(1+{amount:g}*{p})"
+    elif move == "out":
+        z = f"(1+{amount:g}*(1-{p}))"
+    else:
+        z = f"{1 + amount:g}"
+    if move in ("pan-left", "pan-right"):
+        travel = f"(W-W/{z})"
+        left = f"{travel}*{p}" if move == "pan-right" else f"{travel}*(1-{p})"
+    else:
+        left = f"(W-W/{z})/2"
+    top = f"(H-H/{z})/2"
+    right = f"{left}+W/{z}"
+    bottom = f"{top}+H/{z}"
+    corners = {"x0": left, "y0": top, "x1": right, "y1": top, "x2": left, "y2": bottom, "x3": right, "y3": bottom}
+    return "perspective=" + ":".join(f"{k}='{v}'" for k, v in corners.items()) + ":interpolation=linear:eval=frame"
+
+
+def _clip_input(args: _Args, shot: Shot, timeline: Timeline) -> int:
+    assert shot.source is not None
+    seconds = _frames_s(timeline, shot.frames + 1)
+    # one decoder thread per clip: a tour opens many inputs at once and x264 needs the cores
+    return args.add("-threads", "1", "-ss", _seconds(shot.trim_start_ms), "-t", seconds, "-i", str(shot.source))
+
+
+def _shot_video(shot: Shot, n: int, timeline: Timeline, inputs: TourInputs, label: str) -> str:
+    w, h, fps = timeline.width, timeline.height, timeline.fps
+    if shot.kind == "clip":
+        steps = [f"[{n}:v]fps={fps}", f"scale={w}:{h}:force_original_aspect_ratio=decrease",
+                 f"pad={w}:{h}:(ow-iw)/2:(oh-ih)/2:color=black"]  # fmt: skip
+    else:
+        # a still is decoded once and repeated by `loop` (image2 with -loop 1 would decode the PNG every frame)
+        # scaled and converted before `loop`, so the conversion runs once, not once per frame
+        steps = [f"[{n}:v]scale={w}:{h}", "format=yuv420p", f"loop=loop={shot.frames}:size=1:start=0"]
+        steps.append("setpts=N/FRAME_RATE/TB")
+        if shot.kind == "photo" and shot.move != "none":
+            steps.append(ken_burns(shot.move, shot.frames, inputs.ken_burns))
+    # clone the last frame if a source is a little short, then cut to the exact frame count
+    steps += ["setsar=1", "format=yuv420p", "tpad=stop=-1:stop_mode=clone", f"trim=end_frame={shot.frames}"]
+    steps.append(f"setpts=PTS-STARTPTS[{label}]")
+    return ",".join(steps)
+
+
+def video_graph(timeline: Timeline, inputs: TourInputs, args: _Args) -> list[str]:
+    """The picture: shots, transitions, lower-thirds, logo, burned captions -> ``[vout]``."""
+    parts: list[str] = []
+    labels = []
+    for i, shot in enumerate(timeline.shots):
+        if shot.kind == "clip":
+            n = _clip_input(args, shot, timeline)
+        else:
+            n = args.add("-framerate", str(timeline.fps), "-i", str(inputs.stills[i]))
+        parts.append(_shot_video(shot, n, timeline, inputs, f"s{i}"))
+        labels.append(f"s{i}")
+    current = labels[0]
+    for i, shot in enumerate(timeline.shots[1:], 1):
+        out = f"x{i}"
+        if shot.overlap_in:
+            parts.append(
+                f"[{current}][{labels[i]}]xfade=transition={shot.transition_in}:duration="
+                f"{_frames_s(timeline, shot.overlap_in)}:offset={_frames_s(timeline, shot.start_frame)}[{out}]"
+            )
+        else:
+            # concat answers in microseconds; the next xfade needs the frame timebase back
+            tb = f"{timeline.fps.denominator}/{timeline.fps.numerator}"
+            parts.append(f"[{current}][{labels[i]}]concat=n=2:v=1:a=0,settb={tb}[{out}]")
+        current = out
+    for j, overlay in enumerate(inputs.lower_thirds):
+        n = args.add("-i", str(overlay.path))
+        enable = f"between(t,{_seconds(overlay.start_ms)},{_seconds(overlay.end_ms)})"
+        parts.append(f"[{current}][{n}:v]overlay=0:0:enable='{enable}'[lt{j}]")
+        current = f"lt{j}"
+    if inputs.logo is not None:
+        logo = inputs.logo
+        n = args.add("-i", str(logo.path))
+        m = logo.margin
+        x = f"{m}" if logo.corner.endswith("left") else f"W-w-{m}"
+        y = f"{m}" if logo.corner.startswith("top") else f"H-h-{m}"
+        parts.append(f"[{n}:v]scale={logo.width}:-1,format=rgba,colorchannelmixer=aa={logo.opacity:g}[logo]")
+        parts.append(f"[{current}][logo]overlay={x}:{y}[logoed]")
+        current = "logoed"
+    if inputs.burn_ass is not None:
+        opts = f"filename={filter_value(str(inputs.burn_ass))}"
+        if inputs.fonts_dir is not None:
+            opts += f":fontsdir={filter_value(str(inputs.fonts_dir))}"
+        parts.append(f"[{current}]subtitles={opts}[subbed]")
+        current = "subbed"
+    parts.append(f"[{current}]format=yuv420p[vout]")
+    return parts
+
+
+def _samples(ms: int) -> int:
+    return ms * SAMPLE_RATE // 1000
+
+
+def audio_graph(timeline: Timeline, inputs: TourInputs, args: _Args) -> list[str]:
+    """The sound: clip audio, narration, ducked music, summed -> ``[mix]`` of exactly the tour's length.
+
+    Clip sound comes from a second input of the same file: ``amix`` needs every track from time 0, and reading
+    a later clip's audio from the video input would decode its pictures early and queue them in memory.
+    """
+    total = _samples(timeline.duration_ms)
+    parts = [f"anullsrc=r={SAMPLE_RATE}:cl=stereo,atrim=end_sample={total}[silence]"]
+    mix = ["silence"]
+    for i, shot in enumerate(timeline.shots):
+        if shot.kind != "clip" or not shot.audio:
+            continue
+        n = _clip_input(args, shot, timeline)
+        dur = timeline.frame_ms(shot.frames)
+        fade_in = timeline.frame_ms(shot.overlap_in)
+        following = timeline.shots[i + 1].overlap_in if i + 1 < len(timeline.shots) else 0
+        fade_out = timeline.frame_ms(following)
+        steps = [f"[{n}:a]{AUDIO_FORMAT}", f"volume={shot.volume:g}", "apad", f"atrim=end_sample={_samples(dur)}"]
+        if fade_in:
+            steps.append(f"afade=t=in:d={_seconds(fade_in)}")
+        if fade_out:
+            steps.append(f"afade=t=out:st={_seconds(dur - fade_out)}:d={_seconds(fade_out)}")
+        steps.append(f"adelay=delays={_samples(timeline.frame_ms(shot.start_frame))}S:all=1[c{i}]")
+        parts.append(",".join(steps))
+        mix.append(f"c{i}")
+    voices = []
+    for j, placed in enumerate(timeline.voices):
+        n = args.add("-i", str(placed.source))
+        delay = _samples(placed.start_ms)
+        parts.append(f"[{n}:a]{AUDIO_FORMAT},volume={placed.volume:g},adelay=delays={delay}S:all=1[n{j}]")
+        voices.append(f"n{j}")
+    beds = []
+    for j, bed in enumerate(timeline.music):
+        n = args.add(*(["-stream_loop", "-1"] if bed.loop else []), "-i", str(bed.source))
+        steps = [f"[{n}:a]{AUDIO_FORMAT}", f"volume={bed.volume:g}", f"adelay=delays={_samples(bed.start_ms)}S:all=1"]
+        steps += ["apad", f"atrim=end_sample={total}"]
+        if bed.fade_out_ms:
+            fade = min(bed.fade_out_ms, timeline.duration_ms)
+            steps.append(f"afade=t=out:st={_seconds(timeline.duration_ms - fade)}:d={_seconds(fade)}")
+        parts.append(",".join(steps) + f"[m{j}]")
+        beds.append(f"m{j}")
+    voice = _sum(parts, voices, "voice", total)
+    music = _sum(parts, beds, "music", total)
+    if voice and music:
+        d = inputs.ducking
+        parts.append(f"[{voice}]asplit=2[voice_mix][voice_key]")
+        parts.append(
+            f"[{music}][voice_key]sidechaincompress=threshold={d.threshold:g}:ratio={d.ratio:g}"
+            f":attack={d.attack_ms:g}:release={d.release_ms:g}[ducked]"
+        )
+        mix += ["voice_mix", "ducked"]
+    else:
+        mix += [label for label in (voice, music) if label]
+    inputs_text = "".join(f"[{label}]" for label in mix)
+    parts.append(
+        f"{inputs_text}amix=inputs={len(mix)}:duration=first:dropout_transition=0:normalize=0,"
+        f"atrim=end_sample={total}[mix]"
+    )
+    return parts
+
+
+def _sum(parts: list[str], labels: Sequence[str], name: str, total: int) -> str | None:
+    """Mix several tracks of one kind into one of the tour's exact length; None when there are none."""
+    if not labels:
+        return None
+    joined = "".join(f"[{label}]" for label in labels)
+    parts.append(
+        f"{joined}amix=inputs={len(labels)}:duration=longest:dropout_transition=0:normalize=0,"
+        f"apad=whole_len={total},atrim=end_sample={total}[{name}]"
+    )
+    return name
+
+
+def loudness_measure_command(
+    timeline: Timeline, inputs: TourInputs, stats_file: Path, *, ffmpeg_bin: str = "ffmpeg"
+) -> FFmpegCommand:
+    """Pass 1: the audio mix only, measured with ``ebur128`` (integrated, range, true peak) into ``stats_file``."""
+    args = _Args()
+    parts = audio_graph(timeline, inputs, args)
+    parts.append(f"[mix]ebur128=peak=true:metadata=1,ametadata=mode=print:file={filter_value(str(stats_file))}[aout]")
+    graph_args, temp = filter_graph_args(";".join(parts))
+    argv = [ffmpeg_bin, *COMMON_HEAD, *PROGRESS_ARGS, *args.argv, *graph_args, "-map", "[aout]", "-f", "null", "-"]
+    return FFmpegCommand(argv, timeline.duration_ms, temp)
+
+
+def parse_ebur128_stats(text: str) -> MeasuredLoudness:
+    """The last ``lavfi.r128.*`` values ametadata printed: they describe the whole programme."""
+    values: dict[str, float] = {}
+    for line in text.splitlines():
+        key, sep, value = line.partition("=")
+        if sep and key.startswith("lavfi.r128."):
+            try:
+                values[key.removeprefix("lavfi.r128.")] = float(value)
+            except ValueError:
+                continue
+    if "I" not in values:
+        raise ValueError("no loudness measurement found (is the tour silent or empty?)")
+    peak = values.get("true_peak", 0.0)
+    peak_db = -99.0 if peak <= 0 else 20 * math.log10(peak)
+    integrated = values["I"]
+    # loudnorm wants the relative gate threshold; R128's relative gate sits 10 LU under the gated loudness
+    return MeasuredLoudness(integrated, round(peak_db, 2), values.get("LRA", 0.0), integrated - 10)
+
+
+def _loudnorm(loudness: Loudness) -> str:
+    opts = f"loudnorm=I={loudness.target_lufs:g}:TP={loudness.target_true_peak:g}:LRA={loudness.target_lra:g}"
+    m = loudness.measured
+    if m is not None and m.integrated > -70:
+        opts += (
+            f":measured_I={m.integrated:g}:measured_TP={m.true_peak:g}:measured_LRA={m.lra:g}"
+            f":measured_thresh={m.threshold:g}:linear=true"
+        )
+    return opts + f",aresample={SAMPLE_RATE}"
+
+
+def tour_command(
+    timeline: Timeline,
+    inputs: TourInputs,
+    output: Path,
+    *,
+    encoding: Encoding = Encoding(),
+    loudness: Loudness = Loudness(),
+    ffmpeg_bin: str = "ffmpeg",
+) -> FFmpegCommand:
+    """Pass 2: the whole tour in one process and one graph, encoded to H.264 High / AAC 48 kHz in MP4."""
+    args = _Args()
+    parts = video_graph(timeline, inputs, args)
+    parts += audio_graph(timeline, inputs, args)
+    parts.append(f"[mix]{_loudnorm(loudness)}[aout]")
+    maps = ["-map", "[vout]", "-map", "[aout]"]
+    tail: list[str] = []
+    if inputs.soft_srt is not None:
+        n = args.add("-i", str(inputs.soft_srt))
+        maps += ["-map", f"{n}:s"]
+        tail += ["-c:s", "mov_text", "-metadata:s:s:0", "language=chi", "-metadata:s:s:0", "title=中文字幕"]
+    if inputs.metadata is not None:
+        n = args.add("-i", str(inputs.metadata))
+        tail += ["-map_metadata", str(n), "-map_chapters", str(n)]
+    graph_args, temp = filter_graph_args(";".join(parts))
+    gop = max(1, round(timeline.fps * 2))
+    video = ["-c:v", "libx264", "-profile:v", "high", "-pix_fmt", "yuv420p", "-preset", encoding.preset]
+    video += ["-crf", str(encoding.crf), "-g", str(gop), "-r", str(timeline.fps)]
+    if encoding.threads:
+        video += ["-threads", str(encoding.threads)]
+    audio = ["-c:a", "aac", "-b:a", encoding.audio_bitrate, "-ar", str(SAMPLE_RATE), "-ac", "2"]
+    argv = [ffmpeg_bin, *COMMON_HEAD, *PROGRESS_ARGS, *args.argv, *graph_args, *maps, *video, *audio, *tail]
+    argv += ["-movflags", "+faststart", str(output)]
+    return FFmpegCommand(argv, timeline.duration_ms, temp)
+
+
+@dataclass(frozen=True)
+class HlsVariant:
+    height: int
+    bitrate_kbps: int
+
+
+def hls_command(
+    source: Path,
+    captions_vtt: Path | None,
+    out_dir: Path,
+    variants: Sequence[HlsVariant],
+    fps: Fraction,
+    *,
+    preset: str = "veryfast",
+    ffmpeg_bin: str = "ffmpeg",
+) -> FFmpegCommand:
+    """An fMP4 HLS ladder from the finished MP4: decode once, ``split`` into one scaler and encoder per variant.
+
+    ``-profile:v high`` with ``-maxrate`` makes ffmpeg 5.1 write the right CODECS and a video BANDWIDTH in the
+    master playlist (without them it writes ``avc1.f4001f`` and an audio-only bandwidth).
+    """
+    n = len(variants)
+    parts = [f"[0:v]split={n}" + "".join(f"[v{i}]" for i in range(n))]
+    parts += [f"[v{i}]scale=-2:{v.height}[o{i}]" for i, v in enumerate(variants)]
+    argv = [ffmpeg_bin, *COMMON_HEAD, *PROGRESS_ARGS, "-i", str(source)]
+    if captions_vtt is not None:
+        argv += ["-i", str(captions_vtt)]
+    argv += ["-filter_complex", ";".join(parts)]
+    gop = max(1, round(fps * 2))
+    stream_map = []
+    for i, v in enumerate(variants):
+        argv += ["-map", f"[o{i}]", "-map", "0:a"]
+        argv += [f"-b:v:{i}", f"{v.bitrate_kbps}k", f"-maxrate:v:{i}", f"{v.bitrate_kbps * 11 // 10}k"]
+        argv += [f"-bufsize:v:{i}", f"{v.bitrate_kbps * 2}k"]
+        # ffmpeg 5.1 crashes when only some variants name a subtitle stream: every variant gets a copy
+        stream_map.append(
+            f"v:{i},a:{i}" + (f",s:{i},sgroup:subs" if captions_vtt is not None else "") + f",name:{v.height}p"
+        )
+    if captions_vtt is not None:
+        argv += [arg for _ in variants for arg in ("-map", "1:s")] + ["-c:s", "webvtt"]
+    argv += ["-c:v", "libx264", "-profile:v", "high", "-pix_fmt", "yuv420p", "-preset", preset]
+    argv += ["-g", str(gop), "-keyint_min", str(gop), "-sc_threshold", "0"]
+    argv += ["-c:a", "aac", "-b:a", "128k", "-ar", str(SAMPLE_RATE)]
+    argv += ["-f", "hls", "-hls_time", "4", "-hls_playlist_type", "vod", "-hls_segment_type", "fmp4"]
+    argv += ["-hls_flags", "independent_segments", "-master_pl_name", "master.m3u8"]
+    argv += ["-hls_segment_filename", str(out_dir / "%v" / "seg-%03d.m4s")]
+    argv += ["-var_stream_map", " ".join(stream_map), str(out_dir / "%v" / "index.m3u8")]
+    return FFmpegCommand(argv, None)
+
+
+def tidy_master_playlist(text: str, language: str = "zh", name: str = "中文") -> str:
+    """One subtitle rendition per group (ffmpeg writes one per variant, each DEFAULT=YES), named and tagged."""
+    seen: set[str] = set()
+    lines = []
+    for line in text.splitlines():
+        if line.startswith("#EXT-X-MEDIA:TYPE=SUBTITLES"):
+            group = line.split('GROUP-ID="')[1].split('"')[0]
+            if group in seen:
+                continue
+            seen.add(group)
+            line = re.sub(r'NAME="[^"]*"', f'NAME="{name}",LANGUAGE="{language}"', line)
+        lines.append(line)
+    return "\n".join(line for i, line in enumerate(lines) if line or (i and lines[i - 1])) + "\n"

@@ -1,0 +1,60 @@
+"""``streamkit tour render|check``."""
+
+from __future__ import annotations
+
+import signal
+from pathlib import Path
+from types import FrameType
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+app = typer.Typer(help="Guided video tours: check a tour spec, render it.", no_args_is_help=True)
+out_console = Console(soft_wrap=True)
+err_console = Console(stderr=True, soft_wrap=True)
+
+
+def _interrupt(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
+
+
+@app.command("check")
+def check(spec: Annotated[Path, typer.Argument(help="Tour spec (config/tours/*.yaml).")]) -> None:
+    """Validate a tour spec and its media; list every problem, one per line; exit 1 if there are any."""
+    from streamkit.tours.check import check_tour
+
+    checked = check_tour(spec)  # spec errors (ConfigError) are listed by the root CLI
+    for problem in checked.problems:
+        err_console.print(f"error: {problem}", markup=False, highlight=False)
+    if checked.problems:
+        raise typer.Exit(1)
+    stops = len(checked.tour.stops)
+    out_console.print(f"{spec}: ok ({stops} stops, {len(checked.media)} media files probed)", markup=False)
+
+
+@app.command("render")
+def render(
+    spec: Annotated[Path, typer.Argument(help="Tour spec (config/tours/*.yaml).")],
+    output: Annotated[Path, typer.Option("-o", "--output", help="The MP4 to write; sidecars go beside it.")],
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the ffmpeg commands; run nothing.")] = False,
+    hls: Annotated[Path | None, typer.Option("--hls", help="Also write an fMP4 HLS ladder into this folder.")] = None,
+    preview: Annotated[bool, typer.Option("--preview", help="Fast, low-resolution render for checking.")] = False,
+    no_burn: Annotated[bool, typer.Option("--no-burn-captions", help="Soft captions only.")] = False,
+) -> None:
+    """Render a tour to MP4 (+ SRT, VTT, chapters VTT, poster JPG, JSON manifest) in one ffmpeg graph."""
+    from streamkit.tours.render import RenderOptions, render_tour
+
+    # a service manager stops with SIGTERM: clean up exactly as for Ctrl-C (ffmpeg stopped, partial files removed)
+    signal.signal(signal.SIGTERM, _interrupt)
+    options = RenderOptions(hls_dir=hls, preview=preview, dry_run=dry_run, burn_captions=False if no_burn else None)
+    result = render_tour(spec, output, options, console=err_console)
+    if dry_run:
+        return
+    plan = result.timeline
+    summary = f"{plan.duration_ms / 1000:.3f} s, {len(plan.chapters)} chapters, {len(plan.captions)} captions"
+    out_console.print(f"{output}: {summary}, rendered in {result.seconds:.1f} s", markup=False)
+    for path in result.sidecars:
+        out_console.print(f"  {path}", markup=False)
+    if hls is not None:
+        out_console.print(f"  {hls / 'master.m3u8'}", markup=False)

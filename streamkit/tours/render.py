@@ -1,0 +1,293 @@
+"""Render a tour: check it, prepare stills and caption files, measure loudness, run the one-graph encode, publish.
+
+This is the executor: the only module of the tours area with side effects. Every output is published atomically
+(``.name.partial.ext`` then rename), so Ctrl-C or a failure never leaves a broken file under a final name.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from fractions import Fraction
+from pathlib import Path
+
+from rich.console import Console
+
+from streamkit import __version__
+from streamkit.media import tour_graph as graph
+from streamkit.media.commands import FFmpegCommand
+from streamkit.media.probe import probe
+from streamkit.media.publish import atomic_output, partial_path, verify_media, write_text_atomic
+from streamkit.media.runner import run_ffmpeg
+from streamkit.media.tools import ffmpeg_binary
+from streamkit.tours import captions, stills
+from streamkit.tours.check import CheckedTour, check_tour
+from streamkit.tours.poster import choose_poster
+from streamkit.tours.spec import Tour
+from streamkit.tours.timeline import Timeline, build_timeline
+
+PREVIEW_HEIGHT = 360
+
+
+@dataclass(frozen=True)
+class RenderOptions:
+    hls_dir: Path | None = None
+    preview: bool = False
+    dry_run: bool = False
+    burn_captions: bool | None = None  # None: as the spec says
+    show_progress: bool = True
+    threads: int | None = None
+
+
+@dataclass
+class RenderResult:
+    output: Path
+    timeline: Timeline
+    sidecars: list[Path] = field(default_factory=list)
+    measured: graph.MeasuredLoudness | None = None
+    seconds: float = 0.0
+
+
+def cache_dir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "streamkit" / "stills"
+
+
+def output_size(tour: Tour, preview: bool) -> tuple[int, int]:
+    width, height = tour.output.width, tour.output.height
+    if preview and height > PREVIEW_HEIGHT:
+        width = round(width * PREVIEW_HEIGHT / height / 2) * 2
+        height = PREVIEW_HEIGHT
+    return width, height
+
+
+def sidecar_paths(output: Path) -> dict[str, Path]:
+    stem = output.with_suffix("")
+    return {
+        "srt": stem.with_suffix(".srt"),
+        "vtt": stem.with_suffix(".vtt"),
+        "chapters": Path(f"{stem}.chapters.vtt"),
+        "poster": stem.with_suffix(".jpg"),
+        "manifest": stem.with_suffix(".json"),
+    }
+
+
+def prepare_inputs(checked: CheckedTour, timeline: Timeline, work: Path, burn: bool) -> graph.TourInputs:
+    """Write what the graph reads besides the spec's media: stills, lower-thirds, captions, chapters."""
+    tour = checked.tour
+    size = (timeline.width, timeline.height)
+    cache = cache_dir()
+    still_files: dict[int, Path] = {}
+    for i, shot in enumerate(timeline.shots):
+        if shot.kind == "photo" and shot.source is not None:
+            still_files[i] = stills.prepare_photo(shot.source, size, tour.output.photo_fill, cache)
+        elif shot.card is not None:
+            image = tour.resolve(shot.card.image) if shot.card.image else None
+            still_files[i] = stills.prepare_card(shot.card, size, cache, image)
+    lower_thirds = tuple(
+        graph.Overlay(stills.prepare_lower_third(lt.name, lt.detail, size, cache), lt.start_ms, lt.end_ms)
+        for lt in timeline.lower_thirds
+    )
+    logo = None
+    if tour.logo is not None:
+        logo = graph.LogoPlacement(
+            tour.resolve(tour.logo.path), tour.logo.corner, tour.logo.opacity,
+            round(tour.logo.margin * timeline.height / tour.output.height),
+            max(2, round(tour.logo.width * timeline.width / 2) * 2),
+        )  # fmt: skip
+    soft_srt = burn_ass = None
+    if timeline.captions:
+        soft_srt = work / "captions.srt"
+        soft_srt.write_text(captions.srt(timeline.captions), encoding="utf-8")
+        if burn:
+            burn_ass = work / "captions.ass"
+            burn_ass.write_text(captions.ass(timeline.captions, tour.defaults.captions, size), encoding="utf-8")
+    metadata = work / "chapters.ffmeta"
+    title = tour.title.lines[0] if tour.title else tour.stops[0].title
+    metadata.write_text(captions.ffmetadata(timeline.chapters, title), encoding="utf-8")
+    d = tour.ducking
+    return graph.TourInputs(
+        stills=still_files,
+        lower_thirds=lower_thirds,
+        logo=logo,
+        burn_ass=burn_ass,
+        fonts_dir=_fonts_dir(checked, work),
+        soft_srt=soft_srt,
+        metadata=metadata,
+        ducking=graph.Ducking(d.threshold, d.ratio, d.attack_ms, d.release_ms),
+        ken_burns=tour.defaults.ken_burns,
+    )
+
+
+def _fonts_dir(checked: CheckedTour, work: Path) -> Path | None:
+    """A folder holding only the caption font: libass loads every font file of ``fontsdir`` into memory, and
+    the Noto CJK folder holds 89 MB of them."""
+    if checked.font is None:
+        return None
+    folder = work / "fonts"
+    folder.mkdir(exist_ok=True)
+    (folder / checked.font.file.name).symlink_to(checked.font.file)
+    return folder
+
+
+def _run(command: FFmpegCommand, options: RenderOptions, console: Console, what: str, out: Path | None) -> None:
+    try:
+        run_ffmpeg(
+            command.argv,
+            expected_duration_ms=command.expected_duration_ms,
+            description=what,
+            dry_run=options.dry_run,
+            show_progress=options.show_progress,
+            console=console,
+            output_path=out,
+        )
+    finally:
+        if not options.dry_run:
+            command.cleanup()
+
+
+def render_tour(spec: str | Path, output: str | Path, options: RenderOptions = RenderOptions(),
+                console: Console | None = None) -> RenderResult:  # fmt: skip
+    """Check ``spec`` and render it to ``output`` with its sidecars (and an HLS ladder when asked)."""
+    began = time.monotonic()
+    console = console or Console(stderr=True)
+    output = Path(output)
+    checked = check_tour(spec)
+    checked.raise_if_problems()
+    tour = checked.tour
+    timeline = build_timeline(tour, checked.media, size=output_size(tour, options.preview))
+    burn = tour.defaults.captions.burn_in if options.burn_captions is None else options.burn_captions
+    encoding = graph.Encoding(tour.output.crf, tour.output.preset, threads=options.threads)
+    if options.preview:
+        encoding = graph.Encoding(max(tour.output.crf, 28), "ultrafast", "96k", options.threads)
+    loudness = graph.Loudness(tour.output.loudness.target_lufs, tour.output.loudness.target_true_peak)
+    ffmpeg_bin = ffmpeg_binary()
+    result = RenderResult(output, timeline)
+    with tempfile.TemporaryDirectory(prefix="streamkit-tour-") as tmp:
+        work = Path(tmp)
+        inputs = prepare_inputs(checked, timeline, work, burn)
+        if not options.preview:
+            stats = work / "loudness.txt"
+            _run(graph.loudness_measure_command(timeline, inputs, stats, ffmpeg_bin=ffmpeg_bin),
+                 options, console, "measuring loudness", None)  # fmt: skip
+            if not options.dry_run:
+                result.measured = graph.parse_ebur128_stats(stats.read_text(encoding="utf-8"))
+                loudness = graph.Loudness(loudness.target_lufs, loudness.target_true_peak, measured=result.measured)
+        frame_ms = 1000 / float(timeline.fps)
+        verify = verify_media(timeline.duration_ms, tolerance_ms=round(frame_ms) + 1, need_audio=True)
+        if options.dry_run:
+            command = graph.tour_command(timeline, inputs, partial_path(output), encoding=encoding,
+                                         loudness=loudness, ffmpeg_bin=ffmpeg_bin)  # fmt: skip
+            _run(command, options, console, "rendering", output)
+            if options.hls_dir is not None:
+                _run(_hls(tour, output, options.hls_dir, None, timeline.fps, ffmpeg_bin), options, console, "HLS", None)
+            return result
+        with atomic_output(output, verify) as partial:
+            command = graph.tour_command(timeline, inputs, partial, encoding=encoding, loudness=loudness,
+                                         ffmpeg_bin=ffmpeg_bin)  # fmt: skip
+            _run(command, options, console, "rendering", output)
+        result.sidecars = publish_sidecars(checked, timeline, output)
+        if options.hls_dir is not None:
+            vtt = sidecar_paths(output)["vtt"] if timeline.captions else None
+            publish_hls(tour, output, options.hls_dir, vtt, timeline.fps, ffmpeg_bin, options, console)
+    result.seconds = time.monotonic() - began
+    write_manifest(checked, timeline, output, result, encoding, loudness)
+    return result
+
+
+def publish_sidecars(checked: CheckedTour, timeline: Timeline, output: Path) -> list[Path]:
+    paths = sidecar_paths(output)
+    written = []
+    if timeline.captions:
+        write_text_atomic(paths["srt"], captions.srt(timeline.captions))
+        write_text_atomic(paths["vtt"], captions.vtt(timeline.captions))
+        written += [paths["srt"], paths["vtt"]]
+    write_text_atomic(paths["chapters"], captions.vtt(timeline.chapters))
+    written.append(paths["chapters"])
+    jpeg = choose_poster(output, timeline)
+    with atomic_output(paths["poster"]) as partial:
+        partial.write_bytes(jpeg)
+    written.append(paths["poster"])
+    return written
+
+
+def _hls(tour: Tour, source: Path, out_dir: Path, vtt: Path | None, fps: Fraction, ffmpeg_bin: str) -> FFmpegCommand:
+    variants = [graph.HlsVariant(v.height, v.bitrate_kbps) for v in tour.output.hls]
+    return graph.hls_command(source, vtt, out_dir, variants, fps, preset=tour.output.preset, ffmpeg_bin=ffmpeg_bin)
+
+
+def publish_hls(tour: Tour, source: Path, hls_dir: Path, vtt: Path | None, fps: Fraction, ffmpeg_bin: str,
+                options: RenderOptions, console: Console) -> None:  # fmt: skip
+    """Write the ladder into ``.DIR.partial`` and rename it into place only when ffmpeg succeeded."""
+    partial = hls_dir.with_name(f".{hls_dir.name}.partial")
+    shutil.rmtree(partial, ignore_errors=True)
+    partial.mkdir(parents=True)
+    try:
+        _run(_hls(tour, source, partial, vtt, fps, ffmpeg_bin), options, console, "HLS ladder", hls_dir)
+        master = partial / "master.m3u8"
+        master.write_text(graph.tidy_master_playlist(master.read_text(encoding="utf-8")), encoding="utf-8")
+        old = hls_dir.with_name(f".{hls_dir.name}.old")
+        if hls_dir.exists():
+            os.replace(hls_dir, old)
+        os.replace(partial, hls_dir)
+        shutil.rmtree(old, ignore_errors=True)
+    finally:
+        shutil.rmtree(partial, ignore_errors=True)
+
+
+def sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _input_paths(timeline: Timeline, tour: Tour) -> Sequence[Path]:
+    paths = [s.source for s in timeline.shots if s.source is not None]
+    paths += [v.source for v in timeline.voices] + [m.source for m in timeline.music]
+    if tour.logo is not None:
+        paths.append(tour.resolve(tour.logo.path))
+    return list(dict.fromkeys(paths))
+
+
+def write_manifest(checked: CheckedTour, timeline: Timeline, output: Path, result: RenderResult,
+                   encoding: graph.Encoding, loudness: graph.Loudness) -> None:  # fmt: skip
+    tour = checked.tour
+    info = probe(output)
+    manifest = {
+        "version": 1,
+        "streamkit": __version__,
+        "rendered_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "render_seconds": round(result.seconds, 2),
+        "output": output.name,
+        "duration_ms": info.duration_ms,
+        "planned_duration_ms": timeline.duration_ms,
+        "size": [timeline.width, timeline.height],
+        "fps": str(timeline.fps),
+        "chapters": [{"title": c.title, "start_ms": c.start_ms, "end_ms": c.end_ms} for c in timeline.chapters],
+        "captions": [{"text": c.text, "start_ms": c.start_ms, "end_ms": c.end_ms} for c in timeline.captions],
+        "inputs": [
+            {"path": str(p), "sha256": sha256(p), "bytes": p.stat().st_size} for p in _input_paths(timeline, tour)
+        ],
+        "settings": {
+            "crf": encoding.crf,
+            "preset": encoding.preset,
+            "loudness_target_lufs": loudness.target_lufs,
+            "true_peak_dbtp": loudness.target_true_peak,
+            "measured": None if result.measured is None else dataclasses.asdict(result.measured),
+            "captions_burned_in": tour.defaults.captions.burn_in,
+        },
+        "sidecars": [p.name for p in result.sidecars],
+    }
+    path = sidecar_paths(output)["manifest"]
+    write_text_atomic(path, json.dumps(manifest, ensure_ascii=False, indent=2) + "\n")
+    result.sidecars.append(path)

@@ -1,0 +1,107 @@
+"""Still pictures the graph needs, prepared once with Pillow into cached PNGs: photos, cards, lower-thirds.
+
+Photos are turned by their EXIF orientation and fitted into the frame without distortion (blurred fill or black
+bars). Cards and lower-thirds come from ``streamkit.overlays`` (Pillow with a checked CJK font; ffmpeg's drawtext
+has no glyph fallback), so tours and live ceremonies share one look.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Literal
+
+from PIL import Image, ImageFilter, ImageOps, UnidentifiedImageError
+
+from streamkit.errors import MediaError
+from streamkit.media.publish import atomic_output
+from streamkit.overlays import OverlayStyle, render_lower_third, render_title_slate
+from streamkit.tours.spec import Card
+
+Size = tuple[int, int]
+CACHE_VERSION = "2"
+
+
+def _cached(cache_dir: Path, key: str) -> tuple[Path, bool]:
+    """Where a prepared still lives in the cache, and whether it is already there."""
+    target = cache_dir / f"{hashlib.sha256((CACHE_VERSION + key).encode()).hexdigest()[:20]}.png"
+    return target, target.exists()
+
+
+def _save(img: Image.Image, target: Path) -> Path:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    buffer = io.BytesIO()
+    img.save(buffer, "PNG", compress_level=1)
+    with atomic_output(target) as partial:
+        partial.write_bytes(buffer.getvalue())
+    return target
+
+
+def open_photo(path: Path) -> Image.Image:
+    """Open a photo upright (EXIF orientation applied) in RGB; unreadable files raise MediaError."""
+    try:
+        with Image.open(path) as img:
+            upright = ImageOps.exif_transpose(img)
+            return upright.convert("RGB")
+    except FileNotFoundError:
+        raise MediaError(path, "file not found") from None
+    except (UnidentifiedImageError, OSError) as exc:
+        raise MediaError(path, f"not a readable image ({exc})") from None
+
+
+def fit_photo(img: Image.Image, size: Size, fill: Literal["blur", "black"]) -> Image.Image:
+    """Fit the whole photo in ``size`` keeping its aspect; the rest is a blurred cover copy or black."""
+    width, height = size
+    contained = ImageOps.contain(img, size, Image.Resampling.LANCZOS)
+    if fill == "blur":
+        background = ImageOps.fit(img, size, Image.Resampling.BILINEAR)
+        background = background.filter(ImageFilter.GaussianBlur(max(4, width // 40)))
+        background = Image.eval(background, lambda v: v * 6 // 10)  # darker, so the photo stands out
+    else:
+        background = Image.new("RGB", size, (0, 0, 0))
+    background.paste(contained, ((width - contained.width) // 2, (height - contained.height) // 2))
+    return background
+
+
+def prepare_photo(path: Path, size: Size, fill: Literal["blur", "black"], cache_dir: Path) -> Path:
+    """The photo upright and fitted to ``size`` as a cached PNG (keyed by content, size and fill)."""
+    content = hashlib.sha256(path.read_bytes()).hexdigest() if path.exists() else str(path)
+    target, done = _cached(cache_dir, f"photo:{content}:{size}:{fill}")
+    if done:
+        return target
+    return _save(fit_photo(open_photo(path), size, fill), target)
+
+
+def _hex(colour: str) -> tuple[int, int, int, int]:
+    return int(colour[1:3], 16), int(colour[3:5], 16), int(colour[5:7], 16), 255
+
+
+def draw_card(lines: Sequence[str], size: Size, background: str, image: Image.Image | None = None) -> Image.Image:
+    """A card: the overlays title slate over the card's colour, or over the card's image darkened."""
+    base = OverlayStyle()
+    fill = (0, 0, 0, 0) if image is not None else _hex(background)
+    style = base.model_copy(update={"colours": base.colours.model_copy(update={"background": fill})})
+    slate = render_title_slate(list(lines), size=size, style=style)
+    if image is None:
+        return slate.convert("RGB")
+    canvas = Image.eval(fit_photo(image, size, "blur"), lambda v: v * 45 // 100).convert("RGBA")
+    return Image.alpha_composite(canvas, slate).convert("RGB")
+
+
+def prepare_card(card: Card, size: Size, cache_dir: Path, image_path: Path | None) -> Path:
+    image_key = hashlib.sha256(image_path.read_bytes()).hexdigest() if image_path and image_path.exists() else ""
+    target, done = _cached(cache_dir, f"card:{card.model_dump_json()}:{size}:{image_key}")
+    if done:
+        return target
+    image = open_photo(image_path) if image_path is not None else None
+    return _save(draw_card(card.lines, size, card.background, image), target)
+
+
+def prepare_lower_third(name: str, detail: str, size: Size, cache_dir: Path) -> Path:
+    """The overlays lower-third (full-frame RGBA) as a cached PNG."""
+    target, done = _cached(cache_dir, f"lower-third:{name}:{detail}:{size}")
+    if done:
+        return target
+    return _save(render_lower_third(name, detail or None, size=size), target)

@@ -1,0 +1,256 @@
+"""Pure planning: the timeline, caption text, and the ffmpeg command as data (no ffmpeg runs here)."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from pathlib import Path
+
+import pytest
+
+from streamkit.config.loader import SpecModel
+from streamkit.media import tour_graph as graph
+from streamkit.media.probe import AudioStream, MediaInfo, VideoStream
+from streamkit.tours.captions import ass, escape, ffmetadata, srt, wrap
+from streamkit.tours.spec import Tour
+from streamkit.tours.timeline import CaptionCue, Chapter, build_timeline, split_sentences
+
+
+def clip_info(path: Path, seconds: float, audio: bool = True) -> MediaInfo:
+    video = VideoStream(0, "h264", 320, 180, Fraction(25), Fraction(25), Fraction(1, 12800), 0, "yuv420p", None)
+    sound = (AudioStream(1, "aac", 48000, 2, "stereo", None),) if audio else ()
+    return MediaInfo(path, "mp4", round(seconds * 1000), 1000, (video,), sound)
+
+
+def make_tour(**extra: object) -> Tour:
+    data: dict[str, object] = {
+        "version": 1,
+        "media_root": "/media",
+        "output": {"size": "320x180", "fps": "25"},
+        "defaults": {"transition": {"name": "fade", "duration": 0.5}},
+        "title": {"lines": ["标题"], "duration": 2},
+        "stops": [
+            {"title": "大门", "clip": {"path": "gate.mp4", "start": 1, "end": 4}, "captions": "第一句。第二句话！"},
+            {
+                "title": "墓区",
+                "photos": {"paths": ["a.jpg", "b.jpg"], "seconds": 3},
+                "transition": {"name": "cut"},
+                "narration": {"path": "n.m4a", "offset": 0.5},
+                "lower_third": {"name": "王", "start": 1, "duration": 2},
+            },
+            {"title": "小径", "clip": {"path": "path.mp4"}},
+        ],
+        "outro": {"lines": ["谢谢"], "duration": 2},
+        "music": [{"path": "bed.m4a"}],
+    }
+    data.update(extra)
+    return Tour.model_validate(data)
+
+
+MEDIA = {
+    Path("/media/gate.mp4"): clip_info(Path("/media/gate.mp4"), 10),
+    Path("/media/path.mp4"): clip_info(Path("/media/path.mp4"), 2.2, audio=False),
+}
+
+
+def test_timeline_places_shots_with_xfade_overlaps() -> None:
+    plan = build_timeline(make_tour(), MEDIA)
+    assert [(s.kind, s.start_frame, s.frames, s.overlap_in, s.transition_in) for s in plan.shots] == [
+        ("card", 0, 50, 0, "cut"),
+        ("clip", 38, 75, 12, "fade"),  # 0.5 s at 25 fps rounds to 12 frames (12.5, to even)
+        ("photo", 101, 75, 12, "fade"),
+        ("photo", 164, 75, 12, "fade"),  # photos of a stop cross-fade with the default transition
+        ("clip", 239, 55, 0, "cut"),  # the stop before asked for a cut; 2.2 s = 55 frames from the probe
+        ("card", 282, 50, 12, "fade"),
+    ]
+    assert plan.total_frames == 332 and plan.duration_ms == 13280
+    assert plan.shots[1].trim_start_ms == 1000 and plan.shots[1].audio
+    assert not plan.shots[4].audio  # the file has no sound: silence instead
+
+
+def test_chapters_follow_segments_and_cover_the_tour() -> None:
+    plan = build_timeline(make_tour(), MEDIA)
+    assert plan.chapters == (
+        Chapter("标题", 0, 1520),
+        Chapter("大门", 1520, 4040),
+        Chapter("墓区", 4040, 9560),
+        Chapter("小径", 9560, 11280),
+        Chapter("谢谢", 11280, 13280),
+    )
+
+
+def test_plain_caption_text_is_split_and_spread_by_length() -> None:
+    plan = build_timeline(make_tour(), MEDIA)
+    assert split_sentences("第一句。第二句话！\nThird") == ["第一句。", "第二句话！", "Third"]
+    first, second = plan.captions
+    assert (first.text, second.text) == ("第一句。", "第二句话！")
+    assert first.start_ms == 1520 + 200 and second.end_ms == 4040 - 200  # visible part of the stop, with margins
+    assert first.end_ms == second.start_ms
+    assert (second.end_ms - second.start_ms) * 4 == pytest.approx((first.end_ms - first.start_ms) * 5, abs=8)
+
+
+def test_narration_and_lower_third_are_placed_in_their_stop() -> None:
+    plan = build_timeline(make_tour(), MEDIA)
+    assert [(v.source, v.start_ms) for v in plan.voices] == [(Path("/media/n.m4a"), 4540)]
+    assert [(lt.name, lt.start_ms, lt.end_ms) for lt in plan.lower_thirds] == [("王", 5040, 7040)]
+    assert plan.music[0].source == Path("/media/bed.m4a") and plan.music[0].loop
+
+
+def test_fractional_frame_rate_keeps_whole_frames() -> None:
+    plan = build_timeline(make_tour(output={"size": "320x180", "fps": "30000/1001"}), MEDIA)
+    assert plan.fps == Fraction(30000, 1001)
+    assert plan.shots[0].frames == 60  # 2 s at 29.97
+    assert plan.duration_ms == round(plan.total_frames * 1001 / 30)
+
+
+@pytest.mark.parametrize(
+    ("text", "dialect", "expected"),
+    [
+        ("引号' 冒号: 逗号, [括号]", "srt", "引号' 冒号: 逗号, [括号]"),
+        ("等号= 百分% 反斜\\杠", "srt", "等号= 百分% 反斜\\杠"),
+        ("第一行\n\n第二行", "srt", "第一行\n第二行"),  # a blank line would end the cue
+        ("a < b & c > d --> e", "vtt", "a &lt; b &amp; c &gt; d --&gt; e"),
+        ("换行\n第二行", "vtt", "换行\n第二行"),
+        ("反斜\\n不是换行", "ass", "反斜\\\u2060n不是换行"),  # libass would read \n as a line break
+        ("{\\b1}不是标签", "ass", "{\u2060\\\u2060b1}不是标签"),
+        ("第一行\n第二行", "ass", "第一行\\N第二行"),
+        ("' : , [ ] % 中文", "ass", "' : , [ ] % 中文"),
+        ("a=b;c#d\\e", "ffmetadata", "a\\=b\\;c\\#d\\\\e"),
+        ("两行\n标题", "ffmetadata", "两行\\\n标题"),
+    ],
+)
+def test_escape_table(text: str, dialect: str, expected: str) -> None:
+    assert escape(text, dialect) == expected  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("text", "width", "expected"),
+    [
+        ("清明时节，我们在这里缅怀为国捐躯的英烈。", 18, "清明时节，我们在这里\n缅怀为国捐躯的英烈。"),
+        ("短句", 18, "短句"),
+        ("一二三四五六七八九十。", 5, "一二三四\n五六七八\n九十。"),  # 。never starts a line
+        ("Memorial hall of the martyrs", 8, "Memorial hall\nof the martyrs"),  # Latin words stay whole
+        ("已有\n换行", 18, "已有\n换行"),
+    ],
+)
+def test_wrap_cjk(text: str, width: int, expected: str) -> None:
+    assert wrap(text, width) == expected
+
+
+def test_caption_files() -> None:
+    cues = [CaptionCue("第一句", 1320, 2520), CaptionCue("第二\n行", 3000, 4000)]
+    assert srt(cues) == "1\n00:00:01,320 --> 00:00:02,520\n第一句\n\n2\n00:00:03,000 --> 00:00:04,000\n第二\n行\n"
+    style = make_tour().defaults.captions
+    script = ass(cues, style, (320, 180))
+    assert "PlayResX: 320" in script and "Style: Caption,Noto Sans CJK SC,11," in script
+    assert "Dialogue: 0,0:00:01.32,0:00:02.52,Caption,,0,0,0,,第一句" in script
+    assert script.rstrip().endswith("第二\\N行")
+    meta = ffmetadata([Chapter("大门=入口", 0, 1520)], "导览")
+    assert meta == ";FFMETADATA1\ntitle=导览\n[CHAPTER]\nTIMEBASE=1/1000\nSTART=0\nEND=1520\ntitle=大门\\=入口\n"
+
+
+def test_filter_value_escapes_both_levels() -> None:
+    assert graph.filter_value("/tmp/a b/c.ass") == "\\'/tmp/a b/c.ass\\'"
+    assert graph.filter_value("/x/it's[1],;.ass") == "\\'/x/it\\'\\\\\\'\\'s\\[1\\]\\,\\;.ass\\'"
+
+
+def _command() -> tuple[str, list[str]]:
+    plan = build_timeline(make_tour(), MEDIA)
+    inputs = graph.TourInputs(
+        stills={0: Path("/c/title.png"), 2: Path("/c/a.png"), 3: Path("/c/b.png"), 5: Path("/c/outro.png")},
+        burn_ass=Path("/w/captions.ass"),
+        fonts_dir=Path("/fonts"),
+        soft_srt=Path("/w/captions.srt"),
+        metadata=Path("/w/chapters.ffmeta"),
+    )
+    measured = graph.MeasuredLoudness(-20.5, -3.2, 4.0, -30.5)
+    command = graph.tour_command(plan, inputs, Path("/out/t.mp4"), loudness=graph.Loudness(measured=measured))
+    argv = command.argv
+    return argv[argv.index("-filter_complex") + 1], argv
+
+
+def test_tour_command_inputs_and_outputs() -> None:
+    _, argv = _command()
+    assert argv[:8] == ["ffmpeg", "-hide_banner", "-nostdin", "-y", "-progress", "pipe:1", "-nostats", "-loglevel"]
+    joined = " ".join(argv)
+    assert joined.count("-threads 1 -ss 1.000 -t 3.040000 -i /media/gate.mp4") == 2  # pictures and sound apart
+    assert "-framerate 25 -i /c/title.png -threads 1" in joined
+    assert "-stream_loop -1 -i /media/bed.m4a" in " ".join(argv)
+    tail = argv[argv.index("-map") :]
+    assert tail[:6] == ["-map", "[vout]", "-map", "[aout]", "-map", "9:s"]
+    for option in (["-c:v", "libx264"], ["-profile:v", "high"], ["-pix_fmt", "yuv420p"], ["-c:s", "mov_text"],
+                   ["-ar", "48000"], ["-map_chapters", "10"], ["-movflags", "+faststart"]):  # fmt: skip
+        assert " ".join(option) in " ".join(tail)
+    assert argv[-1] == "/out/t.mp4"
+
+
+def test_tour_graph_video_chain() -> None:
+    text, _ = _command()
+    parts = text.split(";")
+    assert parts[0] == (
+        "[0:v]scale=320:180,format=yuv420p,loop=loop=50:size=1:start=0,setpts=N/FRAME_RATE/TB,setsar=1,"
+        "format=yuv420p,tpad=stop=-1:stop_mode=clone,trim=end_frame=50,setpts=PTS-STARTPTS[s0]"
+    )
+    assert parts[1].startswith("[1:v]fps=25,scale=320:180:force_original_aspect_ratio=decrease,pad=320:180:")
+    assert "perspective=x0='(W-W/(1+0.12*(in/74)))/2'" in parts[2] and "eval=frame" in parts[2]
+    assert "[s0][s1]xfade=transition=fade:duration=0.480000:offset=1.520000[x1]" in parts
+    assert "[x3][s4]concat=n=2:v=1:a=0,settb=1/25[x4]" in parts
+    assert "[x4][s5]xfade=transition=fade:duration=0.480000:offset=11.280000[x5]" in parts
+    assert "[x5]subtitles=filename=\\'/w/captions.ass\\':fontsdir=\\'/fonts\\'[subbed]" in parts
+
+
+def test_tour_graph_audio_mix_ducks_and_normalises() -> None:
+    text, _ = _command()
+    parts = text.split(";")
+    total = 13280 * 48
+    assert f"anullsrc=r=48000:cl=stereo,atrim=end_sample={total}[silence]" in parts
+    clip = next(p for p in parts if p.startswith("[6:a]"))
+    assert "afade=t=in:d=0.480" in clip and "afade=t=out:st=2.520:d=0.480" in clip
+    assert clip.endswith(f"adelay=delays={1520 * 48}S:all=1[c1]")
+    assert "[voice]asplit=2[voice_mix][voice_key]" in parts
+    assert "[music][voice_key]sidechaincompress=threshold=0.02:ratio=10:attack=20:release=350[ducked]" in parts
+    assert f"[silence][c1][voice_mix][ducked]amix=inputs=4:duration=first:dropout_transition=0:normalize=0," \
+           f"atrim=end_sample={total}[mix]" in parts  # fmt: skip
+    assert parts[-1] == (
+        "[mix]loudnorm=I=-16:TP=-1.5:LRA=11:measured_I=-20.5:measured_TP=-3.2:measured_LRA=4:measured_thresh=-30.5"
+        ":linear=true,aresample=48000[aout]"
+    )
+
+
+def test_ebur128_stats_parse_the_last_values() -> None:
+    text = "frame:1\nlavfi.r128.I=-30.0\nframe:2\nlavfi.r128.I=-19.5\nlavfi.r128.LRA=3.2\nlavfi.r128.true_peak=0.5\n"
+    m = graph.parse_ebur128_stats(text)
+    assert (m.integrated, m.lra, m.threshold) == (-19.5, 3.2, -29.5)
+    assert m.true_peak == pytest.approx(-6.02, abs=0.01)
+    with pytest.raises(ValueError):
+        graph.parse_ebur128_stats("nothing")
+
+
+def test_hls_master_playlist_keeps_one_default_subtitle_rendition() -> None:
+    master = (
+        "#EXTM3U\n#EXT-X-VERSION:7\n"
+        '#EXT-X-MEDIA:TYPE=SUBTITLES,GROUP-ID="subs",NAME="subtitle_0",DEFAULT=YES,URI="720p/index_vtt.m3u8"\n'
+        '#EXT-X-STREAM-INF:BANDWIDTH=3440800,CODECS="avc1.64001f,mp4a.40.2",SUBTITLES="subs"\n720p/index.m3u8\n\n'
+        '#EXT-X-MEDIA:TYPE=SUBTITLES,GROUP-ID="subs",NAME="subtitle_1",DEFAULT=YES,URI="480p/index_vtt.m3u8"\n'
+        '#EXT-X-STREAM-INF:BANDWIDTH=1580800,CODECS="avc1.64001e,mp4a.40.2",SUBTITLES="subs"\n480p/index.m3u8\n'
+    )
+    tidy = graph.tidy_master_playlist(master)
+    assert tidy.count("TYPE=SUBTITLES") == 1 and 'NAME="中文",LANGUAGE="zh"' in tidy
+    assert tidy.count("#EXT-X-STREAM-INF") == 2
+
+
+def test_hls_command_gives_every_variant_the_subtitles() -> None:
+    variants = [graph.HlsVariant(720, 3000), graph.HlsVariant(480, 1400)]
+    argv = graph.hls_command(Path("t.mp4"), Path("t.vtt"), Path("/h"), variants, Fraction(30)).argv
+    joined = " ".join(argv)
+    assert (
+        argv[argv.index("-var_stream_map") + 1] == "v:0,a:0,s:0,sgroup:subs,name:720p v:1,a:1,s:1,sgroup:subs,name:480p"
+    )
+    assert "-profile:v high" in joined and "-maxrate:v:0 3300k" in joined and "-hls_segment_type fmp4" in joined
+    assert joined.count("-map 1:s") == 2 and "-g 60 -keyint_min 60 -sc_threshold 0" in joined
+
+
+def test_spec_models_are_frozen() -> None:
+    tour = make_tour()
+    assert isinstance(tour, SpecModel)
+    with pytest.raises(ValueError):
+        tour.stops[0].title = "x"  # type: ignore[misc]
