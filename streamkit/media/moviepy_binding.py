@@ -9,10 +9,13 @@ moviepy earlier. ``moviepy_ffmpeg()`` reports what moviepy will really run, for 
 
 from __future__ import annotations
 
+import functools
 import importlib
 import os
 import sys
+from collections.abc import Callable
 from types import ModuleType
+from typing import Any
 
 from streamkit.media.tools import ffmpeg_binary
 
@@ -27,6 +30,38 @@ _FFMPEG_USERS = (
 )
 
 
+def _closing_pipes(close: Callable[..., None]) -> Callable[..., None]:
+    """A reader ``close`` that also closes the pipes of an ffmpeg that has already exited.
+
+    moviepy 2.2.1 closes ``proc.stdout``/``stderr`` only while ffmpeg is still running; a reader that read to the
+    end (or re-seeks after that) leaks both pipes until garbage collection, one ``ResourceWarning`` each, and in a
+    long tour a file descriptor per clip.
+    """
+
+    @functools.wraps(close)
+    def close_all(self: Any, *args: Any, **kwargs: Any) -> None:
+        proc = getattr(self, "proc", None)
+        close(self, *args, **kwargs)
+        if proc is not None:
+            for pipe in (proc.stdin, proc.stdout, proc.stderr):
+                if pipe is not None and not pipe.closed:
+                    pipe.close()
+            proc.wait()
+
+    close_all.streamkit_patched = True  # type: ignore[attr-defined]
+    return close_all
+
+
+def _fix_reader_leaks() -> None:
+    readers = (
+        importlib.import_module("moviepy.audio.io.readers").FFMPEG_AudioReader,
+        importlib.import_module("moviepy.video.io.ffmpeg_reader").FFMPEG_VideoReader,
+    )
+    for reader in readers:
+        if not getattr(reader.close, "streamkit_patched", False):
+            reader.close = _closing_pipes(reader.close)
+
+
 def load_moviepy() -> ModuleType:
     """Import moviepy with streamkit's ffmpeg (``STREAMKIT_MEDIA__FFMPEG`` or ``ffmpeg`` on PATH); return it."""
     binary = ffmpeg_binary()
@@ -36,6 +71,7 @@ def load_moviepy() -> ModuleType:
     for name in _FFMPEG_USERS:
         module = sys.modules.get(name) or importlib.import_module(name)
         module.FFMPEG_BINARY = binary  # type: ignore[attr-defined]
+    _fix_reader_leaks()
     return moviepy
 
 

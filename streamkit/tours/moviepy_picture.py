@@ -59,9 +59,9 @@ def ken_burns_frame(still: Frame, move: str, index: int, frames: int, amount: fl
 
 
 def fitted_size(display: tuple[int, int], frame: tuple[int, int]) -> tuple[int, int]:
-    """The largest even size of ``display``'s aspect inside ``frame`` (the graph's force_original_aspect_ratio)."""
+    """The largest size of ``display``'s aspect inside ``frame`` (the graph's ``force_original_aspect_ratio``)."""
     scale = min(frame[0] / display[0], frame[1] / display[1])
-    return max(2, int(display[0] * scale) // 2 * 2), max(2, int(display[1] * scale) // 2 * 2)
+    return max(1, min(frame[0], int(display[0] * scale))), max(1, min(frame[1], int(display[1] * scale)))
 
 
 def _rgb(path: Path) -> Frame:
@@ -104,7 +104,8 @@ class ShotSources:
         # the last frame that surely decodes: moviepy warns (and returns a stale frame) past the stream's end
         last = max(reader.duration - 1.5 / max(reader.fps, 1), 0)
         start = shot.trim_start_ms / 1000
-        x, y = (size[0] - fw) // 2, (size[1] - fh) // 2
+        # where ``pad`` puts it: centred, rounded down to even for the 4:2:0 chroma grid
+        x, y = (size[0] - fw) // 2 // 2 * 2, (size[1] - fh) // 2 // 2 * 2
         canvas = np.zeros((size[1], size[0], 3), np.uint8)
 
         def frame(i: int) -> Frame:
@@ -179,11 +180,18 @@ class TourPicture:
         return clip.with_fps(fps)
 
 
+def caption_font(style: CaptionStyle, font: FontMatch, height: int) -> ImageFont.FreeTypeFont:
+    """The caption font at the size libass draws it: ASS ``Fontsize`` is the line height (ascent + descent)."""
+    size = style.size or max(10, height // 16)
+    probe = ImageFont.truetype(str(font.file), 100, index=font.index)
+    ascent, descent = probe.getmetrics()
+    return ImageFont.truetype(str(font.file), max(4, round(size * 100 / (ascent + descent))), index=font.index)
+
+
 def caption_image(text: str, style: CaptionStyle, font: FontMatch, size: tuple[int, int]) -> tuple[Frame, int]:
     """A caption as an RGBA strip the width of the frame, and the ``y`` where it goes (the ASS style's layout)."""
     width, height = size
-    font_px = style.size or max(10, height // 16)
-    face = ImageFont.truetype(str(font.file), font_px, index=font.index)
+    face = caption_font(style, font, height)
     wrapped = caption_text.wrap(text, style.max_chars)
     probe = ImageDraw.Draw(Image.new("RGBA", (1, 1)))
     outline = round(style.outline)
