@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import signal
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from types import FrameType
 from typing import Annotated
@@ -11,7 +11,8 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-class Engine(str, Enum):
+
+class Engine(StrEnum):
     ffmpeg = "ffmpeg"
     moviepy = "moviepy"
 

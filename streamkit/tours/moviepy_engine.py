@@ -26,6 +26,7 @@ from streamkit.media.tools import ffmpeg_binary
 from streamkit.media.tour_mux import measure_loudness_command, mux_command
 from streamkit.tours.moviepy_picture import ShotSources, TourPicture, caption_layers, rgba_layer
 from streamkit.tours.moviepy_sound import SAMPLE_RATE, tour_sound
+from streamkit.tours.spec import Ducking
 from streamkit.tours.timeline import Timeline
 
 if TYPE_CHECKING:
@@ -70,6 +71,24 @@ def picture_clip(checked: CheckedTour, timeline: Timeline, inputs: graph.TourInp
     return mp.CompositeVideoClip(layers, size=size, bg_color=(0, 0, 0)).with_duration(base.duration)
 
 
+def write_sound(timeline: Timeline, ducking: Ducking, wav: Path, target: graph.Loudness, *, measure: bool,
+                console: Console) -> graph.Loudness:  # fmt: skip
+    """Mix the sound into ``wav``; when ``measure``, measure it and mix again with the gain that reaches ``target``."""
+    tour_sound(timeline, ducking).write_audiofile(str(wav), fps=SAMPLE_RATE, nbytes=2, codec="pcm_s16le", logger=None)
+    if not measure:
+        return target
+    stats = wav.with_suffix(".loudness.txt")
+    command = measure_loudness_command(wav, stats, timeline.duration_ms, ffmpeg_bin=ffmpeg_binary())
+    run_ffmpeg(command.argv, expected_duration_ms=command.expected_duration_ms, description="measuring loudness",
+               show_progress=False, console=console)  # fmt: skip
+    measured = graph.parse_ebur128_stats(stats.read_text(encoding="utf-8"))
+    target = graph.Loudness(target.target_lufs, target.target_true_peak, measured=measured)
+    gain = 10 ** (loudness_gain_db(measured, target) / 20)
+    mix = tour_sound(timeline, ducking, gain)
+    mix.write_audiofile(str(wav), fps=SAMPLE_RATE, nbytes=2, codec="pcm_s16le", logger=None)
+    return target
+
+
 def render_with_moviepy(checked: CheckedTour, timeline: Timeline, output: Path, options: RenderOptions,
                         console: Console, result: RenderResult) -> graph.Loudness:  # fmt: skip
     """Draw, mix, measure and mux the tour into ``output``; returns the loudness settings used (for the manifest)."""
@@ -86,25 +105,15 @@ def render_with_moviepy(checked: CheckedTour, timeline: Timeline, output: Path, 
         work = Path(tmp)
         inputs = prepare_inputs(checked, timeline, work, burn=False)  # captions are drawn here, not by libass
         mix, picture_file = work / "mix.wav", work / "picture.mp4"
-        mux = mux_command(picture_file, mix, partial_path(output), timeline.duration_ms, soft_srt=inputs.soft_srt,
-                          metadata=inputs.metadata, audio_bitrate=encoding.audio_bitrate, ffmpeg_bin=ffmpeg_bin)  # fmt: skip
+        mux = mux_command(
+            picture_file, mix, partial_path(output), timeline.duration_ms, soft_srt=inputs.soft_srt,
+            metadata=inputs.metadata, audio_bitrate=encoding.audio_bitrate, ffmpeg_bin=ffmpeg_bin,
+        )  # fmt: skip
         if options.dry_run:
             run_ffmpeg(mux.argv, dry_run=True, console=console)
             return target
-        ducking = tour.ducking
-        sound = tour_sound(timeline, ducking)
-        sound.write_audiofile(str(mix), fps=SAMPLE_RATE, nbytes=2, codec="pcm_s16le", logger=None)
-        if not options.preview:
-            stats = work / "loudness.txt"
-            measure = measure_loudness_command(mix, stats, timeline.duration_ms, ffmpeg_bin=ffmpeg_bin)
-            run_ffmpeg(measure.argv, expected_duration_ms=measure.expected_duration_ms, description="measuring loudness",
-                       show_progress=False, console=console)  # fmt: skip
-            result.measured = graph.parse_ebur128_stats(stats.read_text(encoding="utf-8"))
-            target = graph.Loudness(target.target_lufs, target.target_true_peak, measured=result.measured)
-            gain = 10 ** (loudness_gain_db(result.measured, target) / 20)
-            tour_sound(timeline, ducking, gain).write_audiofile(
-                str(mix), fps=SAMPLE_RATE, nbytes=2, codec="pcm_s16le", logger=None
-            )
+        target = write_sound(timeline, tour.ducking, mix, target, measure=not options.preview, console=console)
+        result.measured = target.measured
         sources = ShotSources(timeline, prepare_stills(tour, timeline), checked.media, tour.defaults.ken_burns)
         try:
             gop = str(max(1, round(fps * 2)))

@@ -9,6 +9,7 @@ Lower-thirds, the logo and burned captions are ``ImageClip`` layers of a ``Compo
 
 from __future__ import annotations
 
+import math
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -196,7 +197,7 @@ def caption_image(text: str, style: CaptionStyle, font: FontMatch, size: tuple[i
     probe = ImageDraw.Draw(Image.new("RGBA", (1, 1)))
     outline = round(style.outline)
     box = probe.multiline_textbbox((0, 0), wrapped, font=face, align="center", stroke_width=outline, spacing=2)
-    strip_h = box[3] - box[1] + 2 * outline + 4
+    strip_h = math.ceil(box[3] - box[1]) + 2 * outline + 4
     strip = Image.new("RGBA", (width, strip_h), (0, 0, 0, 0))
     ImageDraw.Draw(strip).multiline_text(
         (width / 2, strip_h / 2), wrapped, font=face, fill=(255, 255, 255, 255), anchor="mm", align="center",
@@ -204,7 +205,7 @@ def caption_image(text: str, style: CaptionStyle, font: FontMatch, size: tuple[i
     )  # fmt: skip
     margin = max(4, height // 18)
     y = {"bottom": height - margin - strip_h, "top": margin, "middle": (height - strip_h) // 2}[style.position]
-    return np.asarray(strip), y
+    return np.asarray(strip, dtype=np.uint8), int(y)
 
 
 def rgba_layer(rgba: Frame, start_ms: int, end_ms: int, position: tuple[int, int] = (0, 0),
@@ -217,7 +218,9 @@ def rgba_layer(rgba: Frame, start_ms: int, end_ms: int, position: tuple[int, int
     return layer.with_duration((end_ms - start_ms) / 1000)
 
 
-def caption_layers(cues: Sequence[CaptionCue], style: CaptionStyle, font: FontMatch, size: tuple[int, int]) -> list[Any]:
+def caption_layers(
+    cues: Sequence[CaptionCue], style: CaptionStyle, font: FontMatch, size: tuple[int, int]
+) -> list[Any]:
     layers = []
     for cue in cues:
         strip, y = caption_image(cue.text, style, font, size)

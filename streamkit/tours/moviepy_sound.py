@@ -40,8 +40,8 @@ def ducking_gain(voice: Floats, ducking: Ducking, rate: int = SAMPLE_RATE) -> tu
         current = coeff * current + (1 - coeff) * value
         level[i] = current
     over = np.maximum(level, ducking.threshold) / ducking.threshold
-    gain = over ** -(1 - 1 / ducking.ratio)
-    times = (np.arange(count) + 0.5) * BLOCK_S
+    gain = np.asarray(over ** -(1 - 1 / ducking.ratio), dtype=np.float64)
+    times = np.asarray((np.arange(count) + 0.5) * BLOCK_S, dtype=np.float64)
     return times, gain
 
 

@@ -80,7 +80,9 @@ def engine_renders(samples: SampleSet, tmp_path_factory: pytest.TempPathFactory)
     spec = write_spec(folder, EQUIVALENCE_SPEC.format(root=samples.folder))
     quiet = RenderOptions(show_progress=False)
     by_ffmpeg = render_tour(spec, folder / "ffmpeg" / "tour.mp4", quiet)
-    by_moviepy = render_tour(spec, folder / "moviepy" / "tour.mp4", RenderOptions(show_progress=False, engine="moviepy"))
+    by_moviepy = render_tour(
+        spec, folder / "moviepy" / "tour.mp4", RenderOptions(show_progress=False, engine="moviepy")
+    )
     return EngineRenders(spec, by_ffmpeg, by_moviepy)
 
 

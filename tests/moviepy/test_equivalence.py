@@ -43,7 +43,9 @@ def test_same_duration_within_one_frame(engine_renders: EngineRenders) -> None:
 def _chapters(path: object) -> list[tuple[float, float, str]]:
     done = subprocess.run(["ffprobe", "-v", "error", "-of", "json", "-show_chapters", str(path)],
                           capture_output=True, text=True, check=True)  # fmt: skip
-    return [(float(c["start_time"]), float(c["end_time"]), c["tags"]["title"]) for c in json.loads(done.stdout)["chapters"]]
+    return [
+        (float(c["start_time"]), float(c["end_time"]), c["tags"]["title"]) for c in json.loads(done.stdout)["chapters"]
+    ]
 
 
 def _caption_packets(path: object) -> list[tuple[str, str]]:

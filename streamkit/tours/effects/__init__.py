@@ -16,7 +16,6 @@ import hashlib
 import importlib
 import inspect
 import sys
-import types
 import typing
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -83,17 +82,17 @@ def _function(use: str, folders: Sequence[Path]) -> Callable[..., Any]:
 
 
 def _is_path(hint: Any) -> bool:
-    if hint is Path:
-        return True
-    return isinstance(hint, types.UnionType | type(typing.Optional[int])) and Path in typing.get_args(hint)
+    """``Path``, or a union with ``Path`` in it (``Path | None``)."""
+    return hint is Path or Path in typing.get_args(hint)
 
 
 def _source_digest(function: Callable[..., Any]) -> str:
-    try:
-        source = inspect.getsource(inspect.getmodule(function) or function)
-    except (OSError, TypeError):
-        source = getattr(function, "__qualname__", repr(function))
-    return hashlib.sha256(source.encode()).hexdigest()
+    """The digest of the file that defines ``function`` (edit the effect, and its stops render again)."""
+    module = inspect.getmodule(function)
+    source = getattr(module, "__file__", None)
+    if source and Path(source).is_file():
+        return hashlib.sha256(Path(source).read_bytes()).hexdigest()
+    return hashlib.sha256(getattr(function, "__qualname__", repr(function)).encode()).hexdigest()
 
 
 def _file_digest(path: Path) -> str:

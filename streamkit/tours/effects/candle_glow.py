@@ -25,7 +25,9 @@ def vignette_mask(width: int, height: int, amount: float) -> np.ndarray[Any, np.
 def flicker(t: float, strength: float, seed: int) -> float:
     """Brightness factor at time ``t``: about 1, wandering by up to ``strength``."""
     phases = [(seed * 2.399963 * (i + 1)) % (2 * math.pi) for i in range(len(FLICKER_HZ))]
-    wave = sum(math.sin(2 * math.pi * hz * t + ph) / (i + 1) for i, (hz, ph) in enumerate(zip(FLICKER_HZ, phases)))
+    wave = sum(
+        math.sin(2 * math.pi * hz * t + ph) / (i + 1) for i, (hz, ph) in enumerate(zip(FLICKER_HZ, phases, strict=True))
+    )
     return 1 + strength * wave / 1.84  # 1.84 = 1 + 1/2 + 1/3: the largest the sum can be
 
 

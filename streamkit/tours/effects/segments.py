@@ -18,6 +18,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from streamkit.config.loader import format_loc
 from streamkit.errors import ConfigError, ConfigProblem
 from streamkit.media.moviepy_binding import load_moviepy, moviepy_version
 from streamkit.media.probe import probe
@@ -142,7 +143,8 @@ def prerender_effect_stops(checked: CheckedTour, size: tuple[int, int],
         try:
             effects = stop_effects(tour, k, spec_dir)
         except EffectProblem as problem:
-            raise ConfigError([ConfigProblem("tour spec", None, ".".join(map(str, problem.where)), problem.message)])
+            where = format_loc(problem.where)
+            raise ConfigError([ConfigProblem("tour spec", None, where, problem.message)]) from None
         target = cache / f"{segment_key(tour, stop, effects, size)[:32]}.mkv"
         cached = target.is_file()
         if not cached:
