@@ -145,27 +145,23 @@ def ken_burns(move: str, frames: int, amount: float) -> str:
     return "perspective=" + ":".join(f"{k}='{v}'" for k, v in corners.items()) + ":interpolation=linear:eval=frame"
 
 
-def _shot_input(args: _Args, shot: Shot, timeline: Timeline, inputs: TourInputs, index: int) -> int:
+def _clip_input(args: _Args, shot: Shot, timeline: Timeline) -> int:
+    assert shot.source is not None
     seconds = _frames_s(timeline, shot.frames + 1)
-    if shot.kind == "clip":
-        assert shot.source is not None
-        return args.add("-ss", _seconds(shot.trim_start_ms), "-t", seconds, "-i", str(shot.source))
-    still = inputs.stills[index]
-    return args.add("-loop", "1", "-framerate", str(timeline.fps), "-t", seconds, "-i", str(still))
+    # one decoder thread per clip: a tour opens many inputs at once and x264 needs the cores
+    return args.add("-threads", "1", "-ss", _seconds(shot.trim_start_ms), "-t", seconds, "-i", str(shot.source))
 
 
 def _shot_video(shot: Shot, n: int, timeline: Timeline, inputs: TourInputs, label: str) -> str:
     w, h, fps = timeline.width, timeline.height, timeline.fps
-    steps = [f"[{n}:v]fps={fps}"]
     if shot.kind == "clip":
-        steps += [
-            f"scale={w}:{h}:force_original_aspect_ratio=decrease",
-            f"pad={w}:{h}:(ow-iw)/2:(oh-ih)/2:color=black",
-        ]
-    elif shot.kind == "photo" and shot.move != "none":
-        steps += [f"scale={w}:{h}", "format=yuv444p", ken_burns(shot.move, shot.frames, inputs.ken_burns)]
+        steps = [f"[{n}:v]fps={fps}", f"scale={w}:{h}:force_original_aspect_ratio=decrease",
+                 f"pad={w}:{h}:(ow-iw)/2:(oh-ih)/2:color=black"]  # fmt: skip
     else:
-        steps.append(f"scale={w}:{h}")
+        # a still is decoded once and repeated by `loop` (image2 with -loop 1 would decode the PNG every frame)
+        steps = [f"[{n}:v]loop=loop={shot.frames}:size=1:start=0", "setpts=N/FRAME_RATE/TB", f"scale={w}:{h}"]
+        if shot.kind == "photo" and shot.move != "none":
+            steps += ["format=yuv420p", ken_burns(shot.move, shot.frames, inputs.ken_burns)]
     # clone the last frame if a source is a little short, then cut to the exact frame count
     steps += ["setsar=1", "format=yuv420p", "tpad=stop=-1:stop_mode=clone", f"trim=end_frame={shot.frames}"]
     steps.append(f"setpts=PTS-STARTPTS[{label}]")
@@ -177,7 +173,10 @@ def video_graph(timeline: Timeline, inputs: TourInputs, args: _Args) -> list[str
     parts: list[str] = []
     labels = []
     for i, shot in enumerate(timeline.shots):
-        n = _shot_input(args, shot, timeline, inputs, i)
+        if shot.kind == "clip":
+            n = _clip_input(args, shot, timeline)
+        else:
+            n = args.add("-framerate", str(timeline.fps), "-i", str(inputs.stills[i]))
         parts.append(_shot_video(shot, n, timeline, inputs, f"s{i}"))
         labels.append(f"s{i}")
     current = labels[0]
@@ -221,15 +220,19 @@ def _samples(ms: int) -> int:
     return ms * SAMPLE_RATE // 1000
 
 
-def audio_graph(timeline: Timeline, inputs: TourInputs, args: _Args, shot_inputs: Sequence[int | None]) -> list[str]:
-    """The sound: clip audio, narration, ducked music, summed -> ``[mix]`` of exactly the tour's length."""
+def audio_graph(timeline: Timeline, inputs: TourInputs, args: _Args) -> list[str]:
+    """The sound: clip audio, narration, ducked music, summed -> ``[mix]`` of exactly the tour's length.
+
+    Clip sound comes from a second input of the same file: ``amix`` needs every track from time 0, and reading
+    a later clip's audio from the video input would decode its pictures early and queue them in memory.
+    """
     total = _samples(timeline.duration_ms)
     parts = [f"anullsrc=r={SAMPLE_RATE}:cl=stereo,atrim=end_sample={total}[silence]"]
     mix = ["silence"]
     for i, shot in enumerate(timeline.shots):
-        n = shot_inputs[i]
-        if shot.kind != "clip" or not shot.audio or n is None:
+        if shot.kind != "clip" or not shot.audio:
             continue
+        n = _clip_input(args, shot, timeline)
         dur = timeline.frame_ms(shot.frames)
         fade_in = timeline.frame_ms(shot.overlap_in)
         following = timeline.shots[i + 1].overlap_in if i + 1 < len(timeline.shots) else 0
@@ -295,13 +298,7 @@ def loudness_measure_command(
 ) -> FFmpegCommand:
     """Pass 1: the audio mix only, measured with ``ebur128`` (integrated, range, true peak) into ``stats_file``."""
     args = _Args()
-    shot_inputs: list[int | None] = []
-    for i, shot in enumerate(timeline.shots):
-        if shot.kind == "clip" and shot.audio:
-            shot_inputs.append(_shot_input(args, shot, timeline, inputs, i))
-        else:
-            shot_inputs.append(None)
-    parts = audio_graph(timeline, inputs, args, shot_inputs)
+    parts = audio_graph(timeline, inputs, args)
     parts.append(f"[mix]ebur128=peak=true:metadata=1,ametadata=mode=print:file={filter_value(str(stats_file))}[aout]")
     graph_args, temp = filter_graph_args(";".join(parts))
     argv = [ffmpeg_bin, *COMMON_HEAD, *PROGRESS_ARGS, *args.argv, *graph_args, "-map", "[aout]", "-f", "null", "-"]
@@ -350,8 +347,7 @@ def tour_command(
     """Pass 2: the whole tour in one process and one graph, encoded to H.264 High / AAC 48 kHz in MP4."""
     args = _Args()
     parts = video_graph(timeline, inputs, args)
-    shot_inputs: list[int | None] = [i if s.kind == "clip" else None for i, s in enumerate(timeline.shots)]
-    parts += audio_graph(timeline, inputs, args, shot_inputs)
+    parts += audio_graph(timeline, inputs, args)
     parts.append(f"[mix]{_loudnorm(loudness)}[aout]")
     maps = ["-map", "[vout]", "-map", "[aout]"]
     tail: list[str] = []

@@ -171,13 +171,14 @@ def _command() -> tuple[str, list[str]]:
 def test_tour_command_inputs_and_outputs() -> None:
     _, argv = _command()
     assert argv[:8] == ["ffmpeg", "-hide_banner", "-nostdin", "-y", "-progress", "pipe:1", "-nostats", "-loglevel"]
-    assert "-ss 1.000 -t 3.040000 -i /media/gate.mp4" in " ".join(argv)
-    assert "-loop 1 -framerate 25 -t 2.040000 -i /c/title.png" in " ".join(argv)
+    joined = " ".join(argv)
+    assert joined.count("-threads 1 -ss 1.000 -t 3.040000 -i /media/gate.mp4") == 2  # pictures and sound apart
+    assert "-framerate 25 -i /c/title.png -threads 1" in joined
     assert "-stream_loop -1 -i /media/bed.m4a" in " ".join(argv)
     tail = argv[argv.index("-map") :]
-    assert tail[:6] == ["-map", "[vout]", "-map", "[aout]", "-map", "8:s"]
+    assert tail[:6] == ["-map", "[vout]", "-map", "[aout]", "-map", "9:s"]
     for option in (["-c:v", "libx264"], ["-profile:v", "high"], ["-pix_fmt", "yuv420p"], ["-c:s", "mov_text"],
-                   ["-ar", "48000"], ["-map_chapters", "9"], ["-movflags", "+faststart"]):  # fmt: skip
+                   ["-ar", "48000"], ["-map_chapters", "10"], ["-movflags", "+faststart"]):  # fmt: skip
         assert " ".join(option) in " ".join(tail)
     assert argv[-1] == "/out/t.mp4"
 
@@ -186,8 +187,8 @@ def test_tour_graph_video_chain() -> None:
     text, _ = _command()
     parts = text.split(";")
     assert parts[0] == (
-        "[0:v]fps=25,scale=320:180,setsar=1,format=yuv420p,tpad=stop=-1:stop_mode=clone,trim=end_frame=50,"
-        "setpts=PTS-STARTPTS[s0]"
+        "[0:v]loop=loop=50:size=1:start=0,setpts=N/FRAME_RATE/TB,scale=320:180,setsar=1,format=yuv420p,"
+        "tpad=stop=-1:stop_mode=clone,trim=end_frame=50,setpts=PTS-STARTPTS[s0]"
     )
     assert parts[1].startswith("[1:v]fps=25,scale=320:180:force_original_aspect_ratio=decrease,pad=320:180:")
     assert "perspective=x0='(W-W/(1+0.12*(in/74)))/2'" in parts[2] and "eval=frame" in parts[2]
@@ -202,7 +203,7 @@ def test_tour_graph_audio_mix_ducks_and_normalises() -> None:
     parts = text.split(";")
     total = 13280 * 48
     assert f"anullsrc=r=48000:cl=stereo,atrim=end_sample={total}[silence]" in parts
-    clip = next(p for p in parts if p.startswith("[1:a]"))
+    clip = next(p for p in parts if p.startswith("[6:a]"))
     assert "afade=t=in:d=0.480" in clip and "afade=t=out:st=2.520:d=0.480" in clip
     assert clip.endswith(f"adelay=delays={1520 * 48}S:all=1[c1]")
     assert "[voice]asplit=2[voice_mix][voice_key]" in parts
