@@ -13,6 +13,7 @@ import pytest
 
 from streamkit.media.samples import SampleSet
 from streamkit.tours.render import RenderOptions, RenderResult, render_tour
+from tests.tours.conftest import write_spec
 
 WIDTH, HEIGHT = 320, 180
 
@@ -57,13 +58,6 @@ def private_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
         os.environ.pop("XDG_CACHE_HOME", None)
     else:
         os.environ["XDG_CACHE_HOME"] = old
-
-
-def write_spec(folder: Path, text: str, name: str = "tour.yaml") -> Path:
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / name
-    path.write_text(text, encoding="utf-8")
-    return path
 
 
 @dataclass(frozen=True)
