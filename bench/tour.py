@@ -95,7 +95,9 @@ def main() -> None:
             floor = measure("floor", spec, folder / f"floor-x{repeat}.mp4", int(tour["duration_ms"]))
             rows.append((repeat, tour, floor))
     print()
-    print(f"{'tour':>8} {'length s':>9} {'tour s':>8} {'floor s':>8} {'ratio':>6} {'tour RSS MB':>12} {'floor RSS MB':>13}")
+    print(
+        f"{'tour':>8} {'length s':>9} {'tour s':>8} {'floor s':>8} {'ratio':>6} {'tour RSS MB':>12} {'floor RSS MB':>13}"
+    )
     for repeat, tour, floor in rows:
         print(
             f"{'x' + str(repeat):>8} {tour['duration_ms'] / 1000:>9.1f} {tour['wall_s']:>8.1f} {floor['wall_s']:>8.1f}"

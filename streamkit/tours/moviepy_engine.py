@@ -3,8 +3,8 @@
 Shared with the ffmpeg engine: spec parsing and ``tour check``, the effect pre-render, ``build_timeline``, the
 prepared stills and lower-thirds, the caption and chapter files, sidecars, poster, manifest and HLS. Different:
 moviepy draws every frame (``moviepy_picture``) and mixes every sample (``moviepy_sound``). Loudness is measured
-on moviepy's mix with ``ebur128`` and corrected by one linear gain (like ``loudnorm`` in linear mode, never above
-the true-peak target). ffmpeg then only muxes chapters, the soft caption track and ``+faststart`` (``tour_mux``).
+on moviepy's mix with ``ebur128`` and corrected by one gain, peaks held under the true-peak target by a limiter
+(``loudnorm`` does both). ffmpeg then only muxes chapters, the soft caption track and ``+faststart`` (``tour_mux``).
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from streamkit.media.runner import run_ffmpeg
 from streamkit.media.tools import ffmpeg_binary
 from streamkit.media.tour_mux import measure_loudness_command, mux_command
 from streamkit.tours.moviepy_picture import ShotSources, TourPicture, caption_layers, rgba_layer
-from streamkit.tours.moviepy_sound import SAMPLE_RATE, tour_sound
+from streamkit.tours.moviepy_sound import tour_sound, write_wav
 from streamkit.tours.spec import Ducking
 from streamkit.tours.timeline import Timeline
 
@@ -35,10 +35,10 @@ if TYPE_CHECKING:
 
 
 def loudness_gain_db(measured: graph.MeasuredLoudness, target: graph.Loudness) -> float:
-    """One gain that reaches the integrated target without pushing the true peak over its target."""
+    """The gain that brings the integrated loudness to the target (peaks are then held by the limiter)."""
     if measured.integrated <= -70:
         return 0.0  # silence: nothing to normalise
-    return min(target.target_lufs - measured.integrated, target.target_true_peak - measured.true_peak)
+    return target.target_lufs - measured.integrated
 
 
 def logo_layer(inputs: graph.TourInputs, timeline: Timeline) -> Any:
@@ -73,8 +73,13 @@ def picture_clip(checked: CheckedTour, timeline: Timeline, inputs: graph.TourInp
 
 def write_sound(timeline: Timeline, ducking: Ducking, wav: Path, target: graph.Loudness, *, measure: bool,
                 console: Console) -> graph.Loudness:  # fmt: skip
-    """Mix the sound into ``wav``; when ``measure``, measure it and mix again with the gain that reaches ``target``."""
-    tour_sound(timeline, ducking).write_audiofile(str(wav), fps=SAMPLE_RATE, nbytes=2, codec="pcm_s16le", logger=None)
+    """Mix the sound into ``wav``; when ``measure``, measure it and write it again normalised to ``target``.
+
+    Like ``loudnorm``: one gain to the integrated target, then a peak limiter 0.5 dB under the true-peak target
+    (the margin covers inter-sample peaks, which the sample-peak limiter does not see).
+    """
+    mix = tour_sound(timeline, ducking)
+    write_wav(mix, wav)
     if not measure:
         return target
     stats = wav.with_suffix(".loudness.txt")
@@ -84,8 +89,7 @@ def write_sound(timeline: Timeline, ducking: Ducking, wav: Path, target: graph.L
     measured = graph.parse_ebur128_stats(stats.read_text(encoding="utf-8"))
     target = graph.Loudness(target.target_lufs, target.target_true_peak, measured=measured)
     gain = 10 ** (loudness_gain_db(measured, target) / 20)
-    mix = tour_sound(timeline, ducking, gain)
-    mix.write_audiofile(str(wav), fps=SAMPLE_RATE, nbytes=2, codec="pcm_s16le", logger=None)
+    write_wav(mix, wav, gain, ceiling=10 ** ((target.target_true_peak - 0.5) / 20))
     return target
 
 

@@ -3,12 +3,15 @@
 moviepy has no compressor, so ducking is a volume envelope computed from the narration: its RMS level in 10 ms
 blocks, smoothed with the ducking's attack and release, turned into gain by the same law as ffmpeg's
 ``sidechaincompress`` (above the threshold, level is divided by ``ratio``: gain = (threshold/level)^(1-1/ratio)).
-Everything is resampled to 48 kHz stereo by moviepy's readers.
+Everything is resampled to 48 kHz stereo by moviepy's readers. ``write_wav`` streams the mix to a WAV in
+chunks, with the loudness gain and a peak limiter (moviepy has neither).
 """
 
 from __future__ import annotations
 
 import math
+import wave
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -45,7 +48,7 @@ def ducking_gain(voice: Floats, ducking: Ducking, rate: int = SAMPLE_RATE) -> tu
     return times, gain
 
 
-def tour_sound(timeline: Timeline, ducking: Ducking, gain: float = 1.0) -> Any:
+def tour_sound(timeline: Timeline, ducking: Ducking) -> Any:
     """Every sound of the timeline mixed (moviepy ``CompositeAudioClip`` of the tour's exact length)."""
     mp = load_moviepy()
     afx = mp.afx
@@ -89,5 +92,46 @@ def tour_sound(timeline: Timeline, ducking: Ducking, gain: float = 1.0) -> Any:
 
         beds = [mp.CompositeAudioClip(beds).with_duration(total).transform(duck)]
     layers += beds
-    mix = mp.CompositeAudioClip(layers).with_duration(total)
-    return mix.with_volume_scaled(gain) if gain != 1.0 else mix
+    return mp.CompositeAudioClip(layers).with_duration(total)
+
+
+class PeakLimiter:
+    """Keeps samples under ``ceiling``: gain drops at once in 1 ms blocks whose peak is too high, recovers slowly.
+
+    Stateful across chunks, so a long tour streams through it. Gain is constant within a block, so no sample of a
+    block can exceed the ceiling; the 1 ms steps are inaudible under the ``release`` recovery.
+    """
+
+    def __init__(self, ceiling: float, release_ms: float = 80.0, rate: int = SAMPLE_RATE) -> None:
+        self.ceiling = ceiling
+        self.block = max(1, rate // 1000)
+        self.recover = 1 - math.exp(-1.0 / release_ms)  # per 1 ms block
+        self.gain = 1.0
+
+    def __call__(self, chunk: Floats) -> Floats:
+        count = math.ceil(len(chunk) / self.block)
+        peaks = np.zeros(count * self.block)
+        peaks[: len(chunk)] = np.abs(chunk).max(axis=1)
+        needed = np.minimum(1.0, self.ceiling / np.maximum(peaks.reshape(count, self.block).max(axis=1), 1e-9))
+        gains = np.empty(count)
+        for i, limit in enumerate(needed):
+            self.gain = min(limit, self.gain + (1 - self.gain) * self.recover)
+            gains[i] = self.gain
+        per_sample = np.repeat(gains, self.block)[: len(chunk)]
+        return np.asarray(chunk * per_sample[:, None], dtype=np.float64)
+
+
+def write_wav(sound: Any, path: Path, gain: float = 1.0, ceiling: float | None = None) -> None:
+    """Stream a moviepy audio clip into a 16-bit 48 kHz stereo WAV, times ``gain``, through a ``PeakLimiter``."""
+    limiter = PeakLimiter(ceiling) if ceiling is not None else None
+    with wave.open(str(path), "wb") as out:
+        out.setnchannels(2)
+        out.setsampwidth(2)
+        out.setframerate(SAMPLE_RATE)
+        for chunk in sound.iter_chunks(chunksize=SAMPLE_RATE, fps=SAMPLE_RATE):
+            samples = np.asarray(chunk, dtype=np.float64) * gain
+            if samples.ndim == 1:
+                samples = np.repeat(samples[:, None], 2, axis=1)
+            if limiter is not None:
+                samples = limiter(samples)
+            out.writeframes((np.clip(samples, -1, 1) * 32767).astype("<i2").tobytes())
