@@ -159,11 +159,12 @@ def _shot_video(shot: Shot, n: int, timeline: Timeline, inputs: TourInputs, labe
                  f"pad={w}:{h}:(ow-iw)/2:(oh-ih)/2:color=black"]  # fmt: skip
     else:
         # a still is decoded once and repeated by `loop` (image2 with -loop 1 would decode the PNG every frame)
-        # `fps` gives the still the frame timebase: without it xfade and concat ran one frame late after a still
-        steps = [f"[{n}:v]loop=loop={shot.frames}:size=1:start=0", "setpts=N/FRAME_RATE/TB", f"fps={fps}",
-                 f"scale={w}:{h}"]  # fmt: skip
+        # scaled and converted before `loop`, so the conversion runs once, not once per frame; `fps` gives the
+        # still the frame timebase: without it xfade and concat ran one frame late after a still
+        steps = [f"[{n}:v]scale={w}:{h}", "format=yuv420p", f"loop=loop={shot.frames}:size=1:start=0"]
+        steps += ["setpts=N/FRAME_RATE/TB", f"fps={fps}"]
         if shot.kind == "photo" and shot.move != "none":
-            steps += ["format=yuv420p", ken_burns(shot.move, shot.frames, inputs.ken_burns)]
+            steps.append(ken_burns(shot.move, shot.frames, inputs.ken_burns))
     # clone the last frame if a source is a little short, then cut to the exact frame count
     steps += ["setsar=1", "format=yuv420p", "tpad=stop=-1:stop_mode=clone", f"trim=end_frame={shot.frames}"]
     steps.append(f"setpts=PTS-STARTPTS[{label}]")
