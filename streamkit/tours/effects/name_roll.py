@@ -22,8 +22,9 @@ def whole_pixel_speed(speed_px_per_s: float, fps: float) -> float:
     return max(1, round(speed_px_per_s / fps)) * fps
 
 
-def name_roll(clip: Any, register: Path, speed: float = 0.0, title: str | None = None, limit: int = 0) -> Any:
-    """Scroll the register's names over ``clip``; ``speed`` in px/s (0: the overlay style's), ``limit`` names max."""
+def name_roll(clip: Any, register: Path, speed: float = 0.0, title: str | None = None, limit: int = 0,
+              dim: float = 0.6) -> Any:  # fmt: skip
+    """Scroll the register's names over ``clip`` darkened by ``dim``; ``speed`` in px/s (0: the style's)."""
     entries = load_register(register)
     if limit > 0:
         entries = entries[:limit]
@@ -36,7 +37,7 @@ def name_roll(clip: Any, register: Path, speed: float = 0.0, title: str | None =
 
     def frame(t: float) -> Any:
         index = min(round(t * fps), roll.frame_count - 1)
-        ground = clip.get_frame(min(t, background_end)).astype(np.float32)
+        ground = clip.get_frame(min(t, background_end)).astype(np.float32) * (1 - min(max(dim, 0.0), 1.0))
         names = np.asarray(roll.frame(index), dtype=np.float32)
         alpha = names[:, :, 3:4] / 255
         return (ground * (1 - alpha) + names[:, :, :3] * alpha + 0.5).astype(np.uint8)
