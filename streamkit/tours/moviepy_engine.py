@@ -96,7 +96,7 @@ def write_sound(timeline: Timeline, ducking: Ducking, wav: Path, target: graph.L
 def render_with_moviepy(checked: CheckedTour, timeline: Timeline, output: Path, options: RenderOptions,
                         console: Console, result: RenderResult) -> graph.Loudness:  # fmt: skip
     """Draw, mix, measure and mux the tour into ``output``; returns the loudness settings used (for the manifest)."""
-    from streamkit.tours.render import prepare_inputs, prepare_stills
+    from streamkit.tours.render import prepare_inputs, prepare_stills  # render dispatches here: no import cycle
 
     tour = checked.tour
     burn = tour.defaults.captions.burn_in if options.burn_captions is None else options.burn_captions

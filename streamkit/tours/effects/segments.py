@@ -89,7 +89,7 @@ def _alone(tour: Tour, stop: Stop) -> Tour:
 def render_segment(checked: CheckedTour, k: int, effects: list[ResolvedEffect], size: tuple[int, int],
                    target: Path) -> None:  # fmt: skip
     """Draw stop ``k``, apply its effects, and write the segment to ``target`` (atomically)."""
-    from streamkit.tours.render import prepare_stills
+    from streamkit.tours.render import prepare_stills  # render imports this module: import at call time
 
     mp = load_moviepy()
     tour = checked.tour
