@@ -95,14 +95,8 @@ def main() -> None:
             floor = measure("floor", spec, folder / f"floor-x{repeat}.mp4", int(tour["duration_ms"]))
             rows.append((repeat, tour, floor))
     print()
-<<<<<<< HEAD
-    print(
-        f"{'tour':>8} {'length s':>9} {'tour s':>8} {'floor s':>8} {'ratio':>6} {'tour RSS MB':>12} {'floor RSS MB':>13}"
-    )
-=======
     header = ("tour", "length s", "tour s", "floor s", "ratio", "tour RSS MB", "floor RSS MB")
     print(" ".join(f"{h:>{w}}" for h, w in zip(header, (8, 9, 8, 8, 6, 12, 13), strict=True)))
->>>>>>> tours
     for repeat, tour, floor in rows:
         print(
             f"{'x' + str(repeat):>8} {tour['duration_ms'] / 1000:>9.1f} {tour['wall_s']:>8.1f} {floor['wall_s']:>8.1f}"
