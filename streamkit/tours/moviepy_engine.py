@@ -78,7 +78,16 @@ def write_sound(timeline: Timeline, ducking: Ducking, wav: Path, target: graph.L
     Like ``loudnorm``: one gain to the integrated target, then a peak limiter 0.5 dB under the true-peak target
     (the margin covers inter-sample peaks, which the sample-peak limiter does not see).
     """
-    mix = tour_sound(timeline, ducking)
+    opened: list[Any] = []
+    try:
+        return _normalised_sound(tour_sound(timeline, ducking, opened), timeline, wav, target, measure, console)
+    finally:
+        for clip in opened:
+            clip.close()
+
+
+def _normalised_sound(mix: Any, timeline: Timeline, wav: Path, target: graph.Loudness, measure: bool,
+                      console: Console) -> graph.Loudness:  # fmt: skip
     write_wav(mix, wav)
     if not measure:
         return target

@@ -48,8 +48,18 @@ def ducking_gain(voice: Floats, ducking: Ducking, rate: int = SAMPLE_RATE) -> tu
     return times, gain
 
 
-def tour_sound(timeline: Timeline, ducking: Ducking) -> Any:
-    """Every sound of the timeline mixed (moviepy ``CompositeAudioClip`` of the tour's exact length)."""
+def open_sound(path: Path, opened: list[Any]) -> Any:
+    """An ``AudioFileClip`` at 48 kHz, remembered in ``opened`` so the caller closes its reader (its ffmpeg)."""
+    clip = load_moviepy().AudioFileClip(str(path), fps=SAMPLE_RATE)
+    opened.append(clip)
+    return clip
+
+
+def tour_sound(timeline: Timeline, ducking: Ducking, opened: list[Any]) -> Any:
+    """Every sound of the timeline mixed (moviepy ``CompositeAudioClip`` of the tour's exact length).
+
+    Every file opened is appended to ``opened``; close them when the mix has been written.
+    """
     mp = load_moviepy()
     afx = mp.afx
     total = timeline.duration_ms / 1000
@@ -59,7 +69,7 @@ def tour_sound(timeline: Timeline, ducking: Ducking) -> Any:
         if shot.kind != "clip" or not shot.audio or shot.source is None:
             continue
         start = shot.trim_start_ms / 1000
-        sound = mp.AudioFileClip(str(shot.source), fps=SAMPLE_RATE)
+        sound = open_sound(shot.source, opened)
         length = min(shot.frames / fps, sound.duration - start)
         sound = sound.subclipped(start, start + length).with_volume_scaled(shot.volume)
         following = timeline.shots[i + 1].overlap_in if i + 1 < len(timeline.shots) else 0
@@ -70,13 +80,12 @@ def tour_sound(timeline: Timeline, ducking: Ducking) -> Any:
             effects.append(afx.AudioFadeOut(following / fps))
         layers.append(sound.with_effects(effects).with_start(shot.start_frame / fps))
     voices = [
-        mp.AudioFileClip(str(v.source), fps=SAMPLE_RATE).with_volume_scaled(v.volume).with_start(v.start_ms / 1000)
-        for v in timeline.voices
+        open_sound(v.source, opened).with_volume_scaled(v.volume).with_start(v.start_ms / 1000) for v in timeline.voices
     ]
     layers += voices
     beds = []
     for bed in timeline.music:
-        music = mp.AudioFileClip(str(bed.source), fps=SAMPLE_RATE).with_volume_scaled(bed.volume)
+        music = open_sound(bed.source, opened).with_volume_scaled(bed.volume)
         length = total - bed.start_ms / 1000
         music = music.with_effects([afx.AudioLoop(duration=length)]) if bed.loop else music
         music = music.with_duration(min(music.duration, length))

@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import json
 import subprocess
+from pathlib import Path
 
 import cv2
 import numpy as np
 import pytest
 
 from streamkit.media.probe import probe
+from tests.conftest import run_cli
 from tests.moviepy.conftest import HEIGHT, EngineRenders, rgb_frames
 
 pytestmark = pytest.mark.slow
@@ -101,3 +103,12 @@ def test_both_engines_burn_captions(engine_renders: EngineRenders) -> None:
         assert during > 15 and after < 5, counts
     ff, mp = counts["ffmpeg"][0], counts["moviepy"][0]
     assert 0.5 < mp / ff < 2, counts  # the same text at about the same size
+
+
+def test_cli_engine_option_reaches_the_moviepy_executor(engine_renders: EngineRenders, tmp_path: Path) -> None:
+    """`--engine moviepy --dry-run` prints the moviepy mux (picture copied, soft captions) and writes nothing."""
+    out = tmp_path / "dry.mp4"
+    done = run_cli(["tour", "render", str(engine_renders.spec), "-o", str(out), "--engine", "moviepy", "--dry-run"])
+    assert done.returncode == 0, done.stderr
+    assert "picture.mp4" in done.stdout + done.stderr and "-c:v copy" in done.stdout + done.stderr
+    assert not out.exists() and list(tmp_path.iterdir()) == []

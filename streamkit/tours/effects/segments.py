@@ -17,6 +17,7 @@ import os
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from streamkit.config.loader import format_loc
 from streamkit.errors import ConfigError, ConfigProblem
@@ -26,12 +27,12 @@ from streamkit.media.publish import atomic_output, verify_media
 from streamkit.tours.check import CheckedTour
 from streamkit.tours.effects import EffectProblem, ResolvedEffect, apply_effects, stop_effects
 from streamkit.tours.moviepy_picture import ShotSources, TourPicture
+from streamkit.tours.moviepy_sound import SAMPLE_RATE, open_sound
 from streamkit.tours.spec import Clip, Stop, Tour
 from streamkit.tours.timeline import build_timeline
 
 CACHE_VERSION = "1"
 SEGMENT_CRF = 10  # visually lossless; FFV1 would be exact but ~10x larger at 720p for no visible gain
-SAMPLE_RATE = 48_000
 
 
 @dataclass(frozen=True)
@@ -98,6 +99,7 @@ def render_segment(checked: CheckedTour, k: int, effects: list[ResolvedEffect], 
     timeline = build_timeline(single, checked.media, size=size)
     fps = float(timeline.fps)
     sources = ShotSources(timeline, prepare_stills(single, timeline), checked.media, tour.defaults.ken_burns)
+    opened: list[Any] = []
     try:
         picture = TourPicture(timeline, sources).clip(timeline.total_frames)
         shot = timeline.shots[0]
@@ -105,7 +107,7 @@ def render_segment(checked: CheckedTour, k: int, effects: list[ResolvedEffect], 
         if with_sound:
             assert shot.source is not None
             start = shot.trim_start_ms / 1000
-            sound = mp.AudioFileClip(str(shot.source), fps=SAMPLE_RATE)
+            sound = open_sound(shot.source, opened)
             sound = sound.subclipped(start, min(start + timeline.total_frames / fps, sound.duration))
             picture = picture.with_audio(sound)
         result = apply_effects(picture, effects)
@@ -124,6 +126,8 @@ def render_segment(checked: CheckedTour, k: int, effects: list[ResolvedEffect], 
             )  # fmt: skip
     finally:
         sources.close()
+        for clip in opened:
+            clip.close()
 
 
 def prerender_effect_stops(checked: CheckedTour, size: tuple[int, int],
