@@ -23,7 +23,12 @@ DEFAULT_CONFIG = Path("config/streamkit.yaml")
 DEFAULT_SECRETS = Path("instance/secrets.yaml")
 
 # Key paths that hold secrets; "*" matches any target name.
-SECRET_PATHS: tuple[Loc, ...] = (("obs", "password"), ("web", "secret_key"), ("targets", "*", "key"))
+SECRET_PATHS: tuple[Loc, ...] = (
+    ("obs", "password"),
+    ("web", "secret_key"),
+    ("targets", "*", "key"),
+    ("overlays", "publish_token"),
+)
 
 
 class ObsSettings(SpecModel):
@@ -54,11 +59,20 @@ class MediaSettings(SpecModel):
     cjk_font_family: str = "Noto Sans CJK SC"
 
 
+class OverlaySettings(SpecModel):
+    """Overlay look and the browser-source event endpoint."""
+
+    style: str = "memorial"  # a name under overlays/styles/ (or styles_dir), or a YAML path
+    styles_dir: Path | None = None  # looked in before ./overlays/styles and the package's own
+    publish_token: SecretStr | None = None  # lets other machines POST /overlays/events; unset: this machine only
+
+
 class Settings(SpecModel):
     version: Literal[1] = 1
     obs: ObsSettings = ObsSettings()
     web: WebSettings = WebSettings()
     media: MediaSettings = MediaSettings()
+    overlays: OverlaySettings = OverlaySettings()
     targets: dict[str, StreamTarget] = Field(default_factory=dict)
     runs_dir: Path = Path("runs")
     output_dir: Path = Path("out")

@@ -13,6 +13,7 @@ music is ducked with ``sidechaincompress`` keyed on the narration, everything is
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -321,7 +322,7 @@ def parse_ebur128_stats(text: str) -> MeasuredLoudness:
     if "I" not in values:
         raise ValueError("no loudness measurement found (is the tour silent or empty?)")
     peak = values.get("true_peak", 0.0)
-    peak_db = -99.0 if peak <= 0 else 20 * __import__("math").log10(peak)
+    peak_db = -99.0 if peak <= 0 else 20 * math.log10(peak)
     integrated = values["I"]
     # loudnorm wants the relative gate threshold; R128's relative gate sits 10 LU under the gated loudness
     return MeasuredLoudness(integrated, round(peak_db, 2), values.get("LRA", 0.0), integrated - 10)

@@ -4,12 +4,17 @@ from __future__ import annotations
 
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 
 from streamkit.errors import MediaError, StreamkitError
+
+if TYPE_CHECKING:
+    from streamkit.config.settings import Settings
+    from streamkit.overlays.style import OverlayStyle
+    from streamkit.overlays.video import OverlayClip
 
 app = typer.Typer(help="Overlays: lower-thirds, slates, countdown, name roll.", no_args_is_help=True)
 out_console = Console(soft_wrap=True)
@@ -17,7 +22,7 @@ out_console = Console(soft_wrap=True)
 
 class Kind(StrEnum):
     lower_third = "lower-third"
-    title = "title"
+    title_slate = "title"
     standby = "standby"
     countdown = "countdown"
     name_roll = "name-roll"
@@ -29,8 +34,22 @@ STILL_SUFFIXES = (".png",)
 def parse_size(text: str) -> tuple[int, int]:
     width, sep, height = text.lower().partition("x")
     if not sep or not width.isdigit() or not height.isdigit() or int(width) < 16 or int(height) < 16:
-        raise typer.BadParameter(f"{text!r} is not WIDTHxHEIGHT (for example 1920x1080)", param_hint="--size")
+        raise StreamkitError(f"--size {text!r} is not WIDTHxHEIGHT of at least 16x16 (for example 1920x1080)")
     return int(width), int(height)
+
+
+def _settings() -> Settings:
+    from streamkit.config.settings import DEFAULT_CONFIG, load_settings
+
+    return load_settings(DEFAULT_CONFIG if DEFAULT_CONFIG.exists() else None)
+
+
+def _style(name_or_path: str | None) -> OverlayStyle:
+    """The style named on the command line, else the one in settings."""
+    from streamkit.overlays import load_style
+
+    overlays = _settings().overlays
+    return load_style(name_or_path or overlays.style, styles_dir=overlays.styles_dir)
 
 
 @app.command()
@@ -39,7 +58,9 @@ def render(
     output: Annotated[
         Path,
         typer.Option(
-            "-o", "--output", help="PNG for stills; .webm/.mov/.mp4 or a folder (PNG sequence) for the name roll."
+            "-o",
+            "--output",
+            help="PNG for stills; .webm/.mov/.mp4 or a new folder (PNG sequence) for name roll and countdown.",
         ),
     ],
     text: Annotated[
@@ -51,33 +72,37 @@ def render(
     seconds: Annotated[int, typer.Option(help="Countdown: seconds remaining.", min=0)] = 60,
     register: Annotated[Path | None, typer.Option(help="Name roll: the register CSV.")] = None,
     size: Annotated[str, typer.Option(help="Frame size WIDTHxHEIGHT.")] = "1920x1080",
-    style: Annotated[str, typer.Option(help="Style name (overlays/styles/NAME.yaml) or a YAML path.")] = "memorial",
+    style: Annotated[
+        str | None, typer.Option(help="Style name or YAML path [default: settings overlays.style].")
+    ] = None,
     vertical: Annotated[bool, typer.Option(help="Title: set the lines vertically, right to left.")] = False,
-    fps: Annotated[int, typer.Option(help="Name roll: frames per second.", min=1, max=120)] = 25,
+    fps: Annotated[int, typer.Option(help="Name roll: frames per second.", min=1, max=120)] = 25,  # countdown: 1
     speed: Annotated[float | None, typer.Option(help="Name roll: scroll speed in px/s (default: the style's).")] = None,
-    alpha: Annotated[bool, typer.Option(help="Name roll: keep transparency (not for .mp4).")] = True,
-    dry_run: Annotated[bool, typer.Option(help="Name roll: print the ffmpeg command, render nothing.")] = False,
+    alpha: Annotated[bool, typer.Option(help="Videos and sequences: keep transparency (not for .mp4).")] = True,
+    dry_run: Annotated[bool, typer.Option(help="Videos: print the ffmpeg command, render nothing.")] = False,
 ) -> None:
-    """Render one overlay to a file (written atomically: nothing appears under OUTPUT on failure)."""
+    """Render one overlay to a file (written atomically: nothing appears under OUTPUT on failure).
+
+    Stills are PNG. The name roll and the countdown can also be a video (.webm VP9 with alpha, .mov ProRes 4444,
+    .mp4 without alpha) or a PNG sequence (OUTPUT without a suffix names a new folder).
+    """
     from streamkit.media.publish import atomic_output
     from streamkit.overlays import (
+        CountdownClip,
         NameRoll,
         load_register,
-        load_style,
-        publish_name_roll_frames,
         render_countdown,
         render_lower_third,
-        render_name_roll_video,
         render_standby_slate,
         render_title_slate,
     )
 
     frame = parse_size(size)
-    chosen = load_style(style)
+    chosen = _style(style)
     lines = [t for t in (text or []) if t.strip()]
     if kind is Kind.name_roll:
         if register is None:
-            raise typer.BadParameter("the name roll needs --register CSV", param_hint="--register")
+            raise StreamkitError("the name roll needs --register CSV")
         roll = NameRoll(
             load_register(register),
             size=frame,
@@ -86,29 +111,28 @@ def render(
             style=chosen,
             title=lines[0] if lines else None,
         )
-        if output.suffix == "":
-            publish_name_roll_frames(roll, output, alpha=alpha)
-        else:
-            render_name_roll_video(roll, output, alpha=alpha, dry_run=dry_run)
-        if not dry_run:
-            out_console.print(
-                f"{output}: name roll of {len(roll.entries)} names, {roll.duration_s:.2f} s "
-                f"at {roll.fps} fps, {roll.speed_px_per_s:g} px/s",
-                markup=False,
-                highlight=False,
-            )
+        _write_clip(roll, output, alpha=alpha, dry_run=dry_run)
+        _report(
+            output,
+            f"name roll of {len(roll.entries)} names, {roll.duration_s:.2f} s at {roll.fps} fps, "
+            f"{roll.speed_px_per_s:g} px/s",
+            dry_run,
+        )
+        return
+    if kind is Kind.countdown and output.suffix.lower() not in STILL_SUFFIXES:
+        clip = CountdownClip(seconds, title=lines[0] if lines else "默哀", size=frame, style=chosen)
+        _write_clip(clip, output, alpha=alpha, dry_run=dry_run)
+        _report(output, f"countdown from {seconds} s, {clip.frame_count} frames at 1 fps", dry_run)
         return
     if output.suffix.lower() not in STILL_SUFFIXES:
         raise MediaError(output, f"a {kind.value} is a still image; name the output .png")
     if kind is Kind.lower_third:
         if not lines:
-            raise typer.BadParameter(
-                "a lower-third needs --text NAME (and optionally --text DETAIL)", param_hint="--text"
-            )
+            raise StreamkitError("a lower-third needs --text NAME (and optionally --text DETAIL)")
         image = render_lower_third(lines[0], " ".join(lines[1:]) or None, size=frame, style=chosen)
-    elif kind is Kind.title:
+    elif kind is Kind.title_slate:
         if not lines:
-            raise typer.BadParameter("a title slate needs at least one --text LINE", param_hint="--text")
+            raise StreamkitError("a title slate needs at least one --text LINE")
         image = render_title_slate(lines, size=frame, style=chosen, vertical=vertical)
     elif kind is Kind.standby:
         image = render_standby_slate(" ".join(lines) or None, size=frame, style=chosen)
@@ -116,25 +140,43 @@ def render(
         image = render_countdown(seconds, title=lines[0] if lines else "默哀", size=frame, style=chosen)
     with atomic_output(output) as partial:
         image.save(partial, format="PNG")
-    out_console.print(f"{output}: {kind.value} {frame[0]}x{frame[1]}", markup=False, highlight=False)
+    _report(output, f"{kind.value} {frame[0]}x{frame[1]}", False)
+
+
+def _write_clip(clip: OverlayClip, output: Path, *, alpha: bool, dry_run: bool) -> None:
+    from streamkit.overlays import publish_clip_frames, render_clip_video
+
+    if output.suffix == "":
+        if dry_run:
+            raise StreamkitError("--dry-run shows the ffmpeg command of a video; a PNG sequence needs none")
+        publish_clip_frames(clip, output, alpha=alpha)
+    else:
+        render_clip_video(clip, output, alpha=alpha, dry_run=dry_run)
+
+
+def _report(output: Path, what: str, dry_run: bool) -> None:
+    if not dry_run:
+        out_console.print(f"{output}: {what}", markup=False, highlight=False)
 
 
 @app.command()
 def glyphs(
     text: Annotated[list[str] | None, typer.Option("--text", "-t", help="Texts to check.")] = None,
     register: Annotated[Path | None, typer.Option(help="A register CSV: check every name and year.")] = None,
-    style: Annotated[str, typer.Option(help="Style name or YAML path.")] = "memorial",
+    style: Annotated[
+        str | None, typer.Option(help="Style name or YAML path [default: settings overlays.style].")
+    ] = None,
 ) -> None:
     """Check that the style's fonts draw every character (no tofu); exit 1 listing what is missing."""
-    from streamkit.overlays import load_register, load_style, resolve_typeface
+    from streamkit.overlays import load_register, resolve_typeface
 
-    chosen = load_style(style)
+    chosen = _style(style)
     texts = list(text or [])
     if register is not None:
         entries = load_register(register)
         texts += [e.name for e in entries] + [e.years for e in entries]
     if not texts:
-        raise typer.BadParameter("give --text or --register", param_hint="--text")
+        raise StreamkitError("give --text or --register to check")
     problems = []
     for spec in {chosen.fonts.text, chosen.fonts.names}:
         face = resolve_typeface(spec)
@@ -152,17 +194,43 @@ def glyphs(
 
 
 @app.command()
+def send(
+    overlay: Annotated[str, typer.Argument(help="Page name: lower-third, title, standby, countdown.")],
+    action: Annotated[str, typer.Argument(help="set, show, hide or countdown.")],
+    text: Annotated[list[str] | None, typer.Option("--text", "-t", help="set: the text lines.")] = None,
+    seconds: Annotated[int | None, typer.Option(help="countdown: seconds to count.")] = None,
+    title: Annotated[str | None, typer.Option(help="countdown: the title above the digits.")] = None,
+    url: Annotated[str | None, typer.Option(help="The site [default: http://<web.host>:<web.port>].")] = None,
+) -> None:
+    """Publish one event to the overlay pages of a running site (rehearsals, manual control)."""
+    from streamkit.overlays.bus import parse_event
+    from streamkit.overlays.client import OverlayClient
+
+    settings = _settings()
+    event = parse_event(
+        {"overlay": overlay, "action": action, "lines": tuple(text or ()), "seconds": seconds, "title": title}
+    )
+    base = url or f"http://{settings.web.host}:{settings.web.port}"
+    delivered = OverlayClient(base, token=settings.overlays.publish_token).publish(event)
+    out_console.print(f"{action} {overlay}: delivered to {delivered} page(s)", markup=False, highlight=False)
+
+
+@app.command()
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port.", min=1, max=65535)] = 8010,
-    style: Annotated[str, typer.Option(help="Style name or YAML path.")] = "memorial",
+    style: Annotated[
+        str | None, typer.Option(help="Style name or YAML path [default: settings overlays.style].")
+    ] = None,
 ) -> None:
     """Serve only the overlay pages (/overlays/<name>) for OBS browser sources, without the main site."""
     from werkzeug.serving import make_server
 
     from streamkit.overlays.web import create_overlay_app
 
-    flask_app = create_overlay_app(style=style)
+    settings = _settings()
+    token = settings.overlays.publish_token
+    flask_app = create_overlay_app(style=_style(style), token=token.get_secret_value() if token else None)
     server = make_server(host, port, flask_app, threaded=True)
     out_console.print(f"overlay pages on http://{host}:{port}/overlays/ (Ctrl-C stops)", markup=False, highlight=False)
     try:

@@ -7,6 +7,7 @@ paints the plan into a full-frame RGBA image.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 
 from PIL import Image, ImageFont
 
@@ -25,7 +26,7 @@ from streamkit.overlays.layout import (
     vertical_length,
 )
 from streamkit.overlays.linebreak import break_lines
-from streamkit.overlays.style import OverlayStyle, Rgba, load_style
+from streamkit.overlays.style import OverlayStyle, Rgba, RuleStyle, load_style
 from streamkit.overlays.typeface import Typeface, resolve_typeface
 
 Size = tuple[int, int]
@@ -105,22 +106,17 @@ def render_lower_third(
     return paint(plan_lower_third(name, detail, size=size, style=style))
 
 
-def _centred_block(
-    geo: FrameGeometry,
-    rows: list[tuple[str, ImageFont.FreeTypeFont, Rgba]],
-    *,
-    gap: int,
-    rule_length: int,
-    rule_width: int,
-    accent: Rgba,
-    what: str,
-) -> tuple[list[PlacedText], list[Panel], Box]:
-    """Rows centred in the safe area between two short gold rules."""
+def _slate_plan(
+    size: Size, st: OverlayStyle, rows: list[tuple[str, ImageFont.FreeTypeFont, Rgba]], *, gap: int, rule: RuleStyle
+) -> OverlayPlan:
+    """Rows centred in the safe area between two short gold rules, on the style's opaque background."""
+    geo = frame_geometry(size, st)
+    rule_length, rule_width, accent = geo.px(rule.length), geo.px(rule.width, minimum=2), st.colours.accent
     text_height = sum(line_height(f) for _, f, _ in rows) + gap * (len(rows) - 1)
     total = text_height + 2 * (gap + rule_width)
     if total > geo.safe.height:
         raise OverlayTextError(
-            f"{what} text is too long: it needs {total} px of height, the safe area has {geo.safe.height}"
+            f"slate text is too long: it needs {total} px of height, the safe area has {geo.safe.height}"
         )
     centre_x = (geo.safe.left + geo.safe.right) // 2
     top = (geo.safe.top + geo.safe.bottom - total) // 2
@@ -132,7 +128,7 @@ def _centred_block(
     ]
     widest = max([rule_length, *(text_width(t, f) for t, f, _ in rows)])
     box = Box(centre_x - widest // 2 - 1, top, centre_x + widest // 2 + 1, bottom + gap + rule_width)
-    return placed, rules, box
+    return OverlayPlan(size, box, st.colours.background, tuple(rules), tuple(placed))
 
 
 def _vertical_block(
@@ -181,16 +177,7 @@ def plan_title_slate(
     rows = [(t, title_font, st.colours.text) for t in _wrap(lines[0], title_font, geo.safe.width)]
     for line in lines[1:]:
         rows += [(t, line_font, st.colours.muted) for t in _wrap(line, line_font, geo.safe.width)]
-    placed, rules, box = _centred_block(
-        geo,
-        rows,
-        gap=gap,
-        rule_length=geo.px(ts.rule_length),
-        rule_width=geo.px(ts.rule_width, minimum=2),
-        accent=st.colours.accent,
-        what="title slate",
-    )
-    return OverlayPlan(size, box, st.colours.background, tuple(rules), tuple(placed))
+    return _slate_plan(size, st, rows, gap=gap, rule=ts.rule)
 
 
 def render_title_slate(
@@ -212,16 +199,7 @@ def plan_standby_slate(
     _check(face, message)
     font = face.font(geo.px(ss.message_size))
     rows = [(t, font, st.colours.text) for t in _wrap(message, font, geo.safe.width)]
-    placed, rules, box = _centred_block(
-        geo,
-        rows,
-        gap=round(float(font.size) * 0.6),
-        rule_length=geo.px(ss.rule_length),
-        rule_width=geo.px(ss.rule_width, minimum=2),
-        accent=st.colours.accent,
-        what="standby slate",
-    )
-    return OverlayPlan(size, box, st.colours.background, tuple(rules), tuple(placed))
+    return _slate_plan(size, st, rows, gap=round(float(font.size) * 0.6), rule=ss.rule)
 
 
 def render_standby_slate(
@@ -280,3 +258,29 @@ def render_countdown(
 ) -> Image.Image:
     """One second of the minute-of-silence countdown as a full transparent frame."""
     return paint(plan_countdown(remaining_s, title=title, size=size, style=style))
+
+
+@dataclass(frozen=True)
+class CountdownClip:
+    """The whole countdown as a clip for OBS media sources: one frame per second, ``seconds`` down to ``0:00``."""
+
+    seconds: int
+    title: str = "默哀"
+    size: Size = DEFAULT_SIZE
+    style: OverlayStyle = field(default_factory=load_style)
+    fps: int = 1
+
+    def __post_init__(self) -> None:
+        format_remaining(self.seconds)  # refuses negative time before any frame is drawn
+        plan_countdown(self.seconds, title=self.title, size=self.size, style=self.style)  # and texts without glyphs
+
+    @property
+    def frame_count(self) -> int:
+        return self.seconds + 1
+
+    @property
+    def duration_s(self) -> float:
+        return float(self.frame_count)
+
+    def frame(self, index: int) -> Image.Image:
+        return render_countdown(self.seconds - index, title=self.title, size=self.size, style=self.style)

@@ -1,7 +1,7 @@
 """Line breaking for Chinese text: break between any two Han characters, never inside a Latin word or number,
-and keep punctuation where Chinese typesetting wants it (the kinsoku rules of the W3C clreq note, §3.1.7):
-closing punctuation never starts a line and opening punctuation never ends one. Dashes and ellipses (two
-characters each) stay together.
+and keep punctuation where Chinese typesetting wants it (the prohibition rules of W3C's Requirements for Chinese
+Text Layout, clreq): closing punctuation never starts a line and opening punctuation never ends one. Dashes and
+ellipses (two characters each) stay together.
 """
 
 from __future__ import annotations

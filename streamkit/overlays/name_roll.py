@@ -8,26 +8,18 @@ the last row has left at the top; the offset of frame ``i`` is ``round(i * speed
 from __future__ import annotations
 
 import math
-import os
-import shutil
-import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 from PIL import Image, ImageChops, ImageDraw
 
-from streamkit.errors import MediaError
-from streamkit.media.overlay_video import encode_frames_argv, extract_frame_argv, overlay_format
-from streamkit.media.publish import atomic_output, partial_path, verify_media
-from streamkit.media.runner import run_ffmpeg
-from streamkit.media.tools import ffmpeg_binary
-from streamkit.overlays.layout import OverlayTextError, frame_geometry, line_height, text_width
+from streamkit.overlays.layout import OverlayTextError, fit_font_size, frame_geometry, line_height, text_width
 from streamkit.overlays.register import RegisterEntry
 from streamkit.overlays.style import OverlayStyle, load_style
 from streamkit.overlays.typeface import resolve_typeface
+from streamkit.overlays.video import publish_clip_frames, render_clip_frames, render_clip_video
 
 MAX_COLUMNS = 6
-FRAME_PATTERN = "frame-%06d.png"
 
 
 class NameRoll:
@@ -64,10 +56,17 @@ class NameRoll:
         text_face.require("".join(e.years for e in self.entries))
         self.name_font = names_face.font(geo.px(nr.name_size))
         self.detail_font = text_face.font(geo.px(nr.detail_size))
-        self.title_font = names_face.font(geo.px(nr.title_size))
-        widest = max(
-            max(text_width(e.name, self.name_font), text_width(e.years, self.detail_font)) for e in self.entries
-        )
+        title_font = names_face.font(geo.px(nr.title_size))
+        self.title_font = names_face.font(fit_font_size([self.title], title_font, geo.safe.width))
+        widest = self._widest()
+        if widest > geo.safe.width:  # a very long name (or a narrow portrait frame): shrink every name alike
+            self.name_font = names_face.font(
+                fit_font_size([e.name for e in self.entries], self.name_font, geo.safe.width)
+            )
+            self.detail_font = text_face.font(
+                fit_font_size([e.years for e in self.entries], self.detail_font, geo.safe.width)
+            )
+            widest = self._widest()
         gap = geo.px(nr.column_gap)
         self.columns = max(1, min(MAX_COLUMNS, (geo.safe.width + gap) // (widest + gap)))
         self.cell_width = min(geo.safe.width // self.columns, widest + gap)
@@ -77,6 +76,9 @@ class NameRoll:
         self.content_height = self.title_height + self.rows * self.row_height
         self._row_cache: dict[int, Image.Image] = {}
         self._fade: Image.Image | None = None
+
+    def _widest(self) -> int:
+        return max(max(text_width(e.name, self.name_font), text_width(e.years, self.detail_font)) for e in self.entries)
 
     @property
     def travel_px(self) -> int:
@@ -167,101 +169,19 @@ class NameRoll:
 
 
 def render_name_roll_frames(
-    roll: NameRoll,
-    folder: Path,
-    *,
-    alpha: bool = True,
-    frames: range | None = None,
-    on_frame: Callable[[int], None] | None = None,
+    roll: NameRoll, folder: Path, *, alpha: bool = True, frames: range | None = None
 ) -> list[Path]:
     """Write the roll as ``frame-000000.png``… into ``folder``; without ``alpha`` the style's background fills in."""
-    folder.mkdir(parents=True, exist_ok=True)
-    written = []
-    for index in frames if frames is not None else range(roll.frame_count):
-        image = roll.frame(index)
-        if not alpha:
-            ground = Image.new("RGBA", roll.size, roll.style.colours.background)
-            ground.alpha_composite(image)
-            image = ground.convert("RGB")
-        path = folder / (FRAME_PATTERN % index)
-        image.save(path, compress_level=1)  # speed over size: these files are temporary or re-encoded
-        written.append(path)
-        if on_frame is not None:
-            on_frame(index)
-    return written
+    return render_clip_frames(roll, folder, alpha=alpha, frames=frames)
 
 
 def publish_name_roll_frames(roll: NameRoll, folder: Path, *, alpha: bool = True) -> Path:
     """Write the whole roll as a PNG sequence into a new ``folder``, which appears only once it is complete."""
-    folder = Path(folder)
-    if folder.exists():
-        raise MediaError(folder, "already exists; choose a new folder for the PNG sequence")
-    partial = folder.with_name(f".{folder.name}.partial")
-    shutil.rmtree(partial, ignore_errors=True)
-    try:
-        render_name_roll_frames(roll, partial, alpha=alpha)
-        os.replace(partial, folder)
-    finally:
-        shutil.rmtree(partial, ignore_errors=True)
-    return folder
+    return publish_clip_frames(roll, folder, alpha=alpha)
 
 
 def render_name_roll_video(
     roll: NameRoll, out: Path, *, alpha: bool = True, dry_run: bool = False, show_progress: bool = True
 ) -> Path:
     """Render the roll to ``out`` (.webm VP9, .mov ProRes 4444, or .mp4 without alpha), published atomically."""
-    out = Path(out)
-    fmt = overlay_format(out.suffix)
-    if fmt is None:
-        raise MediaError(out, "unsupported suffix for a name roll video; use .webm (VP9), .mov (ProRes) or .mp4")
-    if alpha and fmt.alpha_pix_fmt is None:
-        raise MediaError(out, f"{out.suffix} cannot carry transparency; use .webm or .mov, or render without alpha")
-    ffmpeg_bin = ffmpeg_binary()
-    expected_ms = round(roll.duration_s * 1000)
-    if dry_run:
-        frames = out.parent / f".{out.stem}.frames-XXXX" / FRAME_PATTERN
-        run_ffmpeg(
-            encode_frames_argv(frames, roll.fps, partial_path(out), fmt=fmt, alpha=alpha, ffmpeg_bin=ffmpeg_bin),
-            dry_run=True,
-        )
-        return out
-    out.parent.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix=f".{out.stem}.frames-", dir=out.parent))
-    try:
-        with atomic_output(out, verify=_verify_roll(expected_ms, alpha, ffmpeg_bin, work)) as partial:
-            render_name_roll_frames(roll, work, alpha=alpha)
-            argv = encode_frames_argv(
-                work / FRAME_PATTERN, roll.fps, partial, fmt=fmt, alpha=alpha, ffmpeg_bin=ffmpeg_bin
-            )
-            run_ffmpeg(
-                argv,
-                expected_duration_ms=expected_ms,
-                description="name roll",
-                show_progress=show_progress,
-                output_path=out,
-            )
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
-    return out
-
-
-def _verify_roll(expected_ms: int, alpha: bool, ffmpeg_bin: str, work: Path) -> Callable[[Path], None]:
-    """The file probes with the planned duration, and (for alpha) a mid-roll frame decodes with transparency."""
-    check_media = verify_media(expected_ms, tolerance_ms=max(200, 2 * 1000 // 25))
-
-    def verify(path: Path) -> None:
-        check_media(path)
-        if not alpha:
-            return
-        probe_png = work / "alpha-check.png"
-        run_ffmpeg(
-            extract_frame_argv(path, probe_png, at_ms=expected_ms // 2, ffmpeg_bin=ffmpeg_bin),
-            show_progress=False,
-            output_path=path,
-        )
-        with Image.open(probe_png) as frame:
-            extrema = frame.convert("RGBA").getchannel("A").getextrema()
-        if extrema[0] == 255:
-            raise MediaError(path, "the encoded video has no transparent pixels; its alpha channel was lost")
-
-    return verify
+    return render_clip_video(roll, out, alpha=alpha, dry_run=dry_run, show_progress=show_progress)

@@ -74,19 +74,24 @@ class LowerThirdStyle(SpecModel):
     max_detail_lines: Annotated[int, Field(ge=1, le=4)] = 2
 
 
+class RuleStyle(SpecModel):
+    """The short gold rules above and below a slate's text."""
+
+    length: Share = 0.22
+    width: Share = 0.003
+
+
 class TitleSlateStyle(SpecModel):
     title_size: Share = 0.075
     line_size: Share = 0.045
     line_gap: Share = 0.03
-    rule_length: Share = 0.22
-    rule_width: Share = 0.003
+    rule: RuleStyle = RuleStyle()
 
 
 class StandbySlateStyle(SpecModel):
     message: str = "仪式即将开始，请稍候"
     message_size: Share = 0.05
-    rule_length: Share = 0.16
-    rule_width: Share = 0.003
+    rule: RuleStyle = RuleStyle(length=0.16)
 
 
 class CountdownStyle(SpecModel):
@@ -127,26 +132,31 @@ class OverlayStyle(SpecModel):
     timings: Timings = Timings()
 
 
-def styles_dirs() -> tuple[Path, ...]:
-    """Where named styles are looked up: ``$STREAMKIT_OVERLAYS_DIR/styles``, ``./overlays/styles``, the repo's."""
-    dirs = []
-    if env := os.environ.get("STREAMKIT_OVERLAYS_DIR"):
-        dirs.append(Path(env) / "styles")
+DEFAULT_STYLE = "memorial"
+
+
+def styles_dirs(styles_dir: Path | None = None) -> tuple[Path, ...]:
+    """Where named styles are looked up: ``styles_dir`` (settings ``overlays.styles_dir``), ``./overlays/styles``,
+    then the styles that come with streamkit."""
+    dirs = [styles_dir] if styles_dir is not None else []
     dirs.append(Path.cwd() / "overlays" / "styles")
     dirs.append(Path(__file__).resolve().parents[2] / "overlays" / "styles")
     return tuple(dict.fromkeys(dirs))
 
 
-def load_style(name_or_path: str | Path = "memorial") -> OverlayStyle:
+def load_style(name_or_path: str | Path = "memorial", *, styles_dir: Path | None = None) -> OverlayStyle:
     """Load a style by name (``memorial``) or by the path of a YAML file."""
     text = str(name_or_path)
     if text.endswith((".yaml", ".yml")) or os.sep in text:
         return load_spec(Path(text), OverlayStyle)
-    for folder in styles_dirs():
+    for folder in styles_dirs(styles_dir):
         candidate = folder / f"{text}.yaml"
         if candidate.is_file():
             return load_spec(candidate, OverlayStyle)
-    known = sorted({p.stem for d in styles_dirs() if d.is_dir() for p in d.glob("*.yaml")})
+    if text == DEFAULT_STYLE:
+        # an installed package without the repository's overlays/ folder: the model's defaults are this style
+        return OverlayStyle()
+    known = sorted({p.stem for d in styles_dirs(styles_dir) if d.is_dir() for p in d.glob("*.yaml")})
     raise ConfigError.single(
         text, f"no overlay style of that name (known: {', '.join(known) or 'none'}); pass a .yaml path instead"
     )

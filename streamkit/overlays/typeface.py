@@ -6,6 +6,7 @@ the face's character map (read once with fontTools) before anything is drawn.
 
 from __future__ import annotations
 
+import logging
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -18,6 +19,8 @@ from PIL import ImageFont
 from streamkit.errors import MissingToolError, StreamkitError
 from streamkit.fonts import APT_CJK_FONTS, find_font
 from streamkit.overlays.style import FontSpec
+
+log = logging.getLogger(__name__)
 
 
 class MissingGlyphError(StreamkitError):
@@ -80,4 +83,7 @@ def resolve_typeface(spec: FontSpec) -> Typeface:
     match = find_font(pattern)
     if match is None:
         raise MissingToolError("a CJK font", f"overlay text in {spec.family}", APT_CJK_FONTS)
+    if match.family.casefold() != spec.family.casefold():
+        # fontconfig substitutes silently; say so, since the look changes (the glyph check still guards coverage)
+        log.warning("font %r is not installed; using %s (%s) instead", spec.family, match.family, match.file.name)
     return Typeface(match.family, match.file, match.index)

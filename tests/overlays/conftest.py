@@ -1,0 +1,67 @@
+"""Fixtures for overlay tests: the overlay pages served in a thread, and Debian's Chromium through Playwright."""
+
+from __future__ import annotations
+
+import shutil
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from werkzeug.serving import make_server
+
+from streamkit.overlays.bus import OverlayBus
+from streamkit.overlays.web import create_overlay_app
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
+
+
+@dataclass
+class OverlayServer:
+    url: str
+    bus: OverlayBus
+
+
+@contextmanager
+def serve_overlays(token: str | None = None) -> Iterator[OverlayServer]:
+    """The overlay-only app on 127.0.0.1 at a free port, stopped (streams closed, thread joined) afterwards."""
+    bus = OverlayBus()
+    server = make_server("127.0.0.1", 0, create_overlay_app(bus=bus, token=token), threaded=True)
+    thread = threading.Thread(target=server.serve_forever, name="overlay-server", daemon=True)
+    thread.start()
+    try:
+        yield OverlayServer(f"http://127.0.0.1:{server.server_port}", bus)
+    finally:
+        bus.close()
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=10)
+
+
+@pytest.fixture
+def overlay_server() -> Iterator[OverlayServer]:
+    with serve_overlays() as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def chromium() -> Iterator[Any]:
+    """Debian's Chromium, headless, driven by Playwright (which cannot download its own browsers here)."""
+    if shutil.which(CHROMIUM) is None:
+        pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        try:
+            yield browser
+        finally:
+            browser.close()
