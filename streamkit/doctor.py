@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -114,8 +115,23 @@ def check_nginx_rtmp() -> Check:
     return Check("nginx RTMP module", ok, detail, "apt-get install nginx libnginx-mod-rtmp", False, "stream tests")
 
 
+def check_moviepy() -> Check:
+    """moviepy (the Python effects engine) and the ffmpeg it really runs: it must be ours, not imageio's."""
+    try:
+        from streamkit.media.moviepy_binding import moviepy_ffmpeg, moviepy_version
+
+        used = set(moviepy_ffmpeg().values())
+    except Exception as exc:  # an absent or broken moviepy is a row of the report, not a crash
+        return Check("moviepy", False, f"cannot import ({exc})", "pip install 'moviepy>=2'", False, "tour effects")
+    ours = shutil.which(os.environ.get("STREAMKIT_MEDIA__FFMPEG", "ffmpeg"))
+    ok = used == {ours}
+    detail = f"{moviepy_version()} using ffmpeg {', '.join(sorted(used))}" + ("" if ok else f" (expected {ours})")
+    return Check("moviepy", ok, detail, "pip install 'moviepy>=2'", False, "tour effects, --engine moviepy")
+
+
 CHECKS: tuple[Callable[[], Check | list[Check]], ...] = (
     check_ffmpeg,
+    check_moviepy,
     check_font,
     check_obs,
     lambda: _simple("Xvfb", "Xvfb", ["dpkg-query", "-W", "-f", "${Version}", "xvfb"], r"(\S+)",

@@ -160,9 +160,10 @@ def _shot_video(shot: Shot, n: int, timeline: Timeline, inputs: TourInputs, labe
                  f"pad={w}:{h}:(ow-iw)/2:(oh-ih)/2:color=black"]  # fmt: skip
     else:
         # a still is decoded once and repeated by `loop` (image2 with -loop 1 would decode the PNG every frame)
-        # scaled and converted before `loop`, so the conversion runs once, not once per frame
+        # scaled and converted before `loop`, so the conversion runs once, not once per frame; `fps` gives the
+        # still the frame timebase: without it xfade and concat ran one frame late after a still
         steps = [f"[{n}:v]scale={w}:{h}", "format=yuv420p", f"loop=loop={shot.frames}:size=1:start=0"]
-        steps.append("setpts=N/FRAME_RATE/TB")
+        steps += ["setpts=N/FRAME_RATE/TB", f"fps={fps}"]
         if shot.kind == "photo" and shot.move != "none":
             steps.append(ken_burns(shot.move, shot.frames, inputs.ken_burns))
     # clone the last frame if a source is a little short, then cut to the exact frame count

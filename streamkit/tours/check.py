@@ -14,6 +14,7 @@ from streamkit.config.loader import Loc, format_loc, read_yaml
 from streamkit.errors import ConfigError, ConfigProblem, MediaError
 from streamkit.fonts import FontMatch, find_cjk_font
 from streamkit.media.probe import MediaInfo, probe
+from streamkit.tours.effects import effect_problems
 from streamkit.tours.spec import Tour, load_tour
 from streamkit.tours.stills import open_photo
 from streamkit.tours.timeline import Timeline, build_timeline, to_frames
@@ -164,6 +165,8 @@ def check_tour(spec: str | Path) -> CheckedTour:
     checked = CheckedTour(tour)
     checked.media = check_media(tour, report)
     check_timing(tour, checked.media, report)
+    for loc, message in effect_problems(tour, tour._spec_dir):  # effects: importable, parameters as declared
+        report.add(loc, message)
     checked.font = find_cjk_font(tour.defaults.captions.font)
     if checked.font is None:
         report.add(

@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import signal
+from enum import StrEnum
 from pathlib import Path
 from types import FrameType
 from typing import Annotated
 
 import typer
 from rich.console import Console
+
+
+class Engine(StrEnum):
+    ffmpeg = "ffmpeg"
+    moviepy = "moviepy"
+
 
 app = typer.Typer(help="Guided video tours: check a tour spec, render it.", no_args_is_help=True)
 out_console = Console(soft_wrap=True)
@@ -41,13 +48,17 @@ def render(
     hls: Annotated[Path | None, typer.Option("--hls", help="Also write an fMP4 HLS ladder into this folder.")] = None,
     preview: Annotated[bool, typer.Option("--preview", help="Fast, low-resolution render for checking.")] = False,
     no_burn: Annotated[bool, typer.Option("--no-burn-captions", help="Soft captions only.")] = False,
+    engine: Annotated[
+        Engine, typer.Option("--engine", help="ffmpeg: one graph (fast). moviepy: every frame in Python.")
+    ] = Engine.ffmpeg,
 ) -> None:
     """Render a tour to MP4 (+ SRT, VTT, chapters VTT, poster JPG, JSON manifest) in one ffmpeg graph."""
     from streamkit.tours.render import RenderOptions, render_tour
 
     # a service manager stops with SIGTERM: clean up exactly as for Ctrl-C (ffmpeg stopped, partial files removed)
     signal.signal(signal.SIGTERM, _interrupt)
-    options = RenderOptions(hls_dir=hls, preview=preview, dry_run=dry_run, burn_captions=False if no_burn else None)
+    options = RenderOptions(hls_dir=hls, preview=preview, dry_run=dry_run, burn_captions=False if no_burn else None,
+                            engine=engine.value)  # fmt: skip
     result = render_tour(spec, output, options, console=err_console)
     if dry_run:
         return

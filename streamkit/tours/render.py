@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from fractions import Fraction
 from pathlib import Path
+from typing import Literal
 
 from rich.console import Console
 
@@ -30,6 +31,7 @@ from streamkit.media.runner import run_ffmpeg
 from streamkit.media.tools import ffmpeg_binary
 from streamkit.tours import captions, stills
 from streamkit.tours.check import CheckedTour, check_tour
+from streamkit.tours.effects.segments import EffectSegment, prerender_effect_stops
 from streamkit.tours.poster import choose_poster
 from streamkit.tours.spec import Tour
 from streamkit.tours.timeline import Timeline, build_timeline
@@ -45,6 +47,7 @@ class RenderOptions:
     burn_captions: bool | None = None  # None: as the spec says
     show_progress: bool = True
     threads: int | None = None
+    engine: Literal["ffmpeg", "moviepy"] = "ffmpeg"  # moviepy: see streamkit/tours/moviepy_engine.py
 
 
 @dataclass
@@ -54,6 +57,7 @@ class RenderResult:
     sidecars: list[Path] = field(default_factory=list)
     measured: graph.MeasuredLoudness | None = None
     seconds: float = 0.0
+    effect_segments: list[EffectSegment] = field(default_factory=list)  # stops pre-rendered through moviepy
 
 
 def cache_dir() -> Path:
@@ -80,9 +84,8 @@ def sidecar_paths(output: Path) -> dict[str, Path]:
     }
 
 
-def prepare_inputs(checked: CheckedTour, timeline: Timeline, work: Path, burn: bool) -> graph.TourInputs:
-    """Write what the graph reads besides the spec's media: stills, lower-thirds, captions, chapters."""
-    tour = checked.tour
+def prepare_stills(tour: Tour, timeline: Timeline) -> dict[int, Path]:
+    """The prepared (cached) picture of every photo and card shot, by shot index."""
     size = (timeline.width, timeline.height)
     cache = cache_dir()
     still_files: dict[int, Path] = {}
@@ -92,6 +95,15 @@ def prepare_inputs(checked: CheckedTour, timeline: Timeline, work: Path, burn: b
         elif shot.card is not None:
             image = tour.resolve(shot.card.image) if shot.card.image else None
             still_files[i] = stills.prepare_card(shot.card, size, cache, image)
+    return still_files
+
+
+def prepare_inputs(checked: CheckedTour, timeline: Timeline, work: Path, burn: bool) -> graph.TourInputs:
+    """Write what the graph reads besides the spec's media: stills, lower-thirds, captions, chapters."""
+    tour = checked.tour
+    size = (timeline.width, timeline.height)
+    cache = cache_dir()
+    still_files = prepare_stills(tour, timeline)
     lower_thirds = tuple(
         graph.Overlay(stills.prepare_lower_third(lt.name, lt.detail, size, cache), lt.start_ms, lt.end_ms)
         for lt in timeline.lower_thirds
@@ -162,15 +174,24 @@ def render_tour(spec: str | Path, output: str | Path, options: RenderOptions = R
     output = Path(output)
     checked = check_tour(spec)
     checked.raise_if_problems()
+    segments: list[EffectSegment] = []
+    if not options.dry_run:  # stops with Python effects become clips of their pre-rendered (cached) segments
+        checked, segments = prerender_effect_stops(checked, output_size(checked.tour, options.preview))
     tour = checked.tour
     timeline = build_timeline(tour, checked.media, size=output_size(tour, options.preview))
+    if options.engine == "moviepy":
+        from streamkit.tours.moviepy_engine import render_tour_moviepy
+
+        done = render_tour_moviepy(checked, timeline, output, options, console)
+        done.effect_segments = segments
+        return done
     burn = tour.defaults.captions.burn_in if options.burn_captions is None else options.burn_captions
     encoding = graph.Encoding(tour.output.crf, tour.output.preset, threads=options.threads)
     if options.preview:
         encoding = graph.Encoding(max(tour.output.crf, 28), "ultrafast", "96k", options.threads)
     loudness = graph.Loudness(tour.output.loudness.target_lufs, tour.output.loudness.target_true_peak)
     ffmpeg_bin = ffmpeg_binary()
-    result = RenderResult(output, timeline)
+    result = RenderResult(output, timeline, effect_segments=segments)
     with tempfile.TemporaryDirectory(prefix="streamkit-tour-") as tmp:
         work = Path(tmp)
         inputs = prepare_inputs(checked, timeline, work, burn)

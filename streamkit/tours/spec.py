@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, PrivateAttr, ValidationInfo, field_validator, model_validator
 
@@ -223,6 +223,23 @@ class StopNarration(SpecModel):
     volume: Annotated[float, Field(ge=0, le=4)] = 1.0
 
 
+CALLABLE_PATH = re.compile(r"[A-Za-z_]\w*(\.[A-Za-z_]\w*)*:[A-Za-z_]\w*")
+
+
+class Effect(SpecModel):
+    """A Python effect on a stop's picture: ``use: package.module:function`` called with ``params`` (moviepy)."""
+
+    use: str
+    params: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("use")
+    @classmethod
+    def _callable_path(cls, value: str) -> str:
+        if not CALLABLE_PATH.fullmatch(value):
+            raise ValueError(f"{value!r} is not a callable path; write package.module:function")
+        return value
+
+
 class Stop(SpecModel):
     """One stop of the tour: a title (its chapter) and exactly one visual."""
 
@@ -234,6 +251,7 @@ class Stop(SpecModel):
     lower_third: LowerThird | None = None
     narration: StopNarration | None = None
     transition: Transition | None = None  # into the next stop; default from `defaults.transition`
+    effects: tuple[Effect, ...] = ()  # applied in order through moviepy; see docs/moviepy.md
 
     @model_validator(mode="after")
     def _one_visual(self) -> Stop:

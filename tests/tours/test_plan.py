@@ -187,7 +187,7 @@ def test_tour_graph_video_chain() -> None:
     text, _ = _command()
     parts = text.split(";")
     assert parts[0] == (
-        "[0:v]scale=320:180,format=yuv420p,loop=loop=50:size=1:start=0,setpts=N/FRAME_RATE/TB,setsar=1,"
+        "[0:v]scale=320:180,format=yuv420p,loop=loop=50:size=1:start=0,setpts=N/FRAME_RATE/TB,fps=25,setsar=1,"
         "format=yuv420p,tpad=stop=-1:stop_mode=clone,trim=end_frame=50,setpts=PTS-STARTPTS[s0]"
     )
     assert parts[1].startswith("[1:v]fps=25,scale=320:180:force_original_aspect_ratio=decrease,pad=320:180:")
