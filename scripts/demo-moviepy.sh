@@ -4,4 +4,4 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 .venv/bin/streamkit samples var/samples
 .venv/bin/streamkit tour check config/tours/effects-tour.yaml
-.venv/bin/streamkit tour render config/tours/effects-tour.yaml -o var/out/effects-tour.mp4
+.venv/bin/streamkit tour render config/tours/effects-tour.yaml -o var/out/effects-tour.mp4 --publish --campaign 清明

@@ -11,5 +11,5 @@ $sk obs launch --port 0
 trap '$sk obs stop' EXIT
 $sk obs apply scenes/
 $sk obs apply scenes/            # the second apply changes nothing
-$sk ceremony run config/ceremonies/qingming-sample.yaml --auto --rehearsal --time-scale 0.05
+$sk ceremony run config/ceremonies/qingming-sample.yaml --auto --rehearsal --time-scale 0.05 --publish
 echo "as-run log, summary and chapters: $(ls -t "$demo"/runs/*.jsonl | head -1); recordings: $demo/obs/recordings/"

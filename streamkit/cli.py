@@ -31,6 +31,7 @@ app = typer.Typer(
     add_completion=False,
 )
 err_console = Console(stderr=True, soft_wrap=True)
+INTERRUPTED = 130  # the shell's code for a command stopped by Ctrl-C (128 + SIGINT)
 out_console = Console(soft_wrap=True)
 
 
@@ -151,7 +152,9 @@ def main(argv: list[str] | None = None) -> None:
     debug = "--debug" in (argv if argv is not None else sys.argv[1:])
     try:
         app(args=argv, standalone_mode=True)
-    except SystemExit:
+    except SystemExit as exc:
+        if exc.code == INTERRUPTED:  # Typer turns Ctrl-C into a silent exit 130
+            err_console.print("error: interrupted", markup=False, highlight=False)
         raise
     except ConfigError as exc:
         if debug:
@@ -166,7 +169,7 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
         err_console.print("error: interrupted", markup=False, highlight=False)
-        sys.exit(130)
+        sys.exit(INTERRUPTED)
     except Exception as exc:  # a bug: one line for the user, the traceback with --debug
         if debug:
             raise

@@ -64,6 +64,12 @@ def run(
     wait_for_start: Annotated[
         bool, typer.Option("--wait-for-start", help="With --auto: show the standby scene until scheduled_start.")
     ] = False,
+    publish: Annotated[
+        bool, typer.Option("--publish", help="At the end, publish the recordings to the archive site.")
+    ] = False,
+    event: Annotated[
+        str | None, typer.Option("--event", help="With --publish: the archive event (slug) this ceremony is.")
+    ] = None,
     config: ConfigOption = None,
 ) -> None:
     """Run the rundown: cues confirmed by OBS events, as-run log under runs/, chapters beside the recording."""
@@ -76,6 +82,10 @@ def run(
         if not auto or rundown.scheduled_start is None:
             raise typer.BadParameter("needs --auto and a scheduled_start in the rundown", param_hint="--wait-for-start")
         start_at = rundown.scheduled_start.timestamp()
+    if event is not None:
+        if not publish:
+            raise typer.BadParameter("goes with --publish", param_hint="--event")
+        _check_event(settings, event)  # before air time, not after the ceremony
     if time_scale != 1.0:
         rundown = rundown.scaled(time_scale)
     summary = asyncio.run(
@@ -91,8 +101,36 @@ def run(
         )
     )
     out.print(json.dumps(summary, ensure_ascii=False, indent=2), markup=False, highlight=False)
+    if publish:
+        _publish(settings, rundown, summary.get("recordings") or [], event)
     if summary.get("cues", {}).get("failed") or summary.get("outputs_failed") or summary.get("aborted"):
         raise typer.Exit(1)
+
+
+def _check_event(settings: Settings, slug: str) -> None:
+    from streamkit.archive.store import ArchiveStore
+
+    store = ArchiveStore(settings.web.database_url, settings.web.media_dir)
+    try:
+        if store.event_by_slug(slug) is None:
+            raise typer.BadParameter(f"no archive event {slug!r}; see 'streamkit archive events'", param_hint="--event")
+    finally:
+        store.dispose()
+
+
+def _publish(settings: Settings, rundown: Rundown, recordings: list[str], event: str | None) -> None:
+    from streamkit.archive.store import ArchiveStore
+    from streamkit.ceremony.publish import publish_recordings
+
+    if not recordings:
+        err.print("nothing to publish: the run made no recording", markup=False, highlight=False)
+        return
+    store = ArchiveStore(settings.web.database_url, settings.web.media_dir)
+    try:
+        for done in publish_recordings(store, rundown, recordings, event_slug=event):
+            out.print(f"published {done.recording} as archive entry {done.entry_id}: {done.title}", markup=False)
+    finally:
+        store.dispose()
 
 
 async def _run(

@@ -79,3 +79,10 @@ def transcode_argv(
         movflags="+faststart",
     )
     return with_progress(compile_stream(out, ffmpeg_bin))
+
+
+def remux_mp4_argv(src: Path, dst: Path, *, ffmpeg_bin: str = "ffmpeg") -> list[str]:
+    """Copy the streams of a recording (OBS writes MKV, which survives a crash) into an MP4 browsers can seek."""
+    recording = ffmpeg.input(str(src))
+    out = ffmpeg.output(recording["v:0"], recording["a?"], str(dst), c="copy", movflags="+faststart")
+    return with_progress(compile_stream(out, ffmpeg_bin))

@@ -201,7 +201,7 @@ def tomb_photo(row: dict[str, str], index: int, base: int, seed: int) -> Image.I
     # film grain from a seeded generator (Pillow's effect_noise uses the C library's rand: not reproducible)
     grain = np.random.default_rng(seed * 1000 + index).normal(0, 6, (h, w, 1))
     pixels = np.clip(np.asarray(img, dtype=np.float64) + grain, 0, 255).astype(np.uint8)
-    return Image.fromarray(pixels, "RGB")
+    return Image.fromarray(pixels)
 
 
 def save_photo(img: Image.Image, target: Path, *, orientation: int = 1) -> None:

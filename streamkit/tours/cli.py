@@ -51,9 +51,17 @@ def render(
     engine: Annotated[
         Engine, typer.Option("--engine", help="ffmpeg: one graph (fast). moviepy: every frame in Python.")
     ] = Engine.ffmpeg,
+    publish: Annotated[
+        bool, typer.Option("--publish", help="Add the result to the archive (web.database_url) for the site.")
+    ] = False,
+    campaign: Annotated[str | None, typer.Option(help="Campaign shown in the archive, e.g. 清明2026.")] = None,
+    venue: Annotated[str | None, typer.Option(help="Venue shown in the archive.")] = None,
 ) -> None:
     """Render a tour to MP4 (+ SRT, VTT, chapters VTT, poster JPG, JSON manifest) in one ffmpeg graph."""
     from streamkit.tours.render import RenderOptions, render_tour
+
+    if publish and preview:
+        raise typer.BadParameter("a preview is not for the archive; render without --preview to publish")
 
     # a service manager stops with SIGTERM: clean up exactly as for Ctrl-C (ffmpeg stopped, partial files removed)
     signal.signal(signal.SIGTERM, _interrupt)
@@ -69,3 +77,10 @@ def render(
         out_console.print(f"  {path}", markup=False)
     if hls is not None:
         out_console.print(f"  {hls / 'master.m3u8'}", markup=False)
+    if publish:
+        from streamkit.archive.store import open_store
+        from streamkit.tours.publish import publish_tour
+        from streamkit.tours.spec import load_tour
+
+        entry = publish_tour(open_store(None, None), load_tour(spec), result, campaign=campaign, venue=venue)
+        out_console.print(f"published as archive entry {entry.id}: {entry.title}", markup=False)

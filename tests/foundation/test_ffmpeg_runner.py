@@ -151,3 +151,12 @@ def test_write_text_atomic(tmp_path: Path) -> None:
     write_text_atomic(target, "WEBVTT\n\n00:00.000 --> 00:01.000\n清明\n")
     assert target.read_text(encoding="utf-8").endswith("清明\n")
     assert [p.name for p in tmp_path.iterdir()] == ["captions.vtt"]
+
+
+def test_remux_argv_copies_streams_into_a_seekable_mp4() -> None:
+    from streamkit.media.commands import remux_mp4_argv
+
+    assert remux_mp4_argv(Path("rec.mkv"), Path("rec.mp4")) == [
+        "ffmpeg", *commands.COMMON_HEAD, *commands.PROGRESS_ARGS, "-i", "rec.mkv",
+        "-map", "0:v:0", "-map", "0:a?", "-c", "copy", "-movflags", "+faststart", "rec.mp4",
+    ]  # fmt: skip

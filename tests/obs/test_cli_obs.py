@@ -191,3 +191,12 @@ def test_operator_console_in_a_terminal_takes_next_panics_and_ends(tmp_path: Pat
         _, status = os.waitpid(pid, 0)
     assert os.waitstatus_to_exitcode(status) == 0
     assert b"ON AIR" in screen and b"STANDBY" in screen
+
+
+def test_publish_to_an_unknown_event_is_refused_before_air_time(tmp_path: Path) -> None:
+    env = _env(tmp_path, STREAMKIT_WEB__DATABASE_URL=f"sqlite:///{tmp_path / 'site.db'}")
+    done = run_cli(["ceremony", "run", str(SAMPLE), "--auto", "--publish", "--event", "no-such-event"], env=env)
+    assert done.returncode == 2
+    assert "no archive event 'no-such-event'" in done.stderr
+    assert "cannot reach OBS" not in done.stderr  # refused before connecting, so before anything went on air
+    assert not (tmp_path / "runs").exists()

@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 from PIL import Image, ImageChops, ImageStat
 
+from streamkit.archive.store import ArchiveStore
 from streamkit.ceremony.asrun import AsRunLog, read_log
 from streamkit.ceremony.rundown import Rundown
 from streamkit.ceremony.runner import Action, CeremonyRunner, Command, RunOptions
@@ -168,11 +169,14 @@ def test_sample_rundown_auto_switches_scenes_records_streams_and_logs(
         tmp_path,
         STREAMKIT_TARGETS__LOCAL__URL=nginx_rtmp.url,
         STREAMKIT_TARGETS__LOCAL__KEY="qingming-test-key",
+        STREAMKIT_WEB__DATABASE_URL=f"sqlite:///{tmp_path / 'site.db'}",
+        STREAMKIT_WEB__MEDIA_DIR=str(tmp_path / "media"),
     )
     rundown = Rundown.model_validate(_yaml(SAMPLE_RUNDOWN))
     obs_call(applied, "SetCurrentProgramScene", {"sceneName": "待机"})  # so the first take is a real switch
     with EventRecorder(applied) as recorder:
-        done = run_cli(["ceremony", "run", str(SAMPLE_RUNDOWN), "--auto", "--time-scale", "0.05"], env=env)
+        run = ["ceremony", "run", str(SAMPLE_RUNDOWN), "--auto", "--time-scale", "0.05", "--publish"]
+        done = run_cli(run, env=env)
     assert done.returncode == 0, done.stderr + done.stdout
     assert "qingming-test-key" not in done.stdout + done.stderr
     wanted = [s.scene for s in rundown.segments]
@@ -207,6 +211,18 @@ def test_sample_rundown_auto_switches_scenes_records_streams_and_logs(
     assert info.video and abs(info.duration_ms / 1000 - (record_stop["epoch"] - record_start)) < 1.0
     chapters = recording.with_suffix(".vtt").read_text(encoding="utf-8")
     assert chapters.startswith("WEBVTT") and all(s.name in chapters for s in rundown.segments)
+
+    # --publish: the recording is on the archive site as a seekable MP4 with its chapters and a poster
+    store = ArchiveStore(env["STREAMKIT_WEB__DATABASE_URL"], tmp_path / "media")
+    try:
+        (entry,) = store.list_entries().items
+        assert entry.kind == "recording" and entry.title == rundown.title
+        assert entry.media_file.endswith(".mp4") and entry.poster_file and entry.chapters_file
+        assert abs(entry.duration_ms - info.duration_ms) < 500
+        published_chapters = (tmp_path / "media" / entry.chapters_file).read_text(encoding="utf-8")
+        assert all(s.name in published_chapters for s in rundown.segments)
+    finally:
+        store.dispose()
 
     # still overlays written at run start are on screen (OBS would not notice a file that appeared later by itself)
     for scene in ("英名录", "待机"):

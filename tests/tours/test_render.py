@@ -225,4 +225,5 @@ stops:
     _, stderr = proc.communicate(timeout=60)
     assert proc.returncode == 130
     assert "Traceback" not in stderr
+    assert stderr.strip().splitlines()[-1] == "error: interrupted"
     assert sorted(p.name for p in out.parent.iterdir()) == []  # no partial, no final file, no sidecars
