@@ -53,9 +53,13 @@ def overlay_server() -> Iterator[OverlayServer]:
         yield server
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def chromium() -> Iterator[Any]:
-    """Debian's Chromium, headless, driven by Playwright (which cannot download its own browsers here)."""
+    """Debian's Chromium, headless, driven by Playwright (which cannot download its own browsers here).
+
+    Module scope: a sync Playwright keeps its event loop running until stopped, and a second one (the site's
+    browser tests) or an ``asyncio.run`` (the OBS tests) cannot start while it lives.
+    """
     if shutil.which(CHROMIUM) is None:
         pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
     sync_api = pytest.importorskip("playwright.sync_api")
