@@ -17,14 +17,21 @@ log = logging.getLogger(__name__)
 
 
 def gunicorn_options(bind: str, workers: int) -> dict[str, Any]:
-    """Gunicorn settings for production: sync workers behind a reverse proxy that terminates TLS."""
+    """Gunicorn settings for production: threaded workers behind a reverse proxy that terminates TLS.
+
+    Threads, not sync workers: every OBS browser source keeps an overlay event stream open for the whole
+    ceremony, and a sync worker would be taken by each one.
+    """
     return {
         "bind": bind,
         "workers": workers,
-        "worker_class": "sync",
+        "worker_class": "gthread",
+        "threads": 16,
         "accesslog": "-",
         "errorlog": "-",
         "timeout": 30,
+        # on stop, open event streams would hold a worker for the whole default 30 s; OBS reconnects by itself
+        "graceful_timeout": 5,
         "keepalive": 5,
         # Only the local reverse proxy may set X-Forwarded-* (see docs/web.md).
         "forwarded_allow_ips": "127.0.0.1",

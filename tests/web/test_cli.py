@@ -137,6 +137,15 @@ def test_prod_serve_runs_gunicorn(tmp_path: Path) -> None:
                 time.sleep(0.1)
         assert "<h1>日程</h1>" in body
         assert headers["Server"].startswith("gunicorn") and "script-src 'self'" in headers["Content-Security-Policy"]
+        # overlay pages in OBS hold their event streams open all ceremony; the one worker must still serve pages
+        streams = [urllib.request.urlopen(f"http://127.0.0.1:{port}/overlays/events", timeout=5) for _ in range(3)]
+        try:
+            assert all(stream.readline().startswith(b"retry:") for stream in streams)
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/schedule", timeout=5) as response:
+                assert response.status == 200
+        finally:
+            for stream in streams:
+                stream.close()
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         output, _ = server.communicate(timeout=20)
