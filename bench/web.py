@@ -30,6 +30,7 @@ from sqlalchemy import insert
 
 from streamkit.archive.models import ArchiveEntry, Event, Tag, entry_tags
 from streamkit.archive.store import ArchiveStore
+from streamkit.web.cli import gunicorn_options
 
 ROOT = Path(__file__).resolve().parent.parent
 ENTRIES, EVENTS = 10_000, 500
@@ -217,7 +218,11 @@ def main() -> None:
             for path, ms in cpu.items():
                 label = path.replace("{n}", "N (each page once, uncached)")
                 print(f"  {label:<44}{ms:>7.2f} ms  -> at most {2000 / ms:>6.0f} req/s on 2 idle cores")
-            print(f"gunicorn 2 sync workers, wrk -t2 -c{args.connections} -d{args.seconds}s, {os.cpu_count()} cores")
+            options = gunicorn_options("", 2)
+            print(
+                f"gunicorn 2 {options['worker_class']} workers ({options.get('threads', 1)} threads each), "
+                f"wrk -t2 -c{args.connections} -d{args.seconds}s, {os.cpu_count()} cores"
+            )
             print(f"{'route':<34}{'req/s':>10}{'p99 ms':>10}{'vs static':>11}{'non-2xx':>9}")
             for label, rps, p99, bad in results:
                 print(f"{label:<34}{rps:>10.0f}{p99:>10.1f}{rps / baseline:>10.2f}x{bad:>9}")
