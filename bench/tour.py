@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -103,6 +104,7 @@ def main() -> None:
             f" {tour['wall_s'] / floor['wall_s']:>6.2f} {tour['peak_rss_mb']:>12.0f} {floor['peak_rss_mb']:>13.0f}"
         )
     print("\ntarget: ratio <= 1.2, tour peak RSS <= 500 MB and flat from x1 to x10")
+    print("load average at the end (1, 5, 15 min): " + ", ".join(f"{x:.2f}" for x in os.getloadavg()))
 
 
 if __name__ == "__main__":

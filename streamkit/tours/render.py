@@ -12,8 +12,10 @@ import json
 import os
 import shutil
 import tempfile
+import threading
 import time
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from fractions import Fraction
@@ -27,7 +29,7 @@ from streamkit.media import tour_graph as graph
 from streamkit.media.commands import FFmpegCommand
 from streamkit.media.probe import probe
 from streamkit.media.publish import atomic_output, partial_path, verify_media, write_text_atomic
-from streamkit.media.runner import run_ffmpeg
+from streamkit.media.runner import ProgressState, run_ffmpeg
 from streamkit.media.tools import ffmpeg_binary
 from streamkit.tours import captions, stills
 from streamkit.tours.check import CheckedTour, check_tour
@@ -52,6 +54,7 @@ class RenderOptions:
     # the ffmpeg engine renders the picture in chunks of about this length, one process each, so memory is bounded
     # by a chunk, not the tour; tours shorter than two chunks stay one graph (see docs/decisions-tours.md)
     chunk_seconds: float = CHUNK_SECONDS
+    parallel_chunks: int = 1  # chunk processes at once (each holds one chunk's memory)
 
 
 @dataclass
@@ -253,11 +256,17 @@ class _Render:
             _run(command, self.options, self.console, "rendering", final)
             return
         files = [self.work / f"chunk-{k:04d}.mp4" for k in range(len(self.chunks))]
-        for k, (chunk, path) in enumerate(zip(self.chunks, files, strict=True)):
-            command = graph.chunk_video_command(
+        commands = [
+            graph.chunk_video_command(
                 self.timeline, chunk, self.inputs, path, encoding=self.encoding, ffmpeg_bin=self.ffmpeg_bin
             )
-            _run(command, self.options, self.console, f"picture {k + 1}/{len(files)}", None)
+            for chunk, path in zip(self.chunks, files, strict=True)
+        ]
+        if self.options.parallel_chunks > 1 and not self.options.dry_run:
+            self._parallel(commands)
+        else:
+            for k, command in enumerate(commands):
+                _run(command, self.options, self.console, f"picture {k + 1}/{len(files)}", None)
         concat = self.work / "chunks.ffconcat"
         concat.write_text(graph.concat_list(files), encoding="utf-8")
         command = graph.join_command(
@@ -272,6 +281,34 @@ class _Render:
         _run(command, self.options, self.console, "sound and join", final)
         for path in files:
             path.unlink(missing_ok=True)
+
+    def _parallel(self, commands: list[FFmpegCommand]) -> None:
+        """Chunks ``parallel_chunks`` at a time. A failure or an interrupt stops the others: each worker checks a
+        shared flag at every progress report (twice a second) and its ffmpeg is then terminated by the runner."""
+        stop = threading.Event()
+
+        def check(_: ProgressState) -> None:
+            if stop.is_set():
+                raise _Stopped
+
+        def one(command: FFmpegCommand) -> None:
+            try:
+                run_ffmpeg(command.argv, show_progress=False, on_progress=check, console=self.console)
+            finally:
+                command.cleanup()
+
+        with ThreadPoolExecutor(max_workers=self.options.parallel_chunks) as pool:
+            futures = [pool.submit(one, command) for command in commands]
+            try:
+                for future in futures:
+                    future.result()
+            except BaseException:
+                stop.set()
+                raise
+
+
+class _Stopped(Exception):
+    """A parallel chunk stopped because another one failed or the render was interrupted."""
 
 
 def publish_sidecars(checked: CheckedTour, timeline: Timeline, output: Path) -> list[Path]:

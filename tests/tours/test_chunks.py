@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 from fractions import Fraction
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -129,3 +130,13 @@ def test_chunk_joins_show_no_seam(chunked: RenderResult, main_render: MainRender
             neighbours = np.concatenate([steps[f - 4 : f - 1], steps[f : f + 3]])
             assert steps[f - 1] <= neighbours.max() * 1.5 + 1.0, (f, steps[f - 1], neighbours)
     assert any(f not in shot_starts for f in joins)  # the mid-shot case is exercised
+
+
+@pytest.mark.slow
+def test_parallel_chunks_give_the_same_video(chunked: RenderResult, tmp_path: Path) -> None:
+    spec = chunked.output.parent.parent / "tour.yaml"
+    out = tmp_path / "parallel.mp4"
+    render_tour(spec, out, RenderOptions(show_progress=False, chunk_seconds=3, parallel_chunks=2))
+    serial = gray_frames(chunked.output, 320, 180)
+    assert np.array_equal(gray_frames(out, 320, 180), serial)  # same chunks, same x264 settings: same pictures
+    assert len(serial) == chunked.timeline.total_frames
