@@ -1,6 +1,6 @@
 """Benchmark: the sample tour at 1280x720 30 fps against the floor (one bare encode of the same length).
 
-    python bench/tour.py [--samples var/bench-samples] [--skip-long]
+    python bench/tour.py [--samples var/bench-samples] [--skip-long] [--parallel 2]
 
 The floor is a single-pass libx264 encode of a lavfi ``testsrc2`` source with the same duration, size, frame
 rate and encoder settings: nothing renders that output faster without more encoders. Each measurement runs in
@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -34,14 +35,14 @@ def make_spec(samples: Path, folder: Path, repeat: int) -> Path:
     return path
 
 
-def run_one(kind: str, spec: Path, out: Path, duration_ms: int) -> dict[str, float]:
+def run_one(kind: str, spec: Path, out: Path, duration_ms: int, parallel: int) -> dict[str, float]:
     """Inside a child process: do one measurement and report wall time and the children's peak RSS."""
     from streamkit.media.runner import run_ffmpeg
     from streamkit.tours.render import RenderOptions, render_tour
 
     began = time.monotonic()
     if kind == "tour":
-        result = render_tour(spec, out, RenderOptions(show_progress=False))
+        result = render_tour(spec, out, RenderOptions(show_progress=False, parallel_chunks=parallel))
         duration_ms = result.timeline.duration_ms
     else:
         seconds = f"{duration_ms / 1000:.3f}"
@@ -59,9 +60,9 @@ def run_one(kind: str, spec: Path, out: Path, duration_ms: int) -> dict[str, flo
     return {"wall_s": wall, "peak_rss_mb": rss_mb, "duration_ms": duration_ms}
 
 
-def measure(kind: str, spec: Path, out: Path, duration_ms: int = 0) -> dict[str, float]:
+def measure(kind: str, spec: Path, out: Path, duration_ms: int = 0, parallel: int = 1) -> dict[str, float]:
     done = subprocess.run(
-        [sys.executable, __file__, "--one", kind, str(spec), str(out), str(duration_ms)],
+        [sys.executable, __file__, "--one", kind, str(spec), str(out), str(duration_ms), str(parallel)],
         capture_output=True,
         text=True,
         check=False,
@@ -75,11 +76,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--samples", type=Path, default=ROOT / "var" / "bench-samples")
     parser.add_argument("--skip-long", action="store_true", help="skip the 10x longer tour")
-    parser.add_argument("--one", nargs=4, help=argparse.SUPPRESS)
+    parser.add_argument("--parallel", type=int, default=1, help="chunk processes at once (default 1)")
+    parser.add_argument("--one", nargs=5, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one:
-        kind, spec, out, duration = args.one
-        print(json.dumps(run_one(kind, Path(spec), Path(out), int(duration))))
+        kind, spec, out, duration, parallel = args.one
+        print(json.dumps(run_one(kind, Path(spec), Path(out), int(duration), int(parallel))))
         return
 
     from streamkit.media.samples import generate
@@ -91,7 +93,7 @@ def main() -> None:
         rows = []
         for repeat in (1,) if args.skip_long else (1, 10):
             spec = make_spec(args.samples, folder, repeat)
-            tour = measure("tour", spec, folder / f"tour-x{repeat}.mp4")
+            tour = measure("tour", spec, folder / f"tour-x{repeat}.mp4", parallel=args.parallel)
             floor = measure("floor", spec, folder / f"floor-x{repeat}.mp4", int(tour["duration_ms"]))
             rows.append((repeat, tour, floor))
     print()
@@ -102,7 +104,8 @@ def main() -> None:
             f"{'x' + str(repeat):>8} {tour['duration_ms'] / 1000:>9.1f} {tour['wall_s']:>8.1f} {floor['wall_s']:>8.1f}"
             f" {tour['wall_s'] / floor['wall_s']:>6.2f} {tour['peak_rss_mb']:>12.0f} {floor['peak_rss_mb']:>13.0f}"
         )
-    print("\ntarget: ratio <= 1.2, tour peak RSS <= 500 MB and flat from x1 to x10")
+    print(f"\ntarget: ratio <= 1.2, tour peak RSS <= 500 MB and flat from x1 to x10; chunks at once: {args.parallel}")
+    print("load average at the end (1, 5, 15 min): " + ", ".join(f"{x:.2f}" for x in os.getloadavg()))
 
 
 if __name__ == "__main__":

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Literal
 from streamkit.media.commands import COMMON_HEAD, PROGRESS_ARGS, FFmpegCommand, filter_graph_args
 
 if TYPE_CHECKING:
-    from streamkit.tours.timeline import Shot, Timeline
+    from streamkit.tours.timeline import Chunk, Shot, Timeline
 
 SAMPLE_RATE = 48_000
 AUDIO_FORMAT = f"aresample={SAMPLE_RATE},aformat=sample_fmts=fltp:sample_rates={SAMPLE_RATE}:channel_layouts=stereo"
@@ -172,30 +172,45 @@ def _shot_video(shot: Shot, n: int, timeline: Timeline, inputs: TourInputs, labe
     return ",".join(steps)
 
 
-def video_graph(timeline: Timeline, inputs: TourInputs, args: _Args) -> list[str]:
-    """The picture: shots, transitions, lower-thirds, logo, burned captions -> ``[vout]``."""
+def video_graph(timeline: Timeline, inputs: TourInputs, args: _Args, window: Chunk | None = None) -> list[str]:
+    """The picture: shots, transitions, lower-thirds, logo, burned captions -> ``[vout]``.
+
+    With ``window`` only the shots feeding that chunk are built (whole, so their pictures and moves are the same as
+    in one graph), the chain is trimmed to the chunk's frames and carries the tour's timestamps through the
+    overlays and libass (so cues need no offset), then restarts at 0 for the encoder.
+    """
     parts: list[str] = []
-    labels = []
-    for i, shot in enumerate(timeline.shots):
+    labels = {}
+    indexes = range(len(timeline.shots)) if window is None else range(window.first_shot, window.last_shot + 1)
+    base = timeline.shots[indexes[0]].start_frame
+    for i in indexes:
+        shot = timeline.shots[i]
         if shot.kind == "clip":
             n = _clip_input(args, shot, timeline)
         else:
             n = args.add("-framerate", str(timeline.fps), "-i", str(inputs.stills[i]))
         parts.append(_shot_video(shot, n, timeline, inputs, f"s{i}"))
-        labels.append(f"s{i}")
-    current = labels[0]
-    for i, shot in enumerate(timeline.shots[1:], 1):
+        labels[i] = f"s{i}"
+    current = labels[indexes[0]]
+    for i in indexes[1:]:
+        shot = timeline.shots[i]
         out = f"x{i}"
         if shot.overlap_in:
             parts.append(
                 f"[{current}][{labels[i]}]xfade=transition={shot.transition_in}:duration="
-                f"{_frames_s(timeline, shot.overlap_in)}:offset={_frames_s(timeline, shot.start_frame)}[{out}]"
+                f"{_frames_s(timeline, shot.overlap_in)}:offset={_frames_s(timeline, shot.start_frame - base)}[{out}]"
             )
         else:
             # concat answers in microseconds; the next xfade needs the frame timebase back
             tb = f"{timeline.fps.denominator}/{timeline.fps.numerator}"
             parts.append(f"[{current}][{labels[i]}]concat=n=2:v=1:a=0,settb={tb}[{out}]")
         current = out
+    if window is not None:
+        parts.append(
+            f"[{current}]trim=start_frame={window.start_frame - base}:end_frame={window.end_frame - base},"
+            f"setpts=PTS-STARTPTS+{window.start_frame}/(FRAME_RATE*TB)[window]"
+        )
+        current = "window"
     for j, overlay in enumerate(inputs.lower_thirds):
         n = args.add("-i", str(overlay.path))
         enable = f"between(t,{_seconds(overlay.start_ms)},{_seconds(overlay.end_ms)})"
@@ -216,7 +231,8 @@ def video_graph(timeline: Timeline, inputs: TourInputs, args: _Args) -> list[str
             opts += f":fontsdir={filter_value(str(inputs.fonts_dir))}"
         parts.append(f"[{current}]subtitles={opts}[subbed]")
         current = "subbed"
-    parts.append(f"[{current}]format=yuv420p[vout]")
+    restart = ",setpts=PTS-STARTPTS" if window is not None else ""
+    parts.append(f"[{current}]format=yuv420p{restart}[vout]")
     return parts
 
 
@@ -339,6 +355,33 @@ def _loudnorm(loudness: Loudness) -> str:
     return opts + f",aresample={SAMPLE_RATE}"
 
 
+def _soft_track_and_chapters(inputs: TourInputs, args: _Args) -> tuple[list[str], list[str]]:
+    """Maps and output options for the soft ``mov_text`` captions and the ffmetadata chapters."""
+    maps: list[str] = []
+    tail: list[str] = []
+    if inputs.soft_srt is not None:
+        n = args.add("-i", str(inputs.soft_srt))
+        maps += ["-map", f"{n}:s"]
+        tail += ["-c:s", "mov_text", "-metadata:s:s:0", "language=chi", "-metadata:s:s:0", "title=中文字幕"]
+    if inputs.metadata is not None:
+        n = args.add("-i", str(inputs.metadata))
+        tail += ["-map_metadata", str(n), "-map_chapters", str(n)]
+    return maps, tail
+
+
+def _video_codec(timeline: Timeline, encoding: Encoding) -> list[str]:
+    gop = max(1, round(timeline.fps * 2))
+    video = ["-c:v", "libx264", "-profile:v", "high", "-pix_fmt", "yuv420p", "-preset", encoding.preset]
+    video += ["-crf", str(encoding.crf), "-g", str(gop), "-r", str(timeline.fps)]
+    if encoding.threads:
+        video += ["-threads", str(encoding.threads)]
+    return video
+
+
+def _audio_codec(encoding: Encoding) -> list[str]:
+    return ["-c:a", "aac", "-b:a", encoding.audio_bitrate, "-ar", str(SAMPLE_RATE), "-ac", "2"]
+
+
 def tour_command(
     timeline: Timeline,
     inputs: TourInputs,
@@ -354,23 +397,65 @@ def tour_command(
     parts += audio_graph(timeline, inputs, args)
     parts.append(f"[mix]{_loudnorm(loudness)}[aout]")
     maps = ["-map", "[vout]", "-map", "[aout]"]
-    tail: list[str] = []
-    if inputs.soft_srt is not None:
-        n = args.add("-i", str(inputs.soft_srt))
-        maps += ["-map", f"{n}:s"]
-        tail += ["-c:s", "mov_text", "-metadata:s:s:0", "language=chi", "-metadata:s:s:0", "title=中文字幕"]
-    if inputs.metadata is not None:
-        n = args.add("-i", str(inputs.metadata))
-        tail += ["-map_metadata", str(n), "-map_chapters", str(n)]
+    soft_maps, tail = _soft_track_and_chapters(inputs, args)
     graph_args, temp = filter_graph_args(";".join(parts))
-    gop = max(1, round(timeline.fps * 2))
-    video = ["-c:v", "libx264", "-profile:v", "high", "-pix_fmt", "yuv420p", "-preset", encoding.preset]
-    video += ["-crf", str(encoding.crf), "-g", str(gop), "-r", str(timeline.fps)]
-    if encoding.threads:
-        video += ["-threads", str(encoding.threads)]
-    audio = ["-c:a", "aac", "-b:a", encoding.audio_bitrate, "-ar", str(SAMPLE_RATE), "-ac", "2"]
-    argv = [ffmpeg_bin, *COMMON_HEAD, *PROGRESS_ARGS, *args.argv, *graph_args, *maps, *video, *audio, *tail]
-    argv += ["-movflags", "+faststart", str(output)]
+    argv = [ffmpeg_bin, *COMMON_HEAD, *PROGRESS_ARGS, *args.argv, *graph_args, *maps, *soft_maps]
+    argv += [*_video_codec(timeline, encoding), *_audio_codec(encoding), *tail, "-movflags", "+faststart", str(output)]
+    return FFmpegCommand(argv, timeline.duration_ms, temp)
+
+
+# every chunk must carry the same SPS/PPS for the `-c copy` join: x264's stitchable mode keeps the headers
+# independent of each chunk's content (initial QP), and x264's GOPs are closed, so each chunk opens on an IDR
+STITCHABLE = ["-x264-params", "stitchable=1"]
+
+
+def chunk_video_command(
+    timeline: Timeline,
+    chunk: Chunk,
+    inputs: TourInputs,
+    output: Path,
+    *,
+    encoding: Encoding = Encoding(),
+    ffmpeg_bin: str = "ffmpeg",
+) -> FFmpegCommand:
+    """One chunk's picture (no sound) with the tour's encoder settings, to be joined with ``join_command``."""
+    args = _Args()
+    parts = video_graph(timeline, inputs, args, chunk)
+    graph_args, temp = filter_graph_args(";".join(parts))
+    argv = [ffmpeg_bin, *COMMON_HEAD, *PROGRESS_ARGS, *args.argv, *graph_args, "-map", "[vout]"]
+    argv += [*_video_codec(timeline, encoding), *STITCHABLE, "-an", "-f", "mp4", str(output)]
+    return FFmpegCommand(argv, timeline.frame_ms(chunk.frames), temp)
+
+
+def concat_list(chunk_files: Sequence[Path]) -> str:
+    """The concat demuxer's list of chunk files (paths quoted for its parser)."""
+    return "ffconcat version 1.0\n" + "".join("file '" + str(p).replace("'", "'\\''") + "'\n" for p in chunk_files)
+
+
+def join_command(
+    timeline: Timeline,
+    inputs: TourInputs,
+    concat_file: Path,
+    output: Path,
+    *,
+    encoding: Encoding = Encoding(),
+    loudness: Loudness = Loudness(),
+    ffmpeg_bin: str = "ffmpeg",
+) -> FFmpegCommand:
+    """The final step of a chunked render: the chunks joined with ``-c copy``, the sound mixed once, normalised
+    and encoded beside them, the soft captions and chapters muxed, ``+faststart``.
+
+    The audio graph runs here, once, over the whole tour: it is cheap (no pictures are decoded) and a single
+    ``loudnorm`` keeps the two-pass normalisation exactly as in the one-graph render.
+    """
+    args = _Args()
+    args.add("-f", "concat", "-safe", "0", "-i", str(concat_file))
+    parts = audio_graph(timeline, inputs, args)
+    parts.append(f"[mix]{_loudnorm(loudness)}[aout]")
+    soft_maps, tail = _soft_track_and_chapters(inputs, args)
+    graph_args, temp = filter_graph_args(";".join(parts))
+    argv = [ffmpeg_bin, *COMMON_HEAD, *PROGRESS_ARGS, *args.argv, *graph_args, "-map", "0:v", "-map", "[aout]"]
+    argv += [*soft_maps, "-c:v", "copy", *_audio_codec(encoding), *tail, "-movflags", "+faststart", str(output)]
     return FFmpegCommand(argv, timeline.duration_ms, temp)
 
 

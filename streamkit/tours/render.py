@@ -12,8 +12,10 @@ import json
 import os
 import shutil
 import tempfile
+import threading
 import time
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from fractions import Fraction
@@ -27,16 +29,17 @@ from streamkit.media import tour_graph as graph
 from streamkit.media.commands import FFmpegCommand
 from streamkit.media.probe import probe
 from streamkit.media.publish import atomic_output, partial_path, verify_media, write_text_atomic
-from streamkit.media.runner import run_ffmpeg
+from streamkit.media.runner import ProgressState, run_ffmpeg
 from streamkit.media.tools import ffmpeg_binary
 from streamkit.tours import captions, stills
 from streamkit.tours.check import CheckedTour, check_tour
 from streamkit.tours.effects.segments import EffectSegment, prerender_effect_stops
 from streamkit.tours.poster import choose_poster
 from streamkit.tours.spec import Tour
-from streamkit.tours.timeline import Timeline, build_timeline
+from streamkit.tours.timeline import Chunk, Timeline, build_timeline, plan_chunks
 
 PREVIEW_HEIGHT = 360
+CHUNK_SECONDS = 15.0
 
 
 @dataclass(frozen=True)
@@ -48,6 +51,10 @@ class RenderOptions:
     show_progress: bool = True
     threads: int | None = None
     engine: Literal["ffmpeg", "moviepy"] = "ffmpeg"  # moviepy: see streamkit/tours/moviepy_engine.py
+    # the ffmpeg engine renders the picture in chunks of about this length, one process each, so memory is bounded
+    # by a chunk, not the tour; tours shorter than two chunks stay one graph (see docs/decisions-tours.md)
+    chunk_seconds: float = CHUNK_SECONDS
+    parallel_chunks: int = 1  # chunk processes at once (each holds one chunk's memory)
 
 
 @dataclass
@@ -204,17 +211,15 @@ def render_tour(spec: str | Path, output: str | Path, options: RenderOptions = R
                 loudness = graph.Loudness(loudness.target_lufs, loudness.target_true_peak, measured=result.measured)
         frame_ms = 1000 / float(timeline.fps)
         verify = verify_media(timeline.duration_ms, tolerance_ms=round(frame_ms) + 1, need_audio=True)
+        chunks = plan_chunks(timeline, round(options.chunk_seconds * timeline.fps))
+        render = _Render(timeline, inputs, chunks, work, encoding, loudness, ffmpeg_bin, options, console)
         if options.dry_run:
-            command = graph.tour_command(timeline, inputs, partial_path(output), encoding=encoding,
-                                         loudness=loudness, ffmpeg_bin=ffmpeg_bin)  # fmt: skip
-            _run(command, options, console, "rendering", output)
+            render.encode(partial_path(output), output)
             if options.hls_dir is not None:
                 _run(_hls(tour, output, options.hls_dir, None, timeline.fps, ffmpeg_bin), options, console, "HLS", None)
             return result
         with atomic_output(output, verify) as partial:
-            command = graph.tour_command(timeline, inputs, partial, encoding=encoding, loudness=loudness,
-                                         ffmpeg_bin=ffmpeg_bin)  # fmt: skip
-            _run(command, options, console, "rendering", output)
+            render.encode(partial, output)
         result.sidecars = publish_sidecars(checked, timeline, output)
         if options.hls_dir is not None:
             vtt = sidecar_paths(output)["vtt"] if timeline.captions else None
@@ -222,6 +227,88 @@ def render_tour(spec: str | Path, output: str | Path, options: RenderOptions = R
     result.seconds = time.monotonic() - began
     write_manifest(checked, timeline, output, result, encoding, loudness)
     return result
+
+
+@dataclass(frozen=True)
+class _Render:
+    """The encode of a planned tour: one graph, or chunks of picture joined with the sound and captions."""
+
+    timeline: Timeline
+    inputs: graph.TourInputs
+    chunks: tuple[Chunk, ...]
+    work: Path
+    encoding: graph.Encoding
+    loudness: graph.Loudness
+    ffmpeg_bin: str
+    options: RenderOptions
+    console: Console
+
+    def encode(self, target: Path, final: Path) -> None:
+        if len(self.chunks) <= 1:
+            command = graph.tour_command(
+                self.timeline,
+                self.inputs,
+                target,
+                loudness=self.loudness,
+                encoding=self.encoding,
+                ffmpeg_bin=self.ffmpeg_bin,
+            )
+            _run(command, self.options, self.console, "rendering", final)
+            return
+        files = [self.work / f"chunk-{k:04d}.mp4" for k in range(len(self.chunks))]
+        commands = [
+            graph.chunk_video_command(
+                self.timeline, chunk, self.inputs, path, encoding=self.encoding, ffmpeg_bin=self.ffmpeg_bin
+            )
+            for chunk, path in zip(self.chunks, files, strict=True)
+        ]
+        if self.options.parallel_chunks > 1 and not self.options.dry_run:
+            self._parallel(commands)
+        else:
+            for k, command in enumerate(commands):
+                _run(command, self.options, self.console, f"picture {k + 1}/{len(files)}", None)
+        concat = self.work / "chunks.ffconcat"
+        concat.write_text(graph.concat_list(files), encoding="utf-8")
+        command = graph.join_command(
+            self.timeline,
+            self.inputs,
+            concat,
+            target,
+            loudness=self.loudness,
+            encoding=self.encoding,
+            ffmpeg_bin=self.ffmpeg_bin,
+        )
+        _run(command, self.options, self.console, "sound and join", final)
+        for path in files:
+            path.unlink(missing_ok=True)
+
+    def _parallel(self, commands: list[FFmpegCommand]) -> None:
+        """Chunks ``parallel_chunks`` at a time. A failure or an interrupt stops the others: each worker checks a
+        shared flag at every progress report (twice a second) and its ffmpeg is then terminated by the runner."""
+        stop = threading.Event()
+
+        def check(_: ProgressState) -> None:
+            if stop.is_set():
+                raise _Stopped
+
+        def one(command: FFmpegCommand) -> None:
+            try:
+                run_ffmpeg(command.argv, show_progress=False, on_progress=check, console=self.console)
+            finally:
+                command.cleanup()
+
+        with ThreadPoolExecutor(max_workers=self.options.parallel_chunks) as pool:
+            futures = [pool.submit(one, command) for command in commands]
+            try:
+                for future in futures:
+                    future.result()
+            except BaseException:
+                stop.set()
+                raise
+
+
+class _Stopped(Exception):
+    """A parallel chunk stopped because another one failed or the render was interrupted."""
 
 
 def publish_sidecars(checked: CheckedTour, timeline: Timeline, output: Path) -> list[Path]:

@@ -7,6 +7,7 @@ round, so the planned duration is exactly what the encoder writes. With crossfad
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -295,3 +296,61 @@ def stop_captions(stop: Stop, start_ms: int, end_ms: int) -> list[CaptionCue]:
         cues.append(CaptionCue(sentence, at, end))
         at = end
     return cues
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """Frames ``[start_frame, end_frame)`` of the output, rendered by one process; shots ``first..last`` feed it."""
+
+    start_frame: int
+    end_frame: int
+    first_shot: int
+    last_shot: int  # inclusive
+
+    @property
+    def frames(self) -> int:
+        return self.end_frame - self.start_frame
+
+
+def safe_cuts(timeline: Timeline) -> list[int]:
+    """Frames where a chunk may begin: no transition is in progress across them.
+
+    A cut at frame ``f`` is safe when frames ``f-1`` and ``f`` show one shot alone (the middle of its part free of
+    any crossfade), or when ``f`` is a hard cut between two shots. Mid-shot candidates are preferred by the caller
+    only through their position; both kinds give identical pictures on either side.
+    """
+    shots = timeline.shots
+    cuts: set[int] = set()
+    for i, shot in enumerate(shots):
+        following = shots[i + 1].overlap_in if i + 1 < len(shots) else 0
+        low = shot.start_frame + shot.overlap_in + 1
+        high = shot.end_frame - following - 1
+        if low <= high:
+            cuts.add((low + high) // 2)
+        if i + 1 < len(shots) and following == 0:
+            cuts.add(shot.end_frame)
+    return sorted(c for c in cuts if 0 < c < timeline.total_frames)
+
+
+def plan_chunks(timeline: Timeline, target_frames: int) -> tuple[Chunk, ...]:
+    """Split the tour into chunks of about ``target_frames`` at safe cuts; pure.
+
+    Each frame belongs to exactly one chunk. A tour shorter than two chunks stays whole (one chunk): a second
+    process and the join cost more than they save there. The last chunk is never shorter than half a target.
+    """
+    total = timeline.total_frames
+    target = max(target_frames, 1)
+    starts = [0]
+    candidates = safe_cuts(timeline)
+    while total >= 2 * target and total - starts[-1] > target * 3 // 2:
+        desired = starts[-1] + target
+        ahead = [c for c in candidates if starts[-1] < c <= total - target // 2]
+        if not ahead:
+            break
+        starts.append(min(ahead, key=lambda c: (abs(c - desired), c)))
+    bounds = [*starts, total]
+    chunks = []
+    for start, end in itertools.pairwise(bounds):
+        members = [i for i, s in enumerate(timeline.shots) if s.start_frame < end and s.end_frame > start]
+        chunks.append(Chunk(start, end, members[0], members[-1]))
+    return tuple(chunks)

@@ -92,10 +92,14 @@ def test_sample_tour_checks_clean_and_dry_run_prints_the_commands(samples: Sampl
     out = tmp_path / "out.mp4"
     done = run_cli(["tour", "render", str(spec), "-o", str(out), "--dry-run"], cwd=tmp_path)
     assert done.returncode == 0, done.stderr
-    measure, render = done.stderr.strip().splitlines()
+    # the 42 s sample tour renders in chunks (15 s each): measure, one picture command per chunk, then the join
+    measure, *chunks, join = done.stderr.strip().splitlines()
     assert "ebur128=peak=true" in measure and measure.endswith("-f null -")
-    assert "xfade=transition=dissolve" in render and "sidechaincompress" in render and "subtitles=" in render
-    assert render.endswith(".out.partial.mp4")
+    assert len(chunks) == 3
+    assert all("subtitles=" in c and c.endswith(f"chunk-{k:04d}.mp4") for k, c in enumerate(chunks))
+    assert "xfade=transition=dissolve" in chunks[0]
+    assert "-f concat" in join and "sidechaincompress" in join and "-c:v copy" in join
+    assert join.endswith(".out.partial.mp4")
     assert not out.exists()
 
 

@@ -12,7 +12,7 @@ from streamkit.media import tour_graph as graph
 from streamkit.media.probe import AudioStream, MediaInfo, VideoStream
 from streamkit.tours.captions import ass, escape, ffmetadata, srt, wrap
 from streamkit.tours.spec import Tour
-from streamkit.tours.timeline import CaptionCue, Chapter, build_timeline, split_sentences
+from streamkit.tours.timeline import CaptionCue, Chapter, build_timeline, plan_chunks, split_sentences
 
 
 def clip_info(path: Path, seconds: float, audio: bool = True) -> MediaInfo:
@@ -254,3 +254,54 @@ def test_spec_models_are_frozen() -> None:
     assert isinstance(tour, SpecModel)
     with pytest.raises(ValueError):
         tour.stops[0].title = "x"  # type: ignore[misc]
+
+
+def _inputs() -> graph.TourInputs:
+    return graph.TourInputs(
+        stills={0: Path("/c/title.png"), 2: Path("/c/a.png"), 3: Path("/c/b.png"), 5: Path("/c/outro.png")},
+        burn_ass=Path("/w/captions.ass"),
+        fonts_dir=Path("/fonts"),
+        soft_srt=Path("/w/captions.srt"),
+        metadata=Path("/w/chapters.ffmeta"),
+        lower_thirds=(graph.Overlay(Path("/c/lt.png"), 3000, 4000),),
+    )
+
+
+def test_chunk_command_builds_only_its_shots_and_keeps_tour_time() -> None:
+    plan = build_timeline(make_tour(), MEDIA)
+    chunks = plan_chunks(plan, 100)
+    assert [(c.start_frame, c.end_frame, c.first_shot, c.last_shot) for c in chunks] == [
+        (0, 75, 0, 1), (75, 207, 1, 3), (207, 332, 3, 5)
+    ]  # fmt: skip
+    command = graph.chunk_video_command(plan, chunks[1], _inputs(), Path("/w/chunk-0001.mp4"))
+    argv = command.argv
+    assert command.expected_duration_ms == 5280  # 132 frames at 25 fps
+    inputs = [argv[i + 1] for i, a in enumerate(argv) if a == "-i"]
+    assert inputs == ["/media/gate.mp4", "/c/a.png", "/c/b.png", "/c/lt.png"]  # no title, no outro, no sound
+    parts = argv[argv.index("-filter_complex") + 1].split(";")
+    # offsets are counted from the chunk's first shot (frame 38), as in a graph of its own
+    assert "[s1][s2]xfade=transition=fade:duration=0.480000:offset=2.520000[x2]" in parts
+    # trimmed to frames 75..207 of the tour, stamped with tour time for the overlays and libass, restarted for x264
+    assert "[x3]trim=start_frame=37:end_frame=169,setpts=PTS-STARTPTS+75/(FRAME_RATE*TB)[window]" in parts
+    assert "[window][3:v]overlay=0:0:enable='between(t,3.000,4.000)'[lt0]" in parts
+    assert parts[-1] == "[subbed]format=yuv420p,setpts=PTS-STARTPTS[vout]"
+    tail = " ".join(argv[argv.index("-map") :])
+    assert "-c:v libx264 -profile:v high -pix_fmt yuv420p -preset veryfast -crf 20 -g 50 -r 25" in tail
+    assert tail.endswith("-x264-params stitchable=1 -an -f mp4 /w/chunk-0001.mp4")
+
+
+def test_join_command_copies_pictures_and_mixes_sound_once() -> None:
+    plan = build_timeline(make_tour(), MEDIA)
+    measured = graph.MeasuredLoudness(-20.5, -3.2, 4.0, -30.5)
+    argv = graph.join_command(plan, _inputs(), Path("/w/chunks.ffconcat"), Path("/out/t.mp4"),
+                              loudness=graph.Loudness(measured=measured)).argv  # fmt: skip
+    joined = " ".join(argv)
+    assert "-f concat -safe 0 -i /w/chunks.ffconcat -threads 1 -ss 1.000 -t 3.040000 -i /media/gate.mp4" in joined
+    parts = argv[argv.index("-filter_complex") + 1].split(";")
+    assert not any("xfade" in p or "subtitles" in p for p in parts)
+    assert parts[-1].startswith("[mix]loudnorm=I=-16:TP=-1.5:LRA=11:measured_I=-20.5")
+    tail = " ".join(argv[argv.index("-map") :])
+    assert tail.startswith("-map 0:v -map [aout] -map 4:s -c:v copy -c:a aac -b:a 160k -ar 48000 -ac 2 -c:s mov_text")
+    assert tail.endswith("-map_metadata 5 -map_chapters 5 -movflags +faststart /out/t.mp4")
+    listing = graph.concat_list([Path("/w/a.mp4"), Path("/w/it's.mp4")])
+    assert listing == "ffconcat version 1.0\nfile '/w/a.mp4'\nfile '/w/it'\\''s.mp4'\n"

@@ -1,0 +1,142 @@
+"""Chunked rendering: the split plan (pure) and a real render forced into several chunks (real ffmpeg, 320x180)."""
+
+from __future__ import annotations
+
+import subprocess
+from fractions import Fraction
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from streamkit.media.samples import SampleSet
+from streamkit.tours.render import RenderOptions, RenderResult, render_tour
+from streamkit.tours.timeline import Chunk, Shot, Timeline, plan_chunks, safe_cuts
+from tests.tours.conftest import MAIN_SPEC, TRICKY, MainRender, ffprobe_json, gray_frames, write_spec
+
+
+def _timeline(shots: list[tuple[int, int]]) -> Timeline:
+    """Shots given as (frames, overlap_in), placed by the xfade rule."""
+    placed = []
+    cursor = 0
+    for frames, overlap in shots:
+        start = cursor - overlap
+        placed.append(Shot("card", start, frames, overlap, "fade" if overlap else "cut", 0))
+        cursor = start + frames
+    return Timeline(320, 180, Fraction(25), tuple(placed), (), (), (), (), (), (), cursor)
+
+
+PLANS = [
+    # (shots as (frames, overlap_in), target frames, expected chunk bounds)
+    ([(100, 0)], 30, [(0, 50), (50, 100)]),  # one long shot is cut in its middle
+    ([(50, 0), (50, 10), (50, 10)], 100, [(0, 130)]),  # shorter than two chunks: one graph
+    ([(60, 0), (60, 0), (60, 0), (60, 0)], 60, [(0, 60), (60, 120), (120, 180), (180, 240)]),  # hard cuts
+    # crossfades at 40..60, 80..100, 120..140: cuts land where one shot shows alone (70, 110)
+    ([(60, 0), (60, 20), (60, 20), (60, 20)], 50, [(0, 70), (70, 110), (110, 180)]),
+]
+
+
+def _check_cover(timeline: Timeline, chunks: tuple[Chunk, ...]) -> None:
+    frames = [f for c in chunks for f in range(c.start_frame, c.end_frame)]
+    assert frames == list(range(timeline.total_frames))  # every frame exactly once, in order
+    for chunk in chunks[1:]:
+        f = chunk.start_frame
+        showing = [
+            s for s in timeline.shots if s.start_frame <= f - 1 < s.end_frame or s.start_frame <= f < s.end_frame
+        ]
+        in_transition = any(s.overlap_in and s.start_frame <= f < s.start_frame + s.overlap_in + 1 for s in showing)
+        assert not in_transition, f"chunk starts inside a transition at frame {f}"
+    for chunk in chunks:
+        feeding = [
+            i
+            for i, s in enumerate(timeline.shots)
+            if s.start_frame < chunk.end_frame and s.end_frame > chunk.start_frame
+        ]
+        assert (chunk.first_shot, chunk.last_shot) == (feeding[0], feeding[-1])
+
+
+@pytest.mark.parametrize(("shots", "target"), [(p[0], p[1]) for p in PLANS])
+def test_chunks_cover_every_frame_once_and_avoid_transitions(shots: list[tuple[int, int]], target: int) -> None:
+    timeline = _timeline(shots)
+    _check_cover(timeline, plan_chunks(timeline, target))
+
+
+def test_chunk_bounds_table() -> None:
+    for shots, target, expected in PLANS:
+        timeline = _timeline(shots)
+        bounds = [(c.start_frame, c.end_frame) for c in plan_chunks(timeline, target)]
+        assert bounds == expected, (shots, target)
+
+
+def test_safe_cuts_skip_crossfades() -> None:
+    timeline = _timeline([(60, 0), (60, 20), (60, 0)])  # shot 1 spans 40..100, fades in over 40..60
+    cuts = safe_cuts(timeline)
+    assert all(not 40 <= c <= 60 for c in cuts)
+    assert 100 in cuts  # a hard cut is a clean join
+
+
+def test_many_random_plans_cover_exactly() -> None:
+    rng = np.random.default_rng(3)
+    for _ in range(200):
+        shots = [(int(rng.integers(10, 90)), 0) for _ in range(int(rng.integers(1, 12)))]
+        shots = [
+            (f, min(int(rng.integers(0, 15)), f - 1, shots[i - 1][0] - 1) if i else 0) for i, (f, _) in enumerate(shots)
+        ]
+        timeline = _timeline(shots)
+        _check_cover(timeline, plan_chunks(timeline, int(rng.integers(5, 80))))
+
+
+@pytest.fixture(scope="module")
+def chunked(samples: SampleSet, tmp_path_factory: pytest.TempPathFactory) -> RenderResult:
+    folder = tmp_path_factory.mktemp("chunked-tour")
+    spec = write_spec(folder, MAIN_SPEC.format(root=samples.folder, tricky=TRICKY.replace("\\", "\\\\")))
+    return render_tour(spec, folder / "out" / "tour.mp4", RenderOptions(show_progress=False, chunk_seconds=3))
+
+
+@pytest.mark.slow
+def test_chunked_render_has_planned_frames_chapters_and_captions(chunked: RenderResult) -> None:
+    plan = chunked.timeline
+    assert len(plan_chunks(plan, 75)) >= 3
+    data = ffprobe_json(
+        chunked.output, "-count_frames", "-select_streams", "v:0", "-show_entries", "stream=nb_read_frames"
+    )
+    assert int(data["streams"][0]["nb_read_frames"]) == plan.total_frames
+    chapters = ffprobe_json(chunked.output, "-show_chapters")["chapters"]
+    assert [round(float(c["start_time"]) * 1000) for c in chapters] == [c.start_ms for c in plan.chapters]
+    soft = subprocess.run(["ffmpeg", "-v", "error", "-i", str(chunked.output), "-map", "0:s:0", "-f", "srt", "-"],
+                          capture_output=True, text=True, check=True).stdout  # fmt: skip
+    assert TRICKY in soft and "00:00:01,320 --> 00:00:02,520" in soft
+    assert chunked.output.with_suffix(".jpg").exists()
+
+
+@pytest.mark.slow
+def test_chunk_joins_show_no_seam(chunked: RenderResult, main_render: MainRender) -> None:
+    """Against the one-graph render of the same spec, the frames at each join are the same pictures; where a join
+    falls inside a shot, the picture changes there no more than between its neighbours."""
+    plan = chunked.timeline
+    frames = gray_frames(chunked.output, 320, 180).astype(np.int16)
+    whole = gray_frames(main_render.output, 320, 180).astype(np.int16)
+    assert len(frames) == len(whole) == plan.total_frames
+    versus_whole = np.abs(frames - whole).mean(axis=(1, 2))
+    steps = np.abs(np.diff(frames, axis=0)).mean(axis=(1, 2))  # steps[k]: change from frame k to k+1
+    joins = [c.start_frame for c in plan_chunks(plan, 75)[1:]]
+    assert len(joins) >= 2
+    shot_starts = {s.start_frame for s in plan.shots}
+    for f in joins:
+        # the same picture, re-encoded from a fresh IDR: x264 noise of about 1 grey level on average (a frame's
+        # neighbour differs by 2 or more in moving shots, a frame off by one by 3 to 65 here)
+        assert max(versus_whole[f - 1], versus_whole[f]) <= 2.5, (f, versus_whole[f - 2 : f + 2])
+        if f not in shot_starts:  # mid-shot join: no jump in the picture
+            neighbours = np.concatenate([steps[f - 4 : f - 1], steps[f : f + 3]])
+            assert steps[f - 1] <= neighbours.max() * 1.5 + 1.0, (f, steps[f - 1], neighbours)
+    assert any(f not in shot_starts for f in joins)  # the mid-shot case is exercised
+
+
+@pytest.mark.slow
+def test_parallel_chunks_give_the_same_video(chunked: RenderResult, tmp_path: Path) -> None:
+    spec = chunked.output.parent.parent / "tour.yaml"
+    out = tmp_path / "parallel.mp4"
+    render_tour(spec, out, RenderOptions(show_progress=False, chunk_seconds=3, parallel_chunks=2))
+    serial = gray_frames(chunked.output, 320, 180)
+    assert np.array_equal(gray_frames(out, 320, 180), serial)  # same chunks, same x264 settings: same pictures
+    assert len(serial) == chunked.timeline.total_frames
