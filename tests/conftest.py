@@ -14,6 +14,18 @@ from streamkit.media.samples import SampleSet, generate
 
 ROOT = Path(__file__).resolve().parent.parent
 
+# Debian's Chromium for browser tests (Playwright cannot download its own browsers here). Without the
+# background-networking flags Chromium keeps dialling out on this closed network.
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--autoplay-policy=no-user-gesture-required",
+]
+
 
 @pytest.fixture(scope="session")
 def samples(tmp_path_factory: pytest.TempPathFactory) -> SampleSet:

@@ -14,15 +14,7 @@ from werkzeug.serving import make_server
 
 from streamkit.overlays.bus import OverlayBus
 from streamkit.overlays.web import create_overlay_app
-
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-]
+from tests.conftest import CHROMIUM, CHROMIUM_ARGS
 
 
 @dataclass

@@ -20,19 +20,13 @@ from streamkit.archive.store import ArchiveStore
 from streamkit.media.samples import SampleSet
 from streamkit.web import create_app
 from streamkit.web.accounts import add_user
+from tests.conftest import CHROMIUM as CHROMIUM_PATH
+from tests.conftest import CHROMIUM_ARGS
 from tests.web.conftest import SECRET, STAFF, make_event, web_settings
 from tests.web.test_admin import event_form
 
 pytestmark = pytest.mark.browser
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--autoplay-policy=no-user-gesture-required",
-]
+CHROMIUM = Path(CHROMIUM_PATH)
 
 if not CHROMIUM.exists():  # CI installs chromium (scripts/system-packages.txt); only a bare machine skips
     pytest.skip("Debian's chromium is not installed at /usr/bin/chromium", allow_module_level=True)
