@@ -6,7 +6,6 @@ publishing the same file twice updates one entry instead of making two.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import shutil
 from collections.abc import Sequence
@@ -18,18 +17,11 @@ from sqlalchemy import select
 from streamkit.archive.models import ArchiveEntry, EntryKind, Event, EventStatus, utcnow
 from streamkit.archive.store import ArchiveStore, tag_names
 from streamkit.errors import ArchiveError
+from streamkit.media.checksum import file_sha256
 from streamkit.media.publish import atomic_output
 
 POSTER_TYPES = {".jpg", ".jpeg", ".png", ".webp"}
 MEDIA_TYPES = {".mp4", ".m4v", ".webm", ".mov", ".m4a", ".mp3"}
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def check_vtt(path: Path) -> None:

@@ -7,7 +7,6 @@ This is the executor: the only module of the tours area with side effects. Every
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import json
 import os
 import shutil
@@ -25,7 +24,9 @@ from typing import Literal
 from rich.console import Console
 
 from streamkit import __version__
+from streamkit.cache import cache_dir
 from streamkit.media import tour_graph as graph
+from streamkit.media.checksum import file_sha256
 from streamkit.media.commands import FFmpegCommand
 from streamkit.media.probe import probe
 from streamkit.media.publish import atomic_output, partial_path, verify_media, write_text_atomic
@@ -67,11 +68,6 @@ class RenderResult:
     effect_segments: list[EffectSegment] = field(default_factory=list)  # stops pre-rendered through moviepy
 
 
-def cache_dir() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "streamkit" / "stills"
-
-
 def output_size(tour: Tour, preview: bool) -> tuple[int, int]:
     width, height = tour.output.width, tour.output.height
     if preview and height > PREVIEW_HEIGHT:
@@ -94,7 +90,7 @@ def sidecar_paths(output: Path) -> dict[str, Path]:
 def prepare_stills(tour: Tour, timeline: Timeline) -> dict[int, Path]:
     """The prepared (cached) picture of every photo and card shot, by shot index."""
     size = (timeline.width, timeline.height)
-    cache = cache_dir()
+    cache = cache_dir("stills")
     still_files: dict[int, Path] = {}
     for i, shot in enumerate(timeline.shots):
         if shot.kind == "photo" and shot.source is not None:
@@ -109,7 +105,7 @@ def prepare_inputs(checked: CheckedTour, timeline: Timeline, work: Path, burn: b
     """Write what the graph reads besides the spec's media: stills, lower-thirds, captions, chapters."""
     tour = checked.tour
     size = (timeline.width, timeline.height)
-    cache = cache_dir()
+    cache = cache_dir("stills")
     still_files = prepare_stills(tour, timeline)
     lower_thirds = tuple(
         graph.Overlay(stills.prepare_lower_third(lt.name, lt.detail, size, cache), lt.start_ms, lt.end_ms)
@@ -351,14 +347,6 @@ def publish_hls(tour: Tour, source: Path, hls_dir: Path, vtt: Path | None, fps: 
         shutil.rmtree(partial, ignore_errors=True)
 
 
-def sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def _input_paths(timeline: Timeline, tour: Tour) -> Sequence[Path]:
     paths = [s.source for s in timeline.shots if s.source is not None]
     paths += [v.source for v in timeline.voices] + [m.source for m in timeline.music]
@@ -384,7 +372,7 @@ def write_manifest(checked: CheckedTour, timeline: Timeline, output: Path, resul
         "chapters": [{"title": c.title, "start_ms": c.start_ms, "end_ms": c.end_ms} for c in timeline.chapters],
         "captions": [{"text": c.text, "start_ms": c.start_ms, "end_ms": c.end_ms} for c in timeline.captions],
         "inputs": [
-            {"path": str(p), "sha256": sha256(p), "bytes": p.stat().st_size} for p in _input_paths(timeline, tour)
+            {"path": str(p), "sha256": file_sha256(p), "bytes": p.stat().st_size} for p in _input_paths(timeline, tour)
         ],
         "settings": {
             "crf": encoding.crf,

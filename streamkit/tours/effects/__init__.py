@@ -27,6 +27,7 @@ from pydantic import TypeAdapter, ValidationError
 
 from streamkit.config.loader import Loc
 from streamkit.errors import StreamkitError
+from streamkit.media.checksum import file_sha256
 from streamkit.tours.spec import Effect, Tour
 
 
@@ -96,7 +97,7 @@ def _source_digest(function: Callable[..., Any]) -> str:
 
 
 def _file_digest(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+    return file_sha256(path)
 
 
 def resolve_effect(effect: Effect, tour: Tour, spec_dir: Path) -> ResolvedEffect:

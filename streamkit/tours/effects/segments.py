@@ -13,14 +13,15 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from streamkit.cache import cache_dir
 from streamkit.config.loader import format_loc
 from streamkit.errors import ConfigError, ConfigProblem
+from streamkit.media.checksum import file_sha256
 from streamkit.media.moviepy_binding import load_moviepy, moviepy_version
 from streamkit.media.probe import probe
 from streamkit.media.publish import atomic_output, verify_media
@@ -43,12 +44,11 @@ class EffectSegment:
 
 
 def effects_cache_dir() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "streamkit" / "effects"
+    return cache_dir("effects")
 
 
 def _digest(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else f"missing:{path}"
+    return file_sha256(path) if path.is_file() else f"missing:{path}"
 
 
 def _stop_media(tour: Tour, stop: Stop) -> list[Path]:
