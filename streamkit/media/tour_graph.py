@@ -1,9 +1,10 @@
 """The ffmpeg command lines of a tour: one graph composes, mixes and encodes everything. Pure; nothing runs here.
 
 Video: every shot is normalised to the output size, frame rate and timebase (``xfade`` refuses anything else),
-cut to an exact number of frames, then chained with ``xfade`` (or ``concat`` for cuts). Photos move with
-``perspective`` evaluated per frame, which samples at sub-pixel positions (``zoompan`` rounds its window to whole
-pixels and jitters). Lower-thirds and the logo are overlays; captions are burned by libass (``subtitles``).
+cut to an exact number of frames, then joined by ``concat``; ``xfade`` blends only the frames two shots share.
+Photos move with ``perspective`` evaluated per frame, which samples at sub-pixel positions (``zoompan`` rounds its
+window to whole pixels and jitters). Lower-thirds and the logo are overlays; captions are burned by libass
+(``subtitles``).
 
 Audio: clip sound, narration and music are resampled to 48 kHz stereo and placed with ``adelay`` in samples;
 music is ducked with ``sidechaincompress`` keyed on the narration, everything is summed with
@@ -172,6 +173,51 @@ def _shot_video(shot: Shot, n: int, timeline: Timeline, inputs: TourInputs, labe
     return ",".join(steps)
 
 
+def _join_shots(parts: list[str], timeline: Timeline, indexes: range, labels: dict[int, str]) -> str:
+    """The shots one after the other, crossfaded where the plan says; returns the chain's label.
+
+    ``xfade`` is given only the frames two shots share: each shot is split into its head (the frames it shares
+    with the shot before), its body (shown alone) and its tail (shared with the next one), and the pieces are
+    joined by ``concat``. ffmpeg 5.1's ``xfade`` works in 4:4:4 only, so a chain of xfades over whole shots
+    converted every frame of the tour to 4:4:4 and back (two software scalings of every frame, and the overlays
+    and libass working on twice the chroma): about a third of the picture's filtering time.
+    The first shot of a window starts whole and the last one ends whole (their neighbours are not built).
+    Timestamps leave in the frame timebase, counted in frames from the first shot's start.
+    """
+    first, last = indexes[0], indexes[-1]
+    pieces: list[str] = []
+    tail_label = ""
+    for i in indexes:
+        shot = timeline.shots[i]
+        head = shot.overlap_in if i != first else 0
+        tail = timeline.shots[i + 1].overlap_in if i != last else 0
+        cuts = [(f"h{i}", 0, head), (f"b{i}", head, shot.frames - tail), (f"t{i}", shot.frames - tail, shot.frames)]
+        cuts = [cut for cut in cuts if cut[2] > cut[1]]
+        if len(cuts) == 1:
+            parts.append(f"[{labels[i]}]null[{cuts[0][0]}]")
+        else:
+            parts.append(f"[{labels[i]}]split={len(cuts)}" + "".join(f"[{name}in]" for name, _, _ in cuts))
+            parts += [
+                f"[{name}in]trim=start_frame={start}:end_frame={end},setpts=PTS-STARTPTS[{name}]"
+                for name, start, end in cuts
+            ]
+        if head:
+            duration = _frames_s(timeline, head)
+            parts.append(
+                f"[{tail_label}][h{i}]xfade=transition={shot.transition_in}:duration={duration}:offset=0,"
+                f"format=yuv420p[f{i}]"
+            )
+            pieces.append(f"f{i}")
+        if shot.frames - head - tail > 0:
+            pieces.append(f"b{i}")
+        tail_label = f"t{i}"
+    tb = f"{timeline.fps.denominator}/{timeline.fps.numerator}"
+    joined = "".join(f"[{label}]" for label in pieces)
+    concat = f"concat=n={len(pieces)}:v=1:a=0," if len(pieces) > 1 else "null,"
+    parts.append(f"{joined}{concat}settb={tb},setpts=N[chain]")
+    return "chain"
+
+
 def video_graph(timeline: Timeline, inputs: TourInputs, args: _Args, window: Chunk | None = None) -> list[str]:
     """The picture: shots, transitions, lower-thirds, logo, burned captions -> ``[vout]``.
 
@@ -191,24 +237,11 @@ def video_graph(timeline: Timeline, inputs: TourInputs, args: _Args, window: Chu
             n = args.add("-framerate", str(timeline.fps), "-i", str(inputs.stills[i]))
         parts.append(_shot_video(shot, n, timeline, inputs, f"s{i}"))
         labels[i] = f"s{i}"
-    current = labels[indexes[0]]
-    for i in indexes[1:]:
-        shot = timeline.shots[i]
-        out = f"x{i}"
-        if shot.overlap_in:
-            parts.append(
-                f"[{current}][{labels[i]}]xfade=transition={shot.transition_in}:duration="
-                f"{_frames_s(timeline, shot.overlap_in)}:offset={_frames_s(timeline, shot.start_frame - base)}[{out}]"
-            )
-        else:
-            # concat answers in microseconds; the next xfade needs the frame timebase back
-            tb = f"{timeline.fps.denominator}/{timeline.fps.numerator}"
-            parts.append(f"[{current}][{labels[i]}]concat=n=2:v=1:a=0,settb={tb}[{out}]")
-        current = out
+    current = _join_shots(parts, timeline, indexes, labels)
     if window is not None:
         parts.append(
             f"[{current}]trim=start_frame={window.start_frame - base}:end_frame={window.end_frame - base},"
-            f"setpts=PTS-STARTPTS+{window.start_frame}/(FRAME_RATE*TB)[window]"
+            f"setpts=N+{window.start_frame}[window]"
         )
         current = "window"
     for j, overlay in enumerate(inputs.lower_thirds):

@@ -192,10 +192,15 @@ def test_tour_graph_video_chain() -> None:
     )
     assert parts[1].startswith("[1:v]fps=25,scale=320:180:force_original_aspect_ratio=decrease,pad=320:180:")
     assert "perspective=x0='(W-W/(1+0.12*(in/74)))/2'" in parts[2] and "eval=frame" in parts[2]
-    assert "[s0][s1]xfade=transition=fade:duration=0.480000:offset=1.520000[x1]" in parts
-    assert "[x3][s4]concat=n=2:v=1:a=0,settb=1/25[x4]" in parts
-    assert "[x4][s5]xfade=transition=fade:duration=0.480000:offset=11.280000[x5]" in parts
-    assert "[x5]subtitles=filename=\\'/w/captions.ass\\':fontsdir=\\'/fonts\\'[subbed]" in parts
+    # xfade sees only the 12 frames two shots share: the title's tail and the clip's head
+    assert "[s1]split=3[h1in][b1in][t1in]" in parts
+    assert "[h1in]trim=start_frame=0:end_frame=12,setpts=PTS-STARTPTS[h1]" in parts
+    assert "[b1in]trim=start_frame=12:end_frame=63,setpts=PTS-STARTPTS[b1]" in parts
+    assert "[t0][h1]xfade=transition=fade:duration=0.480000:offset=0,format=yuv420p[f1]" in parts
+    # a hard cut (shot 4) needs no xfade; the pieces are joined in order and stamped in frames
+    assert "[b0][f1][b1][f2][b2][f3][b3][b4][f5][b5]concat=n=10:v=1:a=0,settb=1/25,setpts=N[chain]" in parts
+    assert not any("xfade" in p and "[h4]" in p for p in parts)
+    assert "[chain]subtitles=filename=\\'/w/captions.ass\\':fontsdir=\\'/fonts\\'[subbed]" in parts
 
 
 def test_tour_graph_audio_mix_ducks_and_normalises() -> None:
@@ -279,10 +284,12 @@ def test_chunk_command_builds_only_its_shots_and_keeps_tour_time() -> None:
     inputs = [argv[i + 1] for i, a in enumerate(argv) if a == "-i"]
     assert inputs == ["/media/gate.mp4", "/c/a.png", "/c/b.png", "/c/lt.png"]  # no title, no outro, no sound
     parts = argv[argv.index("-filter_complex") + 1].split(";")
-    # offsets are counted from the chunk's first shot (frame 38), as in a graph of its own
-    assert "[s1][s2]xfade=transition=fade:duration=0.480000:offset=2.520000[x2]" in parts
-    # trimmed to frames 75..207 of the tour, stamped with tour time for the overlays and libass, restarted for x264
-    assert "[x3]trim=start_frame=37:end_frame=169,setpts=PTS-STARTPTS+75/(FRAME_RATE*TB)[window]" in parts
+    # the chunk's first shot starts whole (its crossfade with the title is in the previous chunk)
+    assert "[s1]split=2[b1in][t1in]" in parts
+    assert "[b1][f2][b2][f3][b3]concat=n=5:v=1:a=0,settb=1/25,setpts=N[chain]" in parts
+    # trimmed to frames 75..207 of the tour (counted from the first shot, frame 38), stamped with tour time for
+    # the overlays and libass, restarted for x264
+    assert "[chain]trim=start_frame=37:end_frame=169,setpts=N+75[window]" in parts
     assert "[window][3:v]overlay=0:0:enable='between(t,3.000,4.000)'[lt0]" in parts
     assert parts[-1] == "[subbed]format=yuv420p,setpts=PTS-STARTPTS[vout]"
     tail = " ".join(argv[argv.index("-map") :])
