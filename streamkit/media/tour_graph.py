@@ -2,8 +2,9 @@
 
 Video: every shot is normalised to the output size, frame rate and timebase (``xfade`` refuses anything else),
 cut to an exact number of frames, then joined by ``concat``; ``xfade`` blends only the frames two shots share.
-Photos move with ``perspective`` evaluated per frame, which samples at sub-pixel positions (``zoompan`` rounds its
-window to whole pixels and jitters). Lower-thirds and the logo are overlays; captions are burned by libass
+Photos move by whole-pixel crops and scales planned to land within 0.15 px of the exact window
+(``streamkit.media.ken_burns``), or with ``perspective`` evaluated per frame where no plan fits (``zoompan`` rounds
+its window to whole pixels and jitters). Lower-thirds and the logo are overlays; captions are burned by libass
 (``subtitles``).
 
 Audio: clip sound, narration and music are resampled to 48 kHz stereo and placed with ``adelay`` in samples;
@@ -22,7 +23,9 @@ from fractions import Fraction
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
+from streamkit.media import ken_burns as moves
 from streamkit.media.commands import COMMON_HEAD, PROGRESS_ARGS, FFmpegCommand, filter_graph_args
+from streamkit.media.ken_burns import KenBurnsPlan
 
 if TYPE_CHECKING:
     from streamkit.tours.timeline import Chunk, Shot, Timeline
@@ -88,6 +91,14 @@ class Encoding:
 
 
 @dataclass(frozen=True)
+class PlannedMove:
+    """A photo's Ken Burns move as whole-pixel crops and scales, and the ``sendcmd`` file the executor wrote."""
+
+    plan: KenBurnsPlan
+    commands: Path
+
+
+@dataclass(frozen=True)
 class TourInputs:
     """Files the render uses besides the spec's media (prepared stills, caption files, metadata)."""
 
@@ -100,6 +111,7 @@ class TourInputs:
     metadata: Path | None = None
     ducking: Ducking = Ducking()
     ken_burns: float = 0.12
+    moves: dict[int, PlannedMove] = field(default_factory=dict)  # shot index -> planned move (else perspective)
 
 
 def _seconds(ms: int) -> str:
@@ -154,22 +166,28 @@ def _clip_input(args: _Args, shot: Shot, timeline: Timeline) -> int:
     return args.add("-threads", "1", "-ss", _seconds(shot.trim_start_ms), "-t", seconds, "-i", str(shot.source))
 
 
-def _shot_video(shot: Shot, n: int, timeline: Timeline, inputs: TourInputs, label: str) -> str:
+def _shot_video(i: int, n: int, timeline: Timeline, inputs: TourInputs) -> str:
+    shot = timeline.shots[i]
     w, h, fps = timeline.width, timeline.height, timeline.fps
+    # a still is decoded once and repeated by `loop` (image2 with -loop 1 would decode the PNG every frame),
+    # prepared before `loop`, so its conversion runs once, not once per frame; `fps` gives the still the frame
+    # timebase: without it xfade and concat ran one frame late after a still
+    repeat = [f"loop=loop={shot.frames}:size=1:start=0", "setpts=N/FRAME_RATE/TB", f"fps={fps}"]
     if shot.kind == "clip":
         steps = [f"[{n}:v]fps={fps}", f"scale={w}:{h}:force_original_aspect_ratio=decrease",
                  f"pad={w}:{h}:(ow-iw)/2:(oh-ih)/2:color=black"]  # fmt: skip
+    elif i in inputs.moves:
+        move = inputs.moves[i]
+        commands = filter_value(str(move.commands))
+        steps = [f"[{n}:v]" + moves.pad_steps(move.plan)[0], *moves.pad_steps(move.plan)[1:], *repeat]
+        steps += moves.graph_steps(move.plan, commands, f"kb{i}")
     else:
-        # a still is decoded once and repeated by `loop` (image2 with -loop 1 would decode the PNG every frame)
-        # scaled and converted before `loop`, so the conversion runs once, not once per frame; `fps` gives the
-        # still the frame timebase: without it xfade and concat ran one frame late after a still
-        steps = [f"[{n}:v]scale={w}:{h}", "format=yuv420p", f"loop=loop={shot.frames}:size=1:start=0"]
-        steps += ["setpts=N/FRAME_RATE/TB", f"fps={fps}"]
+        steps = [f"[{n}:v]scale={w}:{h}", "format=yuv420p", *repeat]
         if shot.kind == "photo" and shot.move != "none":
             steps.append(ken_burns(shot.move, shot.frames, inputs.ken_burns))
     # clone the last frame if a source is a little short, then cut to the exact frame count
     steps += ["setsar=1", "format=yuv420p", "tpad=stop=-1:stop_mode=clone", f"trim=end_frame={shot.frames}"]
-    steps.append(f"setpts=PTS-STARTPTS[{label}]")
+    steps.append(f"setpts=PTS-STARTPTS[s{i}]")
     return ",".join(steps)
 
 
@@ -235,7 +253,7 @@ def video_graph(timeline: Timeline, inputs: TourInputs, args: _Args, window: Chu
             n = _clip_input(args, shot, timeline)
         else:
             n = args.add("-framerate", str(timeline.fps), "-i", str(inputs.stills[i]))
-        parts.append(_shot_video(shot, n, timeline, inputs, f"s{i}"))
+        parts.append(_shot_video(i, n, timeline, inputs))
         labels[i] = f"s{i}"
     current = _join_shots(parts, timeline, indexes, labels)
     if window is not None:

@@ -13,7 +13,7 @@ import shutil
 import tempfile
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -25,6 +25,7 @@ from rich.console import Console
 
 from streamkit import __version__
 from streamkit.cache import cache_dir
+from streamkit.media import ken_burns
 from streamkit.media import tour_graph as graph
 from streamkit.media.checksum import file_sha256
 from streamkit.media.commands import FFmpegCommand
@@ -87,14 +88,18 @@ def sidecar_paths(output: Path) -> dict[str, Path]:
     }
 
 
-def prepare_stills(tour: Tour, timeline: Timeline) -> dict[int, Path]:
-    """The prepared (cached) picture of every photo and card shot, by shot index."""
+def prepare_stills(
+    tour: Tour, timeline: Timeline, sizes: Mapping[int, tuple[int, int]] | None = None
+) -> dict[int, Path]:
+    """The prepared (cached) picture of every photo and card shot, by shot index; at the frame's size unless
+    ``sizes`` names another one for a shot (a moving photo is prepared larger)."""
     size = (timeline.width, timeline.height)
     cache = cache_dir("stills")
     still_files: dict[int, Path] = {}
     for i, shot in enumerate(timeline.shots):
         if shot.kind == "photo" and shot.source is not None:
-            still_files[i] = stills.prepare_photo(shot.source, size, tour.output.photo_fill, cache)
+            photo_size = (sizes or {}).get(i, size)
+            still_files[i] = stills.prepare_photo(shot.source, photo_size, tour.output.photo_fill, cache)
         elif shot.card is not None:
             image = tour.resolve(shot.card.image) if shot.card.image else None
             still_files[i] = stills.prepare_card(shot.card, size, cache, image)
@@ -106,7 +111,8 @@ def prepare_inputs(checked: CheckedTour, timeline: Timeline, work: Path, burn: b
     tour = checked.tour
     size = (timeline.width, timeline.height)
     cache = cache_dir("stills")
-    still_files = prepare_stills(tour, timeline)
+    planned = plan_moves(timeline, tour.defaults.ken_burns, work)
+    still_files = prepare_stills(tour, timeline, {i: move.plan.still_size for i, move in planned.items()})
     lower_thirds = tuple(
         graph.Overlay(stills.prepare_lower_third(lt.name, lt.detail, size, cache), lt.start_ms, lt.end_ms)
         for lt in timeline.lower_thirds
@@ -139,7 +145,25 @@ def prepare_inputs(checked: CheckedTour, timeline: Timeline, work: Path, burn: b
         metadata=metadata,
         ducking=graph.Ducking(d.threshold, d.ratio, d.attack_ms, d.release_ms),
         ken_burns=tour.defaults.ken_burns,
+        moves=planned,
     )
+
+
+def plan_moves(timeline: Timeline, amount: float, work: Path) -> dict[int, graph.PlannedMove]:
+    """Whole-pixel plans of the photos' Ken Burns moves, with their ``sendcmd`` files written into ``work``.
+    A move no plan places within ``ken_burns.MAX_ERROR_PX`` is left out (the graph uses ``perspective``)."""
+    size = (timeline.width, timeline.height)
+    planned = {}
+    for i, shot in enumerate(timeline.shots):
+        if shot.kind != "photo" or shot.move == "none":
+            continue
+        plan = ken_burns.plan_move(shot.move, shot.frames, amount, size)
+        if plan.worst_error_px > ken_burns.MAX_ERROR_PX:
+            continue
+        commands = work / f"move-{i}.cmd"
+        commands.write_text(ken_burns.sendcmd_script(plan, timeline.fps, f"crop@kb{i}"), encoding="utf-8")
+        planned[i] = graph.PlannedMove(plan, commands)
+    return planned
 
 
 def _fonts_dir(checked: CheckedTour, work: Path) -> Path | None:
