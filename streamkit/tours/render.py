@@ -296,7 +296,7 @@ class _Render:
         stats = self.work / "loudness.txt"
         command = graph.loudness_measure_command(self.timeline, self.inputs, stats, ffmpeg_bin=self.ffmpeg_bin)
         check = None if stop is None else _stopper(stop)
-        _run(command, self.options, self.console, "measuring loudness", None, on_progress=check, quiet=bool(stop))
+        _run(command, self.options, self.console, "measuring loudness", None, on_progress=check, quiet=stop is not None)
         if self.options.dry_run:
             return self.loudness
         measured = graph.parse_ebur128_stats(stats.read_text(encoding="utf-8"))

@@ -339,8 +339,11 @@ def test_mux_copies_chunks_and_stem_with_captions_and_chapters() -> None:
         # exactly at the ceiling still fits (loudnorm's own test is <=)
         ((-20.0, -5.5), "volume=4.00dB"),
         # +4 dB would put the peak at -1.4 dBTP, over -1.5: loudnorm (which then limits dynamically)
-        ((-20.0, -5.4), "loudnorm=I=-16:TP=-1.5:LRA=11:measured_I=-20:measured_TP=-5.4:measured_LRA=4"
-                        ":measured_thresh=-30:linear=true,aresample=48000"),  # fmt: skip
+        (
+            (-20.0, -5.4),
+            "loudnorm=I=-16:TP=-1.5:LRA=11:measured_I=-20:measured_TP=-5.4:measured_LRA=4:measured_thresh=-30"
+            ":linear=true,aresample=48000",
+        ),
         # silence (no gated blocks) has nothing to scale: loudnorm, unmeasured
         ((-70.0, -99.0), "loudnorm=I=-16:TP=-1.5:LRA=11,aresample=48000"),
     ],
