@@ -1,6 +1,6 @@
 """Benchmark: the sound of the sample tour alone, normalised with a plain gain and with loudnorm (1280x720 samples).
 
-    python bench/tour_sound.py [--samples var/bench-samples]
+    python bench/tour_sound.py [--samples var/bench-samples] [--loudness web|broadcast]
 
 Runs, one after the other with nothing else of ours running: pass 1 (ebur128), then the sound stem twice, once
 with ``volume=<gain>dB`` and once with two-pass ``loudnorm`` (linear=true). For each it prints wall time and the
@@ -57,13 +57,16 @@ def loudness_of(path: Path) -> tuple[float, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--samples", type=Path, default=ROOT / "var" / "bench-samples")
+    parser.add_argument("--loudness", choices=["web", "broadcast"], default="web", help="the tour's loudness preset")
     args = parser.parse_args()
     from streamkit.media.samples import generate
 
     generate(args.samples, width=1280, height=720)
     with tempfile.TemporaryDirectory(prefix="bench-sound-") as tmp:
         work = Path(tmp)
-        checked = check_tour(make_spec(args.samples, work, 1))
+        spec = make_spec(args.samples, work, 1)
+        spec.write_text(spec.read_text(encoding="utf-8").replace("preset: web", f"preset: {args.loudness}"))
+        checked = check_tour(spec)
         checked.raise_if_problems()
         tour = checked.tour
         timeline = build_timeline(tour, checked.media, size=(tour.output.width, tour.output.height))

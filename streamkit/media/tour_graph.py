@@ -385,8 +385,9 @@ def linear_gain_db(loudness: Loudness) -> float | None:
     """The gain that brings the measured programme to the target, when it keeps the true peak under the ceiling.
 
     This is loudnorm's own test for its linear mode (``measured_TP + (target_I - measured_I) <= target_TP``, with a
-    real measurement): loudnorm then only multiplies by this gain, so ``volume`` gives the same sound without
-    loudnorm's 192 kHz resampling. None when there is no measurement or the gain would push peaks over the ceiling.
+    real measurement): loudnorm then only multiplies by this gain, so ``volume`` gives the same samples, and the
+    graph says which normalisation the tour gets. None when there is no measurement or the gain would push peaks
+    over the ceiling.
     """
     m = loudness.measured
     if m is None or m.integrated <= -70:
