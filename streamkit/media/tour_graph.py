@@ -10,7 +10,11 @@ its window to whole pixels and jitters). Lower-thirds and the logo are overlays;
 Audio: clip sound, narration and music are resampled to 48 kHz stereo and placed with ``adelay`` in samples;
 music is ducked with ``sidechaincompress`` keyed on the narration, everything is summed with
 ``amix=normalize=0`` over a silent bed of the exact length, then measured (pass 1, ``ebur128``) or normalised
-(pass 2, ``loudnorm`` with the measured values, linear).
+(pass 2: a plain ``volume`` gain when the measured true peak allows it, else ``loudnorm`` with the measured
+values; see ``normalise``).
+
+A chunked render (``chunk_video_command`` per chunk) renders the sound apart as a stem file (``sound_command``)
+while the pictures encode, and ``mux_command`` only copies the chunks and the stem into the MP4.
 """
 
 from __future__ import annotations
@@ -395,7 +399,30 @@ def parse_ebur128_stats(text: str) -> MeasuredLoudness:
     return MeasuredLoudness(integrated, round(peak_db, 2), values.get("LRA", 0.0), integrated - 10)
 
 
-def _loudnorm(loudness: Loudness) -> str:
+def linear_gain_db(loudness: Loudness) -> float | None:
+    """The gain that brings the measured programme to the target, when it keeps the true peak under the ceiling.
+
+    This is loudnorm's own test for its linear mode (``measured_TP + (target_I - measured_I) <= target_TP``, with a
+    real measurement): loudnorm then only multiplies by this gain, so ``volume`` gives the same samples, and the
+    graph says which normalisation the tour gets. None when there is no measurement or the gain would push peaks
+    over the ceiling.
+    """
+    m = loudness.measured
+    if m is None or m.integrated <= -70:
+        return None
+    gain = loudness.target_lufs - m.integrated
+    if m.true_peak + gain > loudness.target_true_peak:
+        return None
+    return gain
+
+
+def normalise(loudness: Loudness) -> str:
+    """The filters that bring ``[mix]`` to the target loudness: a plain gain, or ``loudnorm`` (two-pass with the
+    measured values when there are any; with a peak that a plain gain would push over the ceiling loudnorm
+    falls back to its dynamic mode, which limits the peaks)."""
+    gain = linear_gain_db(loudness)
+    if gain is not None:
+        return f"volume={gain:.2f}dB"
     opts = f"loudnorm=I={loudness.target_lufs:g}:TP={loudness.target_true_peak:g}:LRA={loudness.target_lra:g}"
     m = loudness.measured
     if m is not None and m.integrated > -70:
@@ -446,7 +473,7 @@ def tour_command(
     args = _Args()
     parts = video_graph(timeline, inputs, args)
     parts += audio_graph(timeline, inputs, args)
-    parts.append(f"[mix]{_loudnorm(loudness)}[aout]")
+    parts.append(f"[mix]{normalise(loudness)}[aout]")
     maps = ["-map", "[vout]", "-map", "[aout]"]
     soft_maps, tail = _soft_track_and_chapters(inputs, args)
     graph_args, temp = filter_graph_args(";".join(parts))
@@ -469,7 +496,7 @@ def chunk_video_command(
     encoding: Encoding = Encoding(),
     ffmpeg_bin: str = "ffmpeg",
 ) -> FFmpegCommand:
-    """One chunk's picture (no sound) with the tour's encoder settings, to be joined with ``join_command``."""
+    """One chunk's picture (no sound) with the tour's encoder settings, to be joined by ``mux_command``."""
     args = _Args()
     parts = video_graph(timeline, inputs, args, chunk)
     graph_args, temp = filter_graph_args(";".join(parts))
@@ -483,31 +510,45 @@ def concat_list(chunk_files: Sequence[Path]) -> str:
     return "ffconcat version 1.0\n" + "".join("file '" + str(p).replace("'", "'\\''") + "'\n" for p in chunk_files)
 
 
-def join_command(
+def sound_command(
     timeline: Timeline,
     inputs: TourInputs,
-    concat_file: Path,
     output: Path,
     *,
     encoding: Encoding = Encoding(),
     loudness: Loudness = Loudness(),
     ffmpeg_bin: str = "ffmpeg",
 ) -> FFmpegCommand:
-    """The final step of a chunked render: the chunks joined with ``-c copy``, the sound mixed once, normalised
-    and encoded beside them, the soft captions and chapters muxed, ``+faststart``.
+    """The sound of a chunked render as a stem (``.m4a``): the same mix and normalisation as the one-graph render,
+    encoded to AAC. The MP4 muxer records the encoder's priming samples in an edit list, and ``mux_command``
+    copies the packets and that edit list, so the muxed sound starts at 0 like the one-graph render's."""
+    args = _Args()
+    parts = audio_graph(timeline, inputs, args)
+    parts.append(f"[mix]{normalise(loudness)}[aout]")
+    graph_args, temp = filter_graph_args(";".join(parts))
+    argv = [ffmpeg_bin, *COMMON_HEAD, *PROGRESS_ARGS, *args.argv, *graph_args, "-map", "[aout]"]
+    argv += [*_audio_codec(encoding), "-f", "mp4", str(output)]
+    return FFmpegCommand(argv, timeline.duration_ms, temp)
 
-    The audio graph runs here, once, over the whole tour: it is cheap (no pictures are decoded) and a single
-    ``loudnorm`` keeps the two-pass normalisation exactly as in the one-graph render.
-    """
+
+def mux_command(
+    timeline: Timeline,
+    inputs: TourInputs,
+    concat_file: Path,
+    sound_file: Path,
+    output: Path,
+    *,
+    ffmpeg_bin: str = "ffmpeg",
+) -> FFmpegCommand:
+    """The final step of a chunked render: the chunks and the sound stem copied (no decoding, no encoding) into
+    the MP4 with the soft captions and chapters, ``+faststart``."""
     args = _Args()
     args.add("-f", "concat", "-safe", "0", "-i", str(concat_file))
-    parts = audio_graph(timeline, inputs, args)
-    parts.append(f"[mix]{_loudnorm(loudness)}[aout]")
+    args.add("-i", str(sound_file))
     soft_maps, tail = _soft_track_and_chapters(inputs, args)
-    graph_args, temp = filter_graph_args(";".join(parts))
-    argv = [ffmpeg_bin, *COMMON_HEAD, *PROGRESS_ARGS, *args.argv, *graph_args, "-map", "0:v", "-map", "[aout]"]
-    argv += [*soft_maps, "-c:v", "copy", *_audio_codec(encoding), *tail, "-movflags", "+faststart", str(output)]
-    return FFmpegCommand(argv, timeline.duration_ms, temp)
+    argv = [ffmpeg_bin, *COMMON_HEAD, *PROGRESS_ARGS, *args.argv, "-map", "0:v", "-map", "1:a", *soft_maps]
+    argv += ["-c:v", "copy", "-c:a", "copy", *tail, "-movflags", "+faststart", str(output)]
+    return FFmpegCommand(argv, timeline.duration_ms)
 
 
 @dataclass(frozen=True)

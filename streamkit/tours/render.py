@@ -14,7 +14,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from fractions import Fraction
@@ -31,7 +31,7 @@ from streamkit.media.checksum import file_sha256
 from streamkit.media.commands import FFmpegCommand
 from streamkit.media.probe import probe
 from streamkit.media.publish import atomic_output, partial_path, verify_media, write_text_atomic
-from streamkit.media.runner import ProgressState, run_ffmpeg
+from streamkit.media.runner import ProgressCallback, ProgressState, run_ffmpeg
 from streamkit.media.tools import ffmpeg_binary
 from streamkit.tours import captions, stills
 from streamkit.tours.check import CheckedTour, check_tour
@@ -177,14 +177,16 @@ def _fonts_dir(checked: CheckedTour, work: Path) -> Path | None:
     return folder
 
 
-def _run(command: FFmpegCommand, options: RenderOptions, console: Console, what: str, out: Path | None) -> None:
+def _run(command: FFmpegCommand, options: RenderOptions, console: Console, what: str, out: Path | None,
+         *, on_progress: ProgressCallback | None = None, quiet: bool = False) -> None:  # fmt: skip
     try:
         run_ffmpeg(
             command.argv,
             expected_duration_ms=command.expected_duration_ms,
             description=what,
             dry_run=options.dry_run,
-            show_progress=options.show_progress,
+            show_progress=options.show_progress and not quiet,
+            on_progress=on_progress,
             console=console,
             output_path=out,
         )
@@ -222,13 +224,6 @@ def render_tour(spec: str | Path, output: str | Path, options: RenderOptions = R
     with tempfile.TemporaryDirectory(prefix="streamkit-tour-") as tmp:
         work = Path(tmp)
         inputs = prepare_inputs(checked, timeline, work, burn)
-        if not options.preview:
-            stats = work / "loudness.txt"
-            _run(graph.loudness_measure_command(timeline, inputs, stats, ffmpeg_bin=ffmpeg_bin),
-                 options, console, "measuring loudness", None)  # fmt: skip
-            if not options.dry_run:
-                result.measured = graph.parse_ebur128_stats(stats.read_text(encoding="utf-8"))
-                loudness = graph.Loudness(loudness.target_lufs, loudness.target_true_peak, measured=result.measured)
         frame_ms = 1000 / float(timeline.fps)
         verify = verify_media(timeline.duration_ms, tolerance_ms=round(frame_ms) + 1, need_audio=True)
         chunks = plan_chunks(timeline, round(options.chunk_seconds * timeline.fps))
@@ -239,7 +234,8 @@ def render_tour(spec: str | Path, output: str | Path, options: RenderOptions = R
                 _run(_hls(tour, output, options.hls_dir, None, timeline.fps, ffmpeg_bin), options, console, "HLS", None)
             return result
         with atomic_output(output, verify) as partial:
-            render.encode(partial, output)
+            loudness = render.encode(partial, output)
+        result.measured = loudness.measured
         result.sidecars = publish_sidecars(checked, timeline, output)
         if options.hls_dir is not None:
             vtt = sidecar_paths(output)["vtt"] if timeline.captions else None
@@ -251,30 +247,33 @@ def render_tour(spec: str | Path, output: str | Path, options: RenderOptions = R
 
 @dataclass(frozen=True)
 class _Render:
-    """The encode of a planned tour: one graph, or chunks of picture joined with the sound and captions."""
+    """The encode of a planned tour: one graph, or chunks of picture encoded while the sound renders beside them
+    as a stem, then both copied into the MP4 with the captions."""
 
     timeline: Timeline
     inputs: graph.TourInputs
     chunks: tuple[Chunk, ...]
     work: Path
     encoding: graph.Encoding
-    loudness: graph.Loudness
+    loudness: graph.Loudness  # the targets; measured by ``measure``
     ffmpeg_bin: str
     options: RenderOptions
     console: Console
 
-    def encode(self, target: Path, final: Path) -> None:
+    def encode(self, target: Path, final: Path) -> graph.Loudness:
+        """Write the tour to ``target``; returns the loudness it was normalised with (measured unless preview)."""
         if len(self.chunks) <= 1:
+            loudness = self.measure()
             command = graph.tour_command(
                 self.timeline,
                 self.inputs,
                 target,
-                loudness=self.loudness,
+                loudness=loudness,
                 encoding=self.encoding,
                 ffmpeg_bin=self.ffmpeg_bin,
             )
             _run(command, self.options, self.console, "rendering", final)
-            return
+            return loudness
         files = [self.work / f"chunk-{k:04d}.mp4" for k in range(len(self.chunks))]
         commands = [
             graph.chunk_video_command(
@@ -282,36 +281,83 @@ class _Render:
             )
             for chunk, path in zip(self.chunks, files, strict=True)
         ]
-        if self.options.parallel_chunks > 1 and not self.options.dry_run:
-            self._parallel(commands)
+        stem = self.work / "sound.m4a"
+        if self.options.dry_run:  # the commands in the order they start
+            loudness = self.sound(stem, threading.Event())
+            self.pictures(commands, threading.Event())
         else:
-            for k, command in enumerate(commands):
-                _run(command, self.options, self.console, f"picture {k + 1}/{len(files)}", None)
+            loudness = self._beside(stem, commands)
         concat = self.work / "chunks.ffconcat"
         concat.write_text(graph.concat_list(files), encoding="utf-8")
-        command = graph.join_command(
-            self.timeline,
-            self.inputs,
-            concat,
-            target,
-            loudness=self.loudness,
-            encoding=self.encoding,
-            ffmpeg_bin=self.ffmpeg_bin,
-        )
-        _run(command, self.options, self.console, "sound and join", final)
-        for path in files:
+        command = graph.mux_command(self.timeline, self.inputs, concat, stem, target, ffmpeg_bin=self.ffmpeg_bin)
+        _run(command, self.options, self.console, "joining", final)
+        for path in [*files, stem]:
             path.unlink(missing_ok=True)
+        return loudness
 
-    def _parallel(self, commands: list[FFmpegCommand]) -> None:
-        """Chunks ``parallel_chunks`` at a time. A failure or an interrupt stops the others: each worker checks a
-        shared flag at every progress report (twice a second) and its ffmpeg is then terminated by the runner."""
+    def _beside(self, stem: Path, commands: list[FFmpegCommand]) -> graph.Loudness:
+        """The sound in a background thread while the pictures encode in this one. Whichever fails first (or
+        Ctrl-C, which only this thread receives) sets ``stop``; the other branch sees it at its next progress
+        report (twice a second) and its ffmpeg is terminated by the runner. The first real error is raised."""
         stop = threading.Event()
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="sound") as pool:
+            sound = pool.submit(self.sound, stem, stop)
+            try:
+                self.pictures(commands, stop)
+                return sound.result()
+            except BaseException as error:
+                stop.set()
+                wait([sound])
+                cause = sound.exception()
+                if isinstance(error, _Stopped) and cause is not None and not isinstance(cause, _Stopped):
+                    raise cause from None
+                raise
 
-        def check(_: ProgressState) -> None:
+    def measure(self, stop: threading.Event | None = None) -> graph.Loudness:
+        """Pass 1: the mix measured with ``ebur128``. A preview skips it (loudnorm's one-pass dynamic mode)."""
+        if self.options.preview:
+            return self.loudness
+        stats = self.work / "loudness.txt"
+        command = graph.loudness_measure_command(self.timeline, self.inputs, stats, ffmpeg_bin=self.ffmpeg_bin)
+        check = None if stop is None else _stopper(stop)
+        _run(command, self.options, self.console, "measuring loudness", None, on_progress=check, quiet=stop is not None)
+        if self.options.dry_run:
+            return self.loudness
+        measured = graph.parse_ebur128_stats(stats.read_text(encoding="utf-8"))
+        return dataclasses.replace(self.loudness, measured=measured)
+
+    def sound(self, stem: Path, stop: threading.Event) -> graph.Loudness:
+        """The sound branch: measure, then mix, normalise and encode the stem. Silent (the picture has the
+        progress bar); sets ``stop`` when it fails so the pictures stop too."""
+        try:
+            loudness = self.measure(stop)
             if stop.is_set():
                 raise _Stopped
+            command = graph.sound_command(self.timeline, self.inputs, stem, encoding=self.encoding,
+                                          loudness=loudness, ffmpeg_bin=self.ffmpeg_bin)  # fmt: skip
+            _run(command, self.options, self.console, "sound", None, on_progress=_stopper(stop), quiet=True)
+            return loudness
+        except BaseException:
+            stop.set()
+            raise
+
+    def pictures(self, commands: list[FFmpegCommand], stop: threading.Event) -> None:
+        if self.options.parallel_chunks > 1 and not self.options.dry_run:
+            self._parallel(commands, stop)
+            return
+        for k, command in enumerate(commands):
+            if stop.is_set():
+                raise _Stopped
+            what = f"picture {k + 1}/{len(commands)}"
+            _run(command, self.options, self.console, what, None, on_progress=_stopper(stop))
+
+    def _parallel(self, commands: list[FFmpegCommand], stop: threading.Event) -> None:
+        """Chunks ``parallel_chunks`` at a time. A failure or an interrupt stops the others through ``stop``."""
+        check = _stopper(stop)
 
         def one(command: FFmpegCommand) -> None:
+            if stop.is_set():
+                raise _Stopped
             try:
                 run_ffmpeg(command.argv, show_progress=False, on_progress=check, console=self.console)
             finally:
@@ -327,8 +373,18 @@ class _Render:
                 raise
 
 
+def _stopper(stop: threading.Event) -> ProgressCallback:
+    """A progress callback that ends its ffmpeg (the runner terminates it) once ``stop`` is set."""
+
+    def check(_: ProgressState) -> None:
+        if stop.is_set():
+            raise _Stopped
+
+    return check
+
+
 class _Stopped(Exception):
-    """A parallel chunk stopped because another one failed or the render was interrupted."""
+    """A branch of the render stopped because another one failed or the render was interrupted."""
 
 
 def publish_sidecars(checked: CheckedTour, timeline: Timeline, output: Path) -> list[Path]:
@@ -404,6 +460,7 @@ def write_manifest(checked: CheckedTour, timeline: Timeline, output: Path, resul
             "loudness_target_lufs": loudness.target_lufs,
             "true_peak_dbtp": loudness.target_true_peak,
             "measured": None if result.measured is None else dataclasses.asdict(result.measured),
+            "normalisation": graph.normalise(loudness),  # a plain gain, or loudnorm when peaks need limiting
             "captions_burned_in": tour.defaults.captions.burn_in,
         },
         "sidecars": [p.name for p in result.sidecars],

@@ -92,14 +92,16 @@ def test_sample_tour_checks_clean_and_dry_run_prints_the_commands(samples: Sampl
     out = tmp_path / "out.mp4"
     done = run_cli(["tour", "render", str(spec), "-o", str(out), "--dry-run"], cwd=tmp_path)
     assert done.returncode == 0, done.stderr
-    # the 42 s sample tour renders in chunks (15 s each): measure, one picture command per chunk, then the join
-    measure, *chunks, join = done.stderr.strip().splitlines()
+    # the 42 s sample tour renders in chunks (15 s each): in the order they start, the sound branch (measure, then
+    # the stem) and the pictures (one command per chunk), then the mux of both
+    measure, sound, *chunks, mux = done.stderr.strip().splitlines()
     assert "ebur128=peak=true" in measure and measure.endswith("-f null -")
+    assert "sidechaincompress" in sound and "loudnorm=I=-16" in sound and sound.endswith("sound.m4a")
     assert len(chunks) == 3
     assert all("subtitles=" in c and c.endswith(f"chunk-{k:04d}.mp4") for k, c in enumerate(chunks))
     assert "xfade=transition=dissolve" in chunks[0]
-    assert "-f concat" in join and "sidechaincompress" in join and "-c:v copy" in join
-    assert join.endswith(".out.partial.mp4")
+    assert "-f concat" in mux and "-c:v copy -c:a copy" in mux and "-filter_complex" not in mux
+    assert mux.endswith(".out.partial.mp4")
     assert not out.exists()
 
 

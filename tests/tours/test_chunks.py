@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import re
 import subprocess
 from fractions import Fraction
 from pathlib import Path
@@ -9,10 +11,22 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+import streamkit.tours.render as render_module
+from streamkit.errors import FFmpegError
+from streamkit.media import tour_graph
 from streamkit.media.samples import SampleSet
 from streamkit.tours.render import RenderOptions, RenderResult, render_tour
 from streamkit.tours.timeline import Chunk, Shot, Timeline, plan_chunks, safe_cuts
-from tests.tours.conftest import MAIN_SPEC, TRICKY, MainRender, ffprobe_json, gray_frames, write_spec
+from tests.tours.conftest import (
+    MAIN_SPEC,
+    TRICKY,
+    MainRender,
+    ffmpeg_stderr,
+    ffprobe_json,
+    gray_frames,
+    integrated_loudness,
+    write_spec,
+)
 
 
 def _timeline(shots: list[tuple[int, int]]) -> Timeline:
@@ -140,3 +154,104 @@ def test_parallel_chunks_give_the_same_video(chunked: RenderResult, tmp_path: Pa
     serial = gray_frames(chunked.output, 320, 180)
     assert np.array_equal(gray_frames(out, 320, 180), serial)  # same chunks, same x264 settings: same pictures
     assert len(serial) == chunked.timeline.total_frames
+
+
+def _pcm(path: Path) -> np.ndarray:
+    """The decoded sound as (samples, 2) float32 at 48 kHz."""
+    done = subprocess.run(["ffmpeg", "-v", "error", "-i", str(path), "-map", "0:a", "-f", "f32le", "-"],
+                          capture_output=True, check=True)  # fmt: skip
+    return np.frombuffer(done.stdout, np.float32).reshape(-1, 2)
+
+
+@pytest.mark.slow
+def test_stem_sound_is_sample_aligned_with_the_one_graph_render(chunked: RenderResult, main_render: MainRender) -> None:
+    """The chunked render's sound went through a separate AAC file and a stream copy; the one-graph render encoded
+    it in place. Decoded, they start on the same sample and last the tour's exact sample count."""
+    plan = chunked.timeline
+    stem, whole = _pcm(chunked.output), _pcm(main_render.output)
+    total = plan.duration_ms * 48
+    assert abs(len(stem) - total) < 1024 and abs(len(whole) - total) < 1024  # within one AAC frame
+    a, b = stem[:, 0].astype(np.float64), whole[:, 0].astype(np.float64)
+    size = 1 << int(np.ceil(np.log2(len(a) + len(b))))
+    correlation = np.fft.irfft(np.fft.rfft(a, size) * np.conj(np.fft.rfft(b, size)), size)
+    lag = int(np.argmax(correlation))
+    lag = lag - size if lag > size // 2 else lag
+    assert lag == 0  # a priming delay lost or doubled in the copy would show as 1024 or 2112 samples here
+    assert correlation.max() / np.sqrt((a * a).sum() * (b * b).sum()) > 0.99
+    n = min(len(stem), len(whole))
+    residual = np.sqrt(np.mean((stem[:n] - whole[:n]) ** 2) / np.mean(whole[:n] ** 2))
+    assert residual < 0.01  # the same mix and loudness: what is left is at least 40 dB down (0 measured here)
+    streams = ffprobe_json(chunked.output, "-show_entries", "stream=codec_type,start_time,duration", "-show_streams")
+    kinds = {s["codec_type"]: s for s in streams["streams"]}
+    assert float(kinds["audio"]["start_time"]) == float(kinds["video"]["start_time"]) == 0.0
+    assert abs(float(kinds["audio"]["duration"]) - float(kinds["video"]["duration"])) < 1024 / 48000
+
+
+@pytest.mark.slow
+def test_chunked_render_reaches_the_loudness_target(chunked: RenderResult) -> None:
+    assert integrated_loudness(chunked.output) == pytest.approx(-16.0, abs=1.0)
+
+
+def true_peak_dbtp(path: Path) -> float:
+    text = ffmpeg_stderr("-i", str(path), "-map", "0:a", "-af", "ebur128=peak=true", "-f", "null", "-")
+    return float(re.findall(r"Peak:\s+(-?[\d.]+) dBFS", text)[-1])
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("sound", "normalised_with"),
+    [
+        # the music bed alone measures about -18 LUFS with its peak at -8.6 dBTP: +2 dB fits under -1.5 dBTP
+        ("music: [{path: audio/music-bed.m4a, volume: 1.0, fade_out: 0}]", "volume="),
+        # the narration alone measures about -22 LUFS with its peak at -1 dBTP: +6 dB would clip, loudnorm limits
+        ("narration: [{path: audio/narration-1.m4a, at: 0.5}]", "loudnorm="),
+    ],
+)
+def test_both_normalisations_reach_the_target_under_the_ceiling(
+    samples: SampleSet, tmp_path: Path, sound: str, normalised_with: str
+) -> None:
+    spec = write_spec(tmp_path, f"""\
+version: 1
+media_root: {samples.folder}
+output: {{size: 320x180, fps: "25", preset: ultrafast}}
+stops:
+  - title: 声音
+    card: {{lines: [声音], duration: 9.5}}
+{sound}
+""")  # fmt: skip
+    out = tmp_path / "sound.mp4"
+    render_tour(spec, out, RenderOptions(show_progress=False, chunk_seconds=3))  # chunked: the stem path
+    manifest = json.loads(out.with_suffix(".json").read_text(encoding="utf-8"))
+    assert manifest["settings"]["normalisation"].startswith(normalised_with)
+    assert integrated_loudness(out) == pytest.approx(-16.0, abs=1.0)
+    assert true_peak_dbtp(out) <= -1.0  # the -1.5 dBTP ceiling, plus what the AAC encoder may overshoot
+
+
+@pytest.mark.slow
+def test_a_failing_sound_branch_stops_the_pictures_and_writes_nothing(
+    chunked: RenderResult, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The sound stem's graph is broken (an invalid gain: its ffmpeg fails at start, after pass 1); the picture
+    chunk running then is terminated at its next progress report and no later chunk starts. The error raised is
+    the sound's, and nothing is left under the output's folder."""
+    monkeypatch.setattr(tour_graph, "normalise", lambda loudness: "volume=not_a_gain")
+    started: list[str] = []
+    original = render_module.run_ffmpeg
+
+    def recording(argv: list[str], **kwargs: object) -> None:
+        started.append(Path(argv[-1]).name)
+        original(argv, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(render_module, "run_ffmpeg", recording)
+    spec = chunked.output.parent.parent / "tour.yaml"
+    out = tmp_path / "out" / "tour.mp4"
+    with pytest.raises(FFmpegError) as caught:
+        render_tour(spec, out, RenderOptions(show_progress=False, chunk_seconds=3))
+    assert caught.value.argv[-1].endswith("sound.m4a")  # the sound's own error, not a stopped picture's
+    assert "not_a_gain" in str(caught.value) or "not_a_gain" in caught.value.stderr_tail
+    chunks = [name for name in started if name.startswith("chunk-")]
+    planned = len(plan_chunks(chunked.timeline, 75))
+    # the sound fails within its first second; the pictures stop at the next report and start no further chunk
+    # (each takes about a second here, so they are never all done by then)
+    assert planned >= 4 and len(chunks) < planned, started
+    assert not out.parent.exists() or list(out.parent.iterdir()) == []

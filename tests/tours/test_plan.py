@@ -297,18 +297,66 @@ def test_chunk_command_builds_only_its_shots_and_keeps_tour_time() -> None:
     assert tail.endswith("-x264-params stitchable=1 -an -f mp4 /w/chunk-0001.mp4")
 
 
-def test_join_command_copies_pictures_and_mixes_sound_once() -> None:
+def test_sound_stem_mixes_normalises_and_encodes_the_sound_only() -> None:
     plan = build_timeline(make_tour(), MEDIA)
     measured = graph.MeasuredLoudness(-20.5, -3.2, 4.0, -30.5)
-    argv = graph.join_command(plan, _inputs(), Path("/w/chunks.ffconcat"), Path("/out/t.mp4"),
-                              loudness=graph.Loudness(measured=measured)).argv  # fmt: skip
-    joined = " ".join(argv)
-    assert "-f concat -safe 0 -i /w/chunks.ffconcat -threads 1 -ss 1.000 -t 3.040000 -i /media/gate.mp4" in joined
+    command = graph.sound_command(plan, _inputs(), Path("/w/sound.m4a"), loudness=graph.Loudness(measured=measured))
+    argv = command.argv
+    assert command.expected_duration_ms == plan.duration_ms
+    inputs = [argv[i + 1] for i, a in enumerate(argv) if a == "-i"]
+    assert inputs == ["/media/gate.mp4", "/media/n.m4a", "/media/bed.m4a"]  # sound sources only: no pictures
     parts = argv[argv.index("-filter_complex") + 1].split(";")
     assert not any("xfade" in p or "subtitles" in p for p in parts)
+    assert "[music][voice_key]sidechaincompress=threshold=0.02:ratio=10:attack=20:release=350[ducked]" in parts
     assert parts[-1].startswith("[mix]loudnorm=I=-16:TP=-1.5:LRA=11:measured_I=-20.5")
     tail = " ".join(argv[argv.index("-map") :])
-    assert tail.startswith("-map 0:v -map [aout] -map 4:s -c:v copy -c:a aac -b:a 160k -ar 48000 -ac 2 -c:s mov_text")
-    assert tail.endswith("-map_metadata 5 -map_chapters 5 -movflags +faststart /out/t.mp4")
+    assert tail == "-map [aout] -c:a aac -b:a 160k -ar 48000 -ac 2 -f mp4 /w/sound.m4a"
+
+
+def test_mux_copies_chunks_and_stem_with_captions_and_chapters() -> None:
+    plan = build_timeline(make_tour(), MEDIA)
+    command = graph.mux_command(plan, _inputs(), Path("/w/chunks.ffconcat"), Path("/w/sound.m4a"), Path("/o/t.mp4"))
+    argv = command.argv
+    assert command.temp_files == () and "-filter_complex" not in argv  # nothing is decoded or filtered
+    joined = " ".join(argv)
+    assert "-f concat -safe 0 -i /w/chunks.ffconcat -i /w/sound.m4a -i /w/captions.srt -i /w/chapters.ffmeta" in joined
+    tail = " ".join(argv[argv.index("-map") :])
+    assert tail == (
+        "-map 0:v -map 1:a -map 2:s -c:v copy -c:a copy -c:s mov_text -metadata:s:s:0 language=chi "
+        "-metadata:s:s:0 title=中文字幕 -map_metadata 3 -map_chapters 3 -movflags +faststart /o/t.mp4"
+    )
     listing = graph.concat_list([Path("/w/a.mp4"), Path("/w/it's.mp4")])
     assert listing == "ffconcat version 1.0\nfile '/w/a.mp4'\nfile '/w/it'\\''s.mp4'\n"
+
+
+@pytest.mark.parametrize(
+    ("measured", "expected"),
+    [
+        # -20 LUFS, peak -6 dBTP: +4 dB brings it to -16 with the peak at -2 (under -1.5): a plain gain
+        ((-20.0, -6.0), "volume=4.00dB"),
+        # too loud already: a plain cut always fits under the ceiling
+        ((-9.5, -0.3), "volume=-6.50dB"),
+        # exactly at the ceiling still fits (loudnorm's own test is <=)
+        ((-20.0, -5.5), "volume=4.00dB"),
+        # +4 dB would put the peak at -1.4 dBTP, over -1.5: loudnorm (which then limits dynamically)
+        (
+            (-20.0, -5.4),
+            "loudnorm=I=-16:TP=-1.5:LRA=11:measured_I=-20:measured_TP=-5.4:measured_LRA=4:measured_thresh=-30"
+            ":linear=true,aresample=48000",
+        ),
+        # silence (no gated blocks) has nothing to scale: loudnorm, unmeasured
+        ((-70.0, -99.0), "loudnorm=I=-16:TP=-1.5:LRA=11,aresample=48000"),
+    ],
+)
+def test_normalisation_uses_a_plain_gain_only_when_the_peak_stays_under_the_ceiling(
+    measured: tuple[float, float], expected: str
+) -> None:
+    integrated, peak = measured
+    loudness = graph.Loudness(measured=graph.MeasuredLoudness(integrated, peak, 4.0, integrated - 10))
+    assert graph.normalise(loudness) == expected
+    assert (graph.linear_gain_db(loudness) is None) == expected.startswith("loudnorm")
+
+
+def test_normalisation_without_a_measurement_is_one_pass_loudnorm() -> None:
+    assert graph.normalise(graph.Loudness(-23.0, -1.0)) == "loudnorm=I=-23:TP=-1:LRA=11,aresample=48000"
+    assert graph.linear_gain_db(graph.Loudness()) is None

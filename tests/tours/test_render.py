@@ -147,7 +147,8 @@ def tone_bed(tmp_path: Path) -> Path:
     return path
 
 
-def test_music_ducks_under_narration(samples: SampleSet, tmp_path: Path, tone_bed: Path) -> None:
+@pytest.mark.parametrize("chunk_seconds", [15.0, 3.0])  # one graph; chunks with the sound as a stem beside them
+def test_music_ducks_under_narration(samples: SampleSet, tmp_path: Path, tone_bed: Path, chunk_seconds: float) -> None:
     spec = write_spec(tmp_path, f"""\
 version: 1
 media_root: {samples.folder}
@@ -160,7 +161,8 @@ music:
   - {{path: {tone_bed}, volume: 1.0, fade_out: 0}}
 """)  # fmt: skip
     out = tmp_path / "ducked.mp4"
-    render_tour(spec, out, RenderOptions(show_progress=False))
+    render_tour(spec, out, RenderOptions(show_progress=False, chunk_seconds=chunk_seconds))
+    assert abs(float(ffprobe_json(out, "-show_format")["format"]["duration"]) - 10.5) <= 0.04
     pause = rms_db(out, 0.2, 1.3, band_hz=5000)
     speaking = rms_db(out, 3.0, 7.0, band_hz=5000)
     assert pause - speaking >= 10, (pause, speaking)
@@ -199,6 +201,7 @@ stops:
 
 
 def test_interrupted_render_leaves_nothing(samples: SampleSet, tmp_path: Path) -> None:
+    import os
     import signal
     import sys
     import time
@@ -212,18 +215,24 @@ stops:
     photos: {{paths: [photos/tomb-001.jpg, photos/tomb-003.jpg, photos/tomb-004.jpg], seconds: 20}}
 """.replace("veryslow", "slow"))  # fmt: skip
     out = tmp_path / "out" / "long.mp4"
+    temp = tmp_path / "temp"  # the render's work folder goes here, so the test can watch it and see it removed
+    temp.mkdir()
     # a child of a background job inherits SIGINT ignored; give it the default so Python turns it into Ctrl-C
     proc = subprocess.Popen([sys.executable, "-m", "streamkit", "tour", "render", str(spec), "-o", str(out)],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env={**os.environ, "TMPDIR": str(temp)},
                             preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))  # fmt: skip
-    partial = out.with_name(".long.partial.mp4")
+    # the 60 s tour renders in chunks with the sound beside them: interrupt while the first chunk encodes
     deadline = time.monotonic() + 120
-    while not (partial.exists() and partial.stat().st_size > 0) and time.monotonic() < deadline:
+    started = False
+    while not started and time.monotonic() < deadline:
+        started = any(p.stat().st_size > 0 for p in temp.glob("*/chunk-0000.mp4"))
         time.sleep(0.05)
-    assert partial.exists(), "the render never started writing"
+    assert started, "the render never started writing"
     proc.send_signal(signal.SIGINT)
     _, stderr = proc.communicate(timeout=60)
     assert proc.returncode == 130
     assert "Traceback" not in stderr
     assert stderr.strip().splitlines()[-1] == "error: interrupted"
     assert sorted(p.name for p in out.parent.iterdir()) == []  # no partial, no final file, no sidecars
+    assert list(temp.iterdir()) == []  # the chunks, the sound stem and the work folder are removed
