@@ -6,7 +6,7 @@ Sharpness is the variance of the Laplacian; frames darker than ``MIN_BRIGHTNESS`
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
 import cv2
@@ -16,17 +16,6 @@ from streamkit.errors import MediaError
 
 MIN_BRIGHTNESS = 40.0
 MAX_BRIGHTNESS = 235.0
-
-
-@dataclass(frozen=True)
-class PosterCandidate:
-    time_ms: int
-    sharpness: float
-    brightness: float
-
-    @property
-    def usable(self) -> bool:
-        return MIN_BRIGHTNESS <= self.brightness <= MAX_BRIGHTNESS
 
 
 def score(frame: np.ndarray) -> tuple[float, float]:
@@ -45,24 +34,38 @@ def best_frame_jpeg(video: Path, times_ms: list[int]) -> bytes:
     capture = cv2.VideoCapture(str(video))
     if not capture.isOpened():
         raise MediaError(video, "OpenCV cannot open the video to choose a poster")
-    best: tuple[float, np.ndarray] | None = None
-    fallback: np.ndarray | None = None
-    try:
+
+    def frames() -> Iterator[np.ndarray]:
         for time_ms in times_ms:
             capture.set(cv2.CAP_PROP_POS_MSEC, time_ms)
             ok, frame = capture.read()
-            if not ok:
-                continue
-            candidate = PosterCandidate(time_ms, *score(frame))
-            fallback = frame if fallback is None else fallback
-            if candidate.usable and (best is None or candidate.sharpness > best[0]):
-                best = (candidate.sharpness, frame)
+            if ok:
+                yield frame
+
+    try:
+        return best_jpeg(frames(), video)
     finally:
         capture.release()
+
+
+def best_image_jpeg(images: Sequence[Path], source: Path) -> bytes:
+    """The JPEG bytes of the sharpest usable picture among image files (frames saved while rendering)."""
+    return best_jpeg((frame for frame in (cv2.imread(str(p)) for p in images) if frame is not None), source)
+
+
+def best_jpeg(frames: Iterable[np.ndarray], source: Path) -> bytes:
+    """The sharpest usable frame as JPEG bytes; the first frame if none is usable. ``source`` names errors."""
+    best: tuple[float, np.ndarray] | None = None
+    fallback: np.ndarray | None = None
+    for frame in frames:
+        sharpness, brightness = score(frame)
+        fallback = frame if fallback is None else fallback
+        if MIN_BRIGHTNESS <= brightness <= MAX_BRIGHTNESS and (best is None or sharpness > best[0]):
+            best = (sharpness, frame)
     chosen = best[1] if best is not None else fallback
     if chosen is None:
-        raise MediaError(video, "no frame could be read to make a poster")
+        raise MediaError(source, "no frame could be read to make a poster")
     ok, encoded = cv2.imencode(".jpg", chosen, [cv2.IMWRITE_JPEG_QUALITY, 88])
     if not ok:
-        raise MediaError(video, "could not encode the poster as JPEG")
+        raise MediaError(source, "could not encode the poster as JPEG")
     return bytes(encoded.tobytes())

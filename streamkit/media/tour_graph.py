@@ -103,6 +103,15 @@ class PlannedMove:
 
 
 @dataclass(frozen=True)
+class PosterFrames:
+    """Frames of a command's picture to save as images while rendering (the poster's candidates), by index from
+    the command's first frame, and the ``image2`` pattern (``%02d``) they are written to, in order."""
+
+    frames: tuple[int, ...]
+    pattern: Path
+
+
+@dataclass(frozen=True)
 class TourInputs:
     """Files the render uses besides the spec's media (prepared stills, caption files, metadata)."""
 
@@ -468,10 +477,12 @@ def tour_command(
     encoding: Encoding = Encoding(),
     loudness: Loudness = Loudness(),
     ffmpeg_bin: str = "ffmpeg",
+    poster: PosterFrames | None = None,
 ) -> FFmpegCommand:
     """Pass 2: the whole tour in one process and one graph, encoded to H.264 High / AAC 48 kHz in MP4."""
     args = _Args()
     parts = video_graph(timeline, inputs, args)
+    poster_output = _poster_branch(parts, poster)
     parts += audio_graph(timeline, inputs, args)
     parts.append(f"[mix]{normalise(loudness)}[aout]")
     maps = ["-map", "[vout]", "-map", "[aout]"]
@@ -479,7 +490,26 @@ def tour_command(
     graph_args, temp = filter_graph_args(";".join(parts))
     argv = [ffmpeg_bin, *COMMON_HEAD, *PROGRESS_ARGS, *args.argv, *graph_args, *maps, *soft_maps]
     argv += [*_video_codec(timeline, encoding), *_audio_codec(encoding), *tail, "-movflags", "+faststart", str(output)]
-    return FFmpegCommand(argv, timeline.duration_ms, temp)
+    return FFmpegCommand(argv + poster_output, timeline.duration_ms, temp)
+
+
+def _poster_branch(parts: list[str], poster: PosterFrames | None) -> list[str]:
+    """Split the finished picture (``[vout]``, the last part) to save the poster's candidate frames as BMP images;
+    returns the extra output's arguments. ``select`` passes only those frames, so the branch costs next to nothing."""
+    if poster is None or not poster.frames:
+        return []
+    parts[-1] = parts[-1].removesuffix("[vout]") + ",split=2[vout][posterin]"
+    parts.append(f"[posterin]select='{_any_frame(sorted(poster.frames))}',format=bgr24[poster]")
+    return ["-map", "[poster]", "-fps_mode", "passthrough", "-c:v", "bmp", "-f", "image2", str(poster.pattern)]
+
+
+def _any_frame(frames: Sequence[int]) -> str:
+    """An expression true at the frame numbers ``frames`` (sorted): a balanced ``if`` tree, as ffmpeg's parser
+    rejects long flat chains."""
+    if len(frames) == 1:
+        return f"eq(n\\,{frames[0]})"
+    mid = len(frames) // 2
+    return f"if(lt(n\\,{frames[mid]})\\,{_any_frame(frames[:mid])}\\,{_any_frame(frames[mid:])})"
 
 
 # every chunk must carry the same SPS/PPS for the `-c copy` join: x264's stitchable mode keeps the headers
@@ -495,13 +525,15 @@ def chunk_video_command(
     *,
     encoding: Encoding = Encoding(),
     ffmpeg_bin: str = "ffmpeg",
+    poster: PosterFrames | None = None,
 ) -> FFmpegCommand:
     """One chunk's picture (no sound) with the tour's encoder settings, to be joined by ``mux_command``."""
     args = _Args()
     parts = video_graph(timeline, inputs, args, chunk)
+    poster_output = _poster_branch(parts, poster)
     graph_args, temp = filter_graph_args(";".join(parts))
     argv = [ffmpeg_bin, *COMMON_HEAD, *PROGRESS_ARGS, *args.argv, *graph_args, "-map", "[vout]"]
-    argv += [*_video_codec(timeline, encoding), *STITCHABLE, "-an", "-f", "mp4", str(output)]
+    argv += [*_video_codec(timeline, encoding), *STITCHABLE, "-an", "-f", "mp4", str(output), *poster_output]
     return FFmpegCommand(argv, timeline.frame_ms(chunk.frames), temp)
 
 

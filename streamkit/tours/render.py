@@ -36,7 +36,7 @@ from streamkit.media.tools import ffmpeg_binary
 from streamkit.tours import captions, stills
 from streamkit.tours.check import CheckedTour, check_tour
 from streamkit.tours.effects.segments import EffectSegment, prerender_effect_stops
-from streamkit.tours.poster import choose_poster
+from streamkit.tours.poster import candidate_frames, choose_poster
 from streamkit.tours.spec import Tour
 from streamkit.tours.timeline import Chunk, Timeline, build_timeline, plan_chunks
 
@@ -236,7 +236,7 @@ def render_tour(spec: str | Path, output: str | Path, options: RenderOptions = R
         with atomic_output(output, verify) as partial:
             loudness = render.encode(partial, output)
         result.measured = loudness.measured
-        result.sidecars = publish_sidecars(checked, timeline, output)
+        result.sidecars = publish_sidecars(checked, timeline, output, render.saved_posters())
         if options.hls_dir is not None:
             vtt = sidecar_paths(output)["vtt"] if timeline.captions else None
             publish_hls(tour, output, options.hls_dir, vtt, timeline.fps, ffmpeg_bin, options, console)
@@ -271,13 +271,20 @@ class _Render:
                 loudness=loudness,
                 encoding=self.encoding,
                 ffmpeg_bin=self.ffmpeg_bin,
+                poster=self.poster_frames(0, self.timeline.total_frames, "poster"),
             )
             _run(command, self.options, self.console, "rendering", final)
             return loudness
         files = [self.work / f"chunk-{k:04d}.mp4" for k in range(len(self.chunks))]
         commands = [
             graph.chunk_video_command(
-                self.timeline, chunk, self.inputs, path, encoding=self.encoding, ffmpeg_bin=self.ffmpeg_bin
+                self.timeline,
+                chunk,
+                self.inputs,
+                path,
+                encoding=self.encoding,
+                ffmpeg_bin=self.ffmpeg_bin,
+                poster=self.poster_frames(chunk.start_frame, chunk.end_frame, path.stem),
             )
             for chunk, path in zip(self.chunks, files, strict=True)
         ]
@@ -294,6 +301,16 @@ class _Render:
         for path in [*files, stem]:
             path.unlink(missing_ok=True)
         return loudness
+
+    def poster_frames(self, start: int, end: int, name: str) -> graph.PosterFrames:
+        """The poster's candidates among frames ``start..end`` of the tour, saved as ``name-NN.bmp`` images."""
+        (self.work / "posters").mkdir(exist_ok=True)
+        picks = tuple(frame - start for frame in candidate_frames(self.timeline) if start <= frame < end)
+        return graph.PosterFrames(picks, self.work / "posters" / f"{name}-%02d.bmp")
+
+    def saved_posters(self) -> list[Path]:
+        """The candidate images the render saved, in tour order."""
+        return sorted((self.work / "posters").glob("*.bmp"))
 
     def _beside(self, stem: Path, commands: list[FFmpegCommand]) -> graph.Loudness:
         """The sound in a background thread while the pictures encode in this one. Whichever fails first (or
@@ -387,7 +404,9 @@ class _Stopped(Exception):
     """A branch of the render stopped because another one failed or the render was interrupted."""
 
 
-def publish_sidecars(checked: CheckedTour, timeline: Timeline, output: Path) -> list[Path]:
+def publish_sidecars(
+    checked: CheckedTour, timeline: Timeline, output: Path, saved_posters: Sequence[Path] = ()
+) -> list[Path]:
     paths = sidecar_paths(output)
     written = []
     if timeline.captions:
@@ -396,7 +415,7 @@ def publish_sidecars(checked: CheckedTour, timeline: Timeline, output: Path) -> 
         written += [paths["srt"], paths["vtt"]]
     write_text_atomic(paths["chapters"], captions.vtt(timeline.chapters))
     written.append(paths["chapters"])
-    jpeg = choose_poster(output, timeline)
+    jpeg = choose_poster(output, timeline, saved_posters)
     with atomic_output(paths["poster"]) as partial:
         partial.write_bytes(jpeg)
     written.append(paths["poster"])

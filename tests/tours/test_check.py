@@ -98,7 +98,9 @@ def test_sample_tour_checks_clean_and_dry_run_prints_the_commands(samples: Sampl
     assert "ebur128=peak=true" in measure and measure.endswith("-f null -")
     assert "sidechaincompress" in sound and "loudnorm=I=-16" in sound and sound.endswith("sound.m4a")
     assert len(chunks) == 3
-    assert all("subtitles=" in c and c.endswith(f"chunk-{k:04d}.mp4") for k, c in enumerate(chunks))
+    # each chunk also saves the poster's candidates among its frames (the middle of every photo and clip shot)
+    assert all("subtitles=" in c and f"chunk-{k:04d}.mp4 -map '[poster]'" in c for k, c in enumerate(chunks))
+    assert all(c.endswith(f"posters/chunk-{k:04d}-%02d.bmp") for k, c in enumerate(chunks))
     assert "xfade=transition=dissolve" in chunks[0]
     assert "-f concat" in mux and "-c:v copy -c:a copy" in mux and "-filter_complex" not in mux
     assert mux.endswith(".out.partial.mp4")

@@ -255,3 +255,32 @@ def test_a_failing_sound_branch_stops_the_pictures_and_writes_nothing(
     # (each takes about a second here, so they are never all done by then)
     assert planned >= 4 and len(chunks) < planned, started
     assert not out.parent.exists() or list(out.parent.iterdir()) == []
+
+
+@pytest.mark.slow
+def test_poster_comes_from_the_frames_saved_while_rendering(
+    chunked: RenderResult, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The chunks save the middle frame of every photo and clip shot; the poster is the best of those, chosen
+    without decoding the MP4 again (that path is made to fail here)."""
+    import cv2
+
+    from streamkit.tours import poster
+
+    def no_decoding(video: Path, times_ms: list[int]) -> bytes:
+        raise AssertionError("the poster was sought in the finished MP4")
+
+    monkeypatch.setattr(poster, "best_frame_jpeg", no_decoding)
+    spec = chunked.output.parent.parent / "tour.yaml"
+    out = tmp_path / "poster.mp4"
+    render_tour(spec, out, RenderOptions(show_progress=False, chunk_seconds=3))
+    chosen = cv2.cvtColor(cv2.imread(str(out.with_suffix(".jpg"))), cv2.COLOR_BGR2GRAY).astype(np.float32)
+    frames = gray_frames(out, 320, 180).astype(np.float32)
+    plan = chunked.timeline
+    candidates = poster.candidate_frames(plan)
+    cards = [s for s in plan.shots if s.kind == "card"]
+    assert not any(s.start_frame <= f < s.end_frame for s in cards for f in candidates)
+    misses = {f: float(np.abs(frames[f] - chosen).mean()) for f in candidates}
+    best = min(misses, key=lambda f: misses[f])
+    assert misses[best] < 3.0, misses  # the same picture (JPEG and x264 apart); other frames differ by far more
+    assert sorted(misses.values())[1] > 3 * misses[best]
