@@ -110,6 +110,15 @@ class PosterFrames:
     frames: tuple[int, ...]
     pattern: Path
 
+    @property
+    def selected(self) -> list[int]:
+        """Every frame the branch writes: the candidates and frame 0 (see ``_poster_branch``)."""
+        return sorted({0, *self.frames})
+
+    def saved(self) -> list[Path]:
+        """The files holding the candidates (``image2`` numbers the written frames from 1)."""
+        return [Path(str(self.pattern) % (k + 1)) for k, f in enumerate(self.selected) if f in self.frames]
+
 
 @dataclass(frozen=True)
 class TourInputs:
@@ -495,11 +504,17 @@ def tour_command(
 
 def _poster_branch(parts: list[str], poster: PosterFrames | None) -> list[str]:
     """Split the finished picture (``[vout]``, the last part) to save the poster's candidate frames as BMP images;
-    returns the extra output's arguments. ``select`` passes only those frames, so the branch costs next to nothing."""
+    returns the extra output's arguments. ``select`` passes only those frames, so the branch costs next to nothing.
+
+    ffmpeg feeds first the output that lags behind, and pulling one frame from a sparse branch makes the graph run
+    (and queue the picture's frames) up to the next candidate: ~120 MB more at 720p. So the branch's timestamps
+    are moved a day ahead, and it writes frame 0 as well, so it never lags (``PosterFrames.saved`` skips it).
+    """
     if poster is None or not poster.frames:
         return []
     parts[-1] = parts[-1].removesuffix("[vout]") + ",split=2[vout][posterin]"
-    parts.append(f"[posterin]select='{_any_frame(sorted(poster.frames))}',format=bgr24[poster]")
+    picks = _any_frame(poster.selected)
+    parts.append(f"[posterin]setpts=PTS+86400/TB,select='{picks}',format=bgr24[poster]")
     return ["-map", "[poster]", "-fps_mode", "passthrough", "-c:v", "bmp", "-f", "image2", str(poster.pattern)]
 
 

@@ -275,7 +275,7 @@ class _Render:
             )
             _run(command, self.options, self.console, "rendering", final)
             return loudness
-        files = [self.work / f"chunk-{k:04d}.mp4" for k in range(len(self.chunks))]
+        files = self.chunk_files()
         commands = [
             graph.chunk_video_command(
                 self.timeline,
@@ -308,9 +308,15 @@ class _Render:
         picks = tuple(frame - start for frame in candidate_frames(self.timeline) if start <= frame < end)
         return graph.PosterFrames(picks, self.work / "posters" / f"{name}-%02d.bmp")
 
+    def chunk_files(self) -> list[Path]:
+        return [self.work / f"chunk-{k:04d}.mp4" for k in range(len(self.chunks))]
+
     def saved_posters(self) -> list[Path]:
         """The candidate images the render saved, in tour order."""
-        return sorted((self.work / "posters").glob("*.bmp"))
+        if len(self.chunks) <= 1:
+            return self.poster_frames(0, self.timeline.total_frames, "poster").saved()
+        pairs = zip(self.chunks, self.chunk_files(), strict=True)
+        return [p for c, f in pairs for p in self.poster_frames(c.start_frame, c.end_frame, f.stem).saved()]
 
     def _beside(self, stem: Path, commands: list[FFmpegCommand]) -> graph.Loudness:
         """The sound in a background thread while the pictures encode in this one. Whichever fails first (or

@@ -360,3 +360,23 @@ def test_normalisation_uses_a_plain_gain_only_when_the_peak_stays_under_the_ceil
 def test_normalisation_without_a_measurement_is_one_pass_loudnorm() -> None:
     assert graph.normalise(graph.Loudness(-23.0, -1.0)) == "loudnorm=I=-23:TP=-1:LRA=11,aresample=48000"
     assert graph.linear_gain_db(graph.Loudness()) is None
+
+
+def test_poster_branch_writes_its_candidates_and_frame_zero_ahead_in_time() -> None:
+    plan = build_timeline(make_tour(), MEDIA)
+    chunk = plan_chunks(plan, 100)[1]
+    poster = graph.PosterFrames((37, 90), Path("/w/posters/chunk-0001-%02d.bmp"))
+    argv = graph.chunk_video_command(plan, chunk, _inputs(), Path("/w/chunk-0001.mp4"), poster=poster).argv
+    parts = argv[argv.index("-filter_complex") + 1].split(";")
+    assert parts[-2].endswith(",setpts=PTS-STARTPTS,split=2[vout][posterin]")
+    # frame 0 keeps the branch from lagging behind the picture (ffmpeg would queue frames until the next pick)
+    assert parts[-1] == (
+        "[posterin]setpts=PTS+86400/TB,select='if(lt(n\\,37)\\,eq(n\\,0)\\,if(lt(n\\,90)\\,eq(n\\,37)\\,eq(n\\,90)))',"
+        "format=bgr24[poster]"
+    )
+    assert argv[-9:] == ["-map", "[poster]", "-fps_mode", "passthrough", "-c:v", "bmp", "-f", "image2",
+                         "/w/posters/chunk-0001-%02d.bmp"]  # fmt: skip
+    # image2 numbers the written frames 1, 2, 3: frame 0 is file 1 and is not a candidate
+    assert poster.saved() == [Path("/w/posters/chunk-0001-02.bmp"), Path("/w/posters/chunk-0001-03.bmp")]
+    with_zero = graph.PosterFrames((0, 5), Path("/w/p-%02d.bmp"))
+    assert with_zero.saved() == [Path("/w/p-01.bmp"), Path("/w/p-02.bmp")]
