@@ -434,15 +434,31 @@ def linear_gain_db(loudness: Loudness) -> float | None:
     return gain
 
 
+# limiting more than this off the peaks would take the programme's loudness too far below the target: loudnorm
+LIMITER_MAX_DB = 6.0
+# under the true-peak ceiling, for peaks between samples (alimiter sees samples at 48 kHz) and the AAC encoder
+LIMITER_HEADROOM_DB = 1.0
+
+
 def normalise(loudness: Loudness) -> str:
-    """The filters that bring ``[mix]`` to the target loudness: a plain gain, or ``loudnorm`` (two-pass with the
-    measured values when there are any; with a peak that a plain gain would push over the ceiling loudnorm
-    falls back to its dynamic mode, which limits the peaks)."""
+    """The filters that bring ``[mix]`` to the target loudness.
+
+    A plain gain when it keeps the true peak under the ceiling (loudnorm's linear mode, the same samples). When
+    the gain would push peaks over it by up to ``LIMITER_MAX_DB``, the gain and ``alimiter`` just under the
+    ceiling: loudnorm's fallback (its dynamic mode, run at 192 kHz) cost 2.3 s more CPU on the sample tour than
+    the whole rest of its sound. Otherwise, and without a measurement, ``loudnorm``.
+    """
     gain = linear_gain_db(loudness)
     if gain is not None:
         return f"volume={gain:.2f}dB"
-    opts = f"loudnorm=I={loudness.target_lufs:g}:TP={loudness.target_true_peak:g}:LRA={loudness.target_lra:g}"
     m = loudness.measured
+    if m is not None and m.integrated > -70:
+        gain = loudness.target_lufs - m.integrated
+        ceiling = loudness.target_true_peak - LIMITER_HEADROOM_DB
+        if m.true_peak + gain - ceiling <= LIMITER_MAX_DB:
+            # latency=1: the limiter's look-ahead is taken back, the sound stays on the picture's samples
+            return f"volume={gain:.2f}dB,alimiter=limit={10 ** (ceiling / 20):.4f}:level=disabled:latency=1"
+    opts = f"loudnorm=I={loudness.target_lufs:g}:TP={loudness.target_true_peak:g}:LRA={loudness.target_lra:g}"
     if m is not None and m.integrated > -70:
         opts += (
             f":measured_I={m.integrated:g}:measured_TP={m.true_peak:g}:measured_LRA={m.lra:g}"

@@ -215,10 +215,8 @@ def test_tour_graph_audio_mix_ducks_and_normalises() -> None:
     assert "[music][voice_key]sidechaincompress=threshold=0.02:ratio=10:attack=20:release=350[ducked]" in parts
     assert f"[silence][c1][voice_mix][ducked]amix=inputs=4:duration=first:dropout_transition=0:normalize=0," \
            f"atrim=end_sample={total}[mix]" in parts  # fmt: skip
-    assert parts[-1] == (
-        "[mix]loudnorm=I=-16:TP=-1.5:LRA=11:measured_I=-20.5:measured_TP=-3.2:measured_LRA=4:measured_thresh=-30.5"
-        ":linear=true,aresample=48000[aout]"
-    )
+    # measured -20.5 LUFS, peak -3.2 dBTP: +4.5 dB puts the peak at +1.3, 3.8 dB over the limiter's -2.5
+    assert parts[-1] == "[mix]volume=4.50dB,alimiter=limit=0.7499:level=disabled:latency=1[aout]"
 
 
 def test_ebur128_stats_parse_the_last_values() -> None:
@@ -308,7 +306,7 @@ def test_sound_stem_mixes_normalises_and_encodes_the_sound_only() -> None:
     parts = argv[argv.index("-filter_complex") + 1].split(";")
     assert not any("xfade" in p or "subtitles" in p for p in parts)
     assert "[music][voice_key]sidechaincompress=threshold=0.02:ratio=10:attack=20:release=350[ducked]" in parts
-    assert parts[-1].startswith("[mix]loudnorm=I=-16:TP=-1.5:LRA=11:measured_I=-20.5")
+    assert parts[-1] == "[mix]volume=4.50dB,alimiter=limit=0.7499:level=disabled:latency=1[aout]"
     tail = " ".join(argv[argv.index("-map") :])
     assert tail == "-map [aout] -c:a aac -b:a 160k -ar 48000 -ac 2 -f mp4 /w/sound.m4a"
 
@@ -338,23 +336,27 @@ def test_mux_copies_chunks_and_stem_with_captions_and_chapters() -> None:
         ((-9.5, -0.3), "volume=-6.50dB"),
         # exactly at the ceiling still fits (loudnorm's own test is <=)
         ((-20.0, -5.5), "volume=4.00dB"),
-        # +4 dB would put the peak at -1.4 dBTP, over -1.5: loudnorm (which then limits dynamically)
+        # +4 dB would put the peak at -1.4 dBTP, over -1.5: the gain, and a limiter 1 dB under the ceiling
+        ((-20.0, -5.4), "volume=4.00dB,alimiter=limit=0.7499:level=disabled:latency=1"),
+        # the sample tour: +5.74 dB, peaks 4.8 dB over the limiter: still the limiter
+        ((-21.74, -3.41), "volume=5.74dB,alimiter=limit=0.7499:level=disabled:latency=1"),
+        # peaks more than 6 dB over the limiter: loudnorm (which then limits dynamically)
         (
-            (-20.0, -5.4),
-            "loudnorm=I=-16:TP=-1.5:LRA=11:measured_I=-20:measured_TP=-5.4:measured_LRA=4:measured_thresh=-30"
+            (-30.0, -8.0),
+            "loudnorm=I=-16:TP=-1.5:LRA=11:measured_I=-30:measured_TP=-8:measured_LRA=4:measured_thresh=-40"
             ":linear=true,aresample=48000",
         ),
         # silence (no gated blocks) has nothing to scale: loudnorm, unmeasured
         ((-70.0, -99.0), "loudnorm=I=-16:TP=-1.5:LRA=11,aresample=48000"),
     ],
 )
-def test_normalisation_uses_a_plain_gain_only_when_the_peak_stays_under_the_ceiling(
+def test_normalisation_is_a_gain_a_gain_and_limiter_or_loudnorm_by_how_far_peaks_would_go(
     measured: tuple[float, float], expected: str
 ) -> None:
     integrated, peak = measured
     loudness = graph.Loudness(measured=graph.MeasuredLoudness(integrated, peak, 4.0, integrated - 10))
     assert graph.normalise(loudness) == expected
-    assert (graph.linear_gain_db(loudness) is None) == expected.startswith("loudnorm")
+    assert (graph.linear_gain_db(loudness) is None) == ("alimiter" in expected or expected.startswith("loudnorm"))
 
 
 def test_normalisation_without_a_measurement_is_one_pass_loudnorm() -> None:
