@@ -24,7 +24,7 @@ from typing import Literal
 from rich.console import Console
 
 from streamkit import __version__
-from streamkit.cache import cache_dir
+from streamkit.cache import cache_dir, prune
 from streamkit.media import ken_burns
 from streamkit.media import tour_graph as graph
 from streamkit.media.checksum import file_sha256
@@ -95,6 +95,7 @@ def prepare_stills(
     ``sizes`` names another one for a shot (a moving photo is prepared larger)."""
     size = (timeline.width, timeline.height)
     cache = cache_dir("stills")
+    prune(cache)  # stills no render has used for a month
     still_files: dict[int, Path] = {}
     for i, shot in enumerate(timeline.shots):
         if shot.kind == "photo" and shot.source is not None:

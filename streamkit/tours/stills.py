@@ -15,6 +15,7 @@ from typing import Literal
 
 from PIL import Image, ImageFilter, ImageOps, UnidentifiedImageError
 
+from streamkit.cache import mark_used
 from streamkit.errors import MediaError
 from streamkit.media.publish import atomic_output
 from streamkit.overlays import OverlayStyle, render_lower_third, render_title_slate
@@ -27,7 +28,10 @@ CACHE_VERSION = "2"
 def _cached(cache_dir: Path, key: str) -> tuple[Path, bool]:
     """Where a prepared still lives in the cache, and whether it is already there."""
     target = cache_dir / f"{hashlib.sha256((CACHE_VERSION + key).encode()).hexdigest()[:20]}.png"
-    return target, target.exists()
+    if target.exists():
+        mark_used(target)
+        return target, True
+    return target, False
 
 
 def _save(img: Image.Image, target: Path) -> Path:
