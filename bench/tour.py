@@ -1,6 +1,6 @@
 """Benchmark: the sample tour at 1280x720 30 fps against the floor (one bare encode of the same length).
 
-    python bench/tour.py [--samples var/bench-samples] [--skip-long] [--parallel 2]
+    python bench/tour.py [--samples var/bench-samples] [--skip-long] [--skip-moviepy] [--parallel 2]
 
 The floor is a single-pass libx264 encode of a lavfi ``testsrc2`` source with the same duration, size, frame
 rate and encoder settings: nothing renders that output faster without more encoders. Each measurement runs in
@@ -8,6 +8,8 @@ its own Python process. Peak memory is the largest sum of the resident memory of
 the same moment (sampled every 50 ms from /proc: the sound renders beside the picture, and ``--parallel`` runs
 chunks at once, so one process's ``ru_maxrss`` would understate it). CPU is user + system time of all of them.
 The long run is the same tour with its stops repeated 10 times, to see whether memory stays flat as it grows.
+The same run also renders the x1 tour with ``--engine moviepy`` and prints its ratio to the ffmpeg engine and
+the floor (issue 4 expects the ffmpeg engine at least 5x faster).
 """
 
 from __future__ import annotations
@@ -70,8 +72,10 @@ def run_one(kind: str, spec: Path, out: Path, duration_ms: int, parallel: int) -
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
     began = time.monotonic()
-    if kind == "tour":
-        result = render_tour(spec, out, RenderOptions(show_progress=False, parallel_chunks=parallel))
+    if kind in ("tour", "moviepy"):
+        engine = "moviepy" if kind == "moviepy" else "ffmpeg"
+        options = RenderOptions(show_progress=False, parallel_chunks=parallel, engine=engine)
+        result = render_tour(spec, out, options)
         duration_ms = result.timeline.duration_ms
     else:
         seconds = f"{duration_ms / 1000:.3f}"
@@ -109,6 +113,7 @@ def main() -> None:
     parser.add_argument("--samples", type=Path, default=ROOT / "var" / "bench-samples")
     parser.add_argument("--skip-long", action="store_true", help="skip the 10x longer tour")
     parser.add_argument("--parallel", type=int, default=1, help="chunk processes at once (default 1)")
+    parser.add_argument("--skip-moviepy", action="store_true", help="skip the moviepy engine's render (issue 4)")
     parser.add_argument("--one", nargs=5, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one:
@@ -128,6 +133,8 @@ def main() -> None:
             tour = measure("tour", spec, folder / f"tour-x{repeat}.mp4", parallel=args.parallel)
             floor = measure("floor", spec, folder / f"floor-x{repeat}.mp4", int(tour["duration_ms"]))
             rows.append((repeat, tour, floor))
+            if repeat == 1 and not args.skip_moviepy:
+                moviepy = measure("moviepy", spec, folder / "moviepy-x1.mp4")
     print()
     header = ("tour", "length s", "tour s", "floor s", "ratio", "tour CPU s", "floor CPU s", "tour MB", "floor MB")
     print(" ".join(f"{h:>{w}}" for h, w in zip(header, (6, 9, 7, 8, 6, 11, 12, 8, 9), strict=True)))
@@ -138,6 +145,13 @@ def main() -> None:
             f" {tour['peak_rss_mb']:>8.0f} {floor['peak_rss_mb']:>9.0f}"
         )
     print(f"\ntarget: ratio <= 1.2, tour memory <= 500 MB and flat from x1 to x10; chunks at once: {args.parallel}")
+    if not args.skip_moviepy:
+        tour, floor = rows[0][1], rows[0][2]
+        print(
+            f"\nmoviepy engine, x1: {moviepy['wall_s']:.1f} s, {moviepy['cpu_s']:.1f} s CPU in ffmpeg; "
+            f"{moviepy['wall_s'] / tour['wall_s']:.2f}x the ffmpeg engine (expected >= 5), "
+            f"{moviepy['wall_s'] / floor['wall_s']:.2f}x the floor"
+        )
     print("MB: the largest sum of resident memory of the ffmpeg processes running at the same moment")
     print("load average at the end (1, 5, 15 min): " + ", ".join(f"{x:.2f}" for x in os.getloadavg()))
 
