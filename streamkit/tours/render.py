@@ -6,6 +6,7 @@ This is the executor: the only module of the tours area with side effects. Every
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import os
@@ -13,7 +14,7 @@ import shutil
 import tempfile
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -222,8 +223,7 @@ def render_tour(spec: str | Path, output: str | Path, options: RenderOptions = R
     loudness = graph.Loudness(tour.output.loudness.target_lufs, tour.output.loudness.target_true_peak)
     ffmpeg_bin = ffmpeg_binary()
     result = RenderResult(output, timeline, effect_segments=segments)
-    with tempfile.TemporaryDirectory(prefix="streamkit-tour-") as tmp:
-        work = Path(tmp)
+    with _work_folder(options.dry_run, console) as work:
         inputs = prepare_inputs(checked, timeline, work, burn)
         frame_ms = 1000 / float(timeline.fps)
         verify = verify_media(timeline.duration_ms, tolerance_ms=round(frame_ms) + 1, need_audio=True)
@@ -244,6 +244,19 @@ def render_tour(spec: str | Path, output: str | Path, options: RenderOptions = R
     result.seconds = time.monotonic() - began
     write_manifest(checked, timeline, output, result, encoding, loudness)
     return result
+
+
+@contextlib.contextmanager
+def _work_folder(dry_run: bool, console: Console) -> Iterator[Path]:
+    """The render's scratch folder, removed afterwards. A dry run's commands read files in it (captions, Ken Burns
+    commands, chapters), so it is kept and named after them, for whoever runs them by hand."""
+    if not dry_run:
+        with tempfile.TemporaryDirectory(prefix="streamkit-tour-") as tmp:
+            yield Path(tmp)
+        return
+    folder = Path(tempfile.mkdtemp(prefix="streamkit-tour-dry-run-"))
+    yield folder
+    console.print(f"# the files these commands read are kept in {folder} (remove it when done)", highlight=False)
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -94,7 +96,7 @@ def test_sample_tour_checks_clean_and_dry_run_prints_the_commands(samples: Sampl
     assert done.returncode == 0, done.stderr
     # the 42 s sample tour renders in chunks (15 s each): in the order they start, the sound branch (measure, then
     # the stem) and the pictures (one command per chunk), then the mux of both
-    measure, sound, *chunks, mux = done.stderr.strip().splitlines()
+    measure, sound, *chunks, mux, kept = done.stderr.strip().splitlines()
     assert "ebur128=peak=true" in measure and measure.endswith("-f null -")
     assert "sidechaincompress" in sound and "loudnorm=I=-16" in sound and sound.endswith("sound.m4a")
     assert len(chunks) == 3
@@ -105,6 +107,15 @@ def test_sample_tour_checks_clean_and_dry_run_prints_the_commands(samples: Sampl
     assert "-f concat" in mux and "-c:v copy -c:a copy" in mux and "-filter_complex" not in mux
     assert mux.endswith(".out.partial.mp4")
     assert not out.exists()
+    # the files the commands read (captions, Ken Burns commands, chapters) are kept for running them by hand
+    folder = Path(kept.split(" kept in ")[1].split(" (")[0])
+    try:
+        named = {folder / name for name in re.findall(re.escape(str(folder)) + r"/([\w.\-]+)", " ".join(chunks))}
+        inputs = {p for p in named if p.suffix in (".ass", ".cmd", ".ffmeta")}
+        assert folder / "captions.ass" in inputs and any(p.suffix == ".cmd" for p in inputs), named
+        assert all(p.exists() for p in inputs), inputs
+    finally:
+        shutil.rmtree(folder)
 
 
 def test_photo_honours_exif_orientation_and_is_never_stretched(samples: SampleSet) -> None:
