@@ -21,6 +21,7 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 from streamkit.fonts import FontMatch
+from streamkit.media.ken_burns import window
 from streamkit.media.moviepy_binding import load_moviepy
 from streamkit.media.probe import MediaInfo
 from streamkit.tours import captions as caption_text
@@ -31,29 +32,10 @@ Frame = np.ndarray[Any, np.dtype[np.uint8]]
 FrameSource = Callable[[int], Frame]  # local frame index -> RGB frame at the output size
 
 
-def ken_burns_window(move: str, index: int, frames: int, amount: float, size: tuple[int, int]) -> tuple[float, ...]:
-    """(left, top, zoom) of the visible window at frame ``index``: the graph's ``perspective`` corners, in numbers."""
-    width, height = size
-    p = index / max(frames - 1, 1)
-    if move == "in":
-        z = 1 + amount * p
-    elif move == "out":
-        z = 1 + amount * (1 - p)
-    else:
-        z = 1 + amount
-    if move == "pan-right":
-        left = (width - width / z) * p
-    elif move == "pan-left":
-        left = (width - width / z) * (1 - p)
-    else:
-        left = (width - width / z) / 2
-    return left, (height - height / z) / 2, z
-
-
 def ken_burns_frame(still: Frame, move: str, index: int, frames: int, amount: float) -> Frame:
     """One frame of the move: the window mapped onto the whole frame with bilinear (sub-pixel) sampling."""
     height, width = still.shape[:2]
-    left, top, z = ken_burns_window(move, index, frames, amount, (width, height))
+    left, top, z = window(move, index, frames, amount, (width, height))  # the graph's move, in numbers
     matrix = np.array([[1 / z, 0, left], [0, 1 / z, top]], dtype=np.float64)
     flags = cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP
     return np.asarray(cv2.warpAffine(still, matrix, (width, height), flags=flags, borderMode=cv2.BORDER_REPLICATE))

@@ -8,6 +8,7 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pytest
 
@@ -142,3 +143,22 @@ def gray_frames(path: Path, width: int, height: int, *, start: float = 0, end: f
 
 def frame_at(path: Path, seconds: float, width: int, height: int) -> np.ndarray:
     return gray_frames(path, width, height, start=seconds, end=seconds + 0.04)[0]
+
+
+def render_texture_move(tmp_path: Path, move: str, title: str) -> Path:
+    """A 3 s photo of blurred noise moved by ``move`` (Ken Burns 0.2), rendered at 320x180 25 fps, CRF 10."""
+    rng = np.random.default_rng(3)
+    texture = cv2.GaussianBlur(rng.integers(0, 255, (180, 320, 3), dtype=np.uint8), (0, 0), 2.0)
+    cv2.imwrite(str(tmp_path / "texture.png"), texture)
+    spec = write_spec(tmp_path, f"""\
+version: 1
+media_root: {tmp_path}
+output: {{size: 320x180, fps: "25", crf: 10, preset: ultrafast}}
+defaults: {{ken_burns: 0.2}}
+stops:
+  - title: {title}
+    photos: {{paths: [texture.png], seconds: 3, move: {move}}}
+""")  # fmt: skip
+    out = tmp_path / f"{move}.mp4"
+    render_tour(spec, out, RenderOptions(show_progress=False))
+    return out

@@ -14,8 +14,7 @@ import pytest
 
 from streamkit.media import ken_burns
 from streamkit.media import tour_graph as graph
-from streamkit.tours.render import RenderOptions, render_tour
-from tests.tours.conftest import ffmpeg_stderr, gray_frames, write_spec
+from tests.tours.conftest import ffmpeg_stderr, gray_frames, render_texture_move
 
 MOVES = ("in", "out", "pan-left", "pan-right")
 
@@ -164,20 +163,7 @@ def test_ffmpeg_runs_the_plan_onto_the_exact_window(move: str, tmp_path: Path) -
 
 @pytest.mark.slow
 def test_zoom_is_smooth_where_zoompan_jitters(tmp_path: Path) -> None:
-    rng = np.random.default_rng(3)
-    texture = cv2.GaussianBlur(rng.integers(0, 255, (180, 320, 3), dtype=np.uint8), (0, 0), 2.0)
-    cv2.imwrite(str(tmp_path / "texture.png"), texture)
-    spec = write_spec(tmp_path, f"""\
-version: 1
-media_root: {tmp_path}
-output: {{size: 320x180, fps: "25", crf: 10, preset: ultrafast}}
-defaults: {{ken_burns: 0.2}}
-stops:
-  - title: 推近
-    photos: {{paths: [texture.png], seconds: 3, move: in}}
-""")  # fmt: skip
-    out = tmp_path / "zoom.mp4"
-    render_tour(spec, out, RenderOptions(show_progress=False, chunk_seconds=1000))
+    out = render_texture_move(tmp_path, "in", "推近")
     ours = _corner_spread_steps(gray_frames(out, 320, 180).astype(np.float32))
     # opposite corner patches (224 px apart) drift apart by 224 * (z[n+1]/z[n] - 1): ~0.55 px per frame mid-move
     assert np.median(ours[:, 0]) == pytest.approx(0.55, abs=0.15)

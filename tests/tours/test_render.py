@@ -21,6 +21,7 @@ from tests.tours.conftest import (
     frame_at,
     gray_frames,
     integrated_loudness,
+    render_texture_move,
     rms_db,
     write_spec,
 )
@@ -169,20 +170,7 @@ music:
 
 
 def test_ken_burns_moves_smoothly_with_subpixel_steps(samples: SampleSet, tmp_path: Path) -> None:
-    rng = np.random.default_rng(3)
-    texture = cv2.GaussianBlur(rng.integers(0, 255, (180, 320, 3), dtype=np.uint8), (0, 0), 2.0)
-    cv2.imwrite(str(tmp_path / "texture.png"), texture)
-    spec = write_spec(tmp_path, f"""\
-version: 1
-media_root: {tmp_path}
-output: {{size: 320x180, fps: "25", crf: 10, preset: ultrafast}}
-defaults: {{ken_burns: 0.2}}
-stops:
-  - title: 平移
-    photos: {{paths: [texture.png], seconds: 3, move: pan-right}}
-""")  # fmt: skip
-    out = tmp_path / "pan.mp4"
-    render_tour(spec, out, RenderOptions(show_progress=False))
+    out = render_texture_move(tmp_path, "pan-right", "平移")
     frames = gray_frames(out, 320, 180).astype(np.float32)
     window = cv2.createHanningWindow((320, 180), cv2.CV_32F)
     steps = np.array([cv2.phaseCorrelate(a, b, window)[0][0] for a, b in itertools.pairwise(frames)])
