@@ -55,11 +55,15 @@ class LogoPlacement:
 
 @dataclass(frozen=True)
 class Overlay:
-    """A full-frame RGBA picture shown between two times (a lower-third)."""
+    """An RGBA picture shown between two times with its top-left corner at ``(x, y)`` of the frame (a
+    lower-third, cropped to its visible pixels: blending a full transparent frame cost every shown frame a
+    full-frame blend, and every chunk held every lower-third of the tour)."""
 
     path: Path
     start_ms: int
     end_ms: int
+    x: int = 0
+    y: int = 0
 
 
 @dataclass(frozen=True)
@@ -284,10 +288,10 @@ def video_graph(timeline: Timeline, inputs: TourInputs, args: _Args, window: Chu
             f"setpts=N+{window.start_frame}[window]"
         )
         current = "window"
-    for j, overlay in enumerate(inputs.lower_thirds):
+    for j, overlay in enumerate(_shown_in(inputs.lower_thirds, timeline, window)):
         n = args.add("-i", str(overlay.path))
         enable = f"between(t,{_seconds(overlay.start_ms)},{_seconds(overlay.end_ms)})"
-        parts.append(f"[{current}][{n}:v]overlay=0:0:enable='{enable}'[lt{j}]")
+        parts.append(f"[{current}][{n}:v]overlay={overlay.x}:{overlay.y}:enable='{enable}'[lt{j}]")
         current = f"lt{j}"
     if inputs.logo is not None:
         logo = inputs.logo
@@ -307,6 +311,15 @@ def video_graph(timeline: Timeline, inputs: TourInputs, args: _Args, window: Chu
     restart = ",setpts=PTS-STARTPTS" if window is not None else ""
     parts.append(f"[{current}]format=yuv420p{restart}[vout]")
     return parts
+
+
+def _shown_in(overlays: Sequence[Overlay], timeline: Timeline, window: Chunk | None) -> list[Overlay]:
+    """The overlays a window shows (all without one): a chunk opens only its own, so its memory does not grow
+    with the tour. ``between`` includes both ends, and so does this test."""
+    if window is None:
+        return list(overlays)
+    first, last = timeline.frame_ms(window.start_frame), timeline.frame_ms(window.end_frame - 1)
+    return [o for o in overlays if o.start_ms <= last + 1 and o.end_ms >= first - 1]
 
 
 def _samples(ms: int) -> int:

@@ -61,7 +61,8 @@ def picture_clip(checked: CheckedTour, timeline: Timeline, inputs: graph.TourInp
     layers = [base]
     for overlay in inputs.lower_thirds:
         with Image.open(overlay.path) as img:
-            layers.append(rgba_layer(np.asarray(img.convert("RGBA")), overlay.start_ms, overlay.end_ms))
+            rgba = np.asarray(img.convert("RGBA"))
+            layers.append(rgba_layer(rgba, overlay.start_ms, overlay.end_ms, (overlay.x, overlay.y)))
     if inputs.logo is not None:
         layers.append(logo_layer(inputs, timeline))
     if burn and timeline.captions and checked.font is not None:

@@ -115,10 +115,10 @@ def prepare_inputs(checked: CheckedTour, timeline: Timeline, work: Path, burn: b
     cache = cache_dir("stills")
     planned = plan_moves(timeline, tour.defaults.ken_burns, work)
     still_files = prepare_stills(tour, timeline, {i: move.plan.still_size for i, move in planned.items()})
-    lower_thirds = tuple(
-        graph.Overlay(stills.prepare_lower_third(lt.name, lt.detail, size, cache), lt.start_ms, lt.end_ms)
-        for lt in timeline.lower_thirds
-    )
+    lower_thirds = []
+    for lt in timeline.lower_thirds:
+        path, (x, y) = stills.prepare_lower_third(lt.name, lt.detail, size, cache)
+        lower_thirds.append(graph.Overlay(path, lt.start_ms, lt.end_ms, x, y))
     logo = None
     if tour.logo is not None:
         logo = graph.LogoPlacement(
@@ -139,7 +139,7 @@ def prepare_inputs(checked: CheckedTour, timeline: Timeline, work: Path, burn: b
     d = tour.ducking
     return graph.TourInputs(
         stills=still_files,
-        lower_thirds=lower_thirds,
+        lower_thirds=tuple(lower_thirds),
         logo=logo,
         burn_ass=burn_ass,
         fonts_dir=_fonts_dir(checked, work),

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Literal
 
 from PIL import Image, ImageFilter, ImageOps, UnidentifiedImageError
+from PIL.PngImagePlugin import PngInfo
 
 from streamkit.cache import mark_used
 from streamkit.errors import MediaError
@@ -34,10 +35,10 @@ def _cached(cache_dir: Path, key: str) -> tuple[Path, bool]:
     return target, False
 
 
-def _save(img: Image.Image, target: Path) -> Path:
+def _save(img: Image.Image, target: Path, info: PngInfo | None = None) -> Path:
     target.parent.mkdir(parents=True, exist_ok=True)
     buffer = io.BytesIO()
-    img.save(buffer, "PNG", compress_level=1)
+    img.save(buffer, "PNG", compress_level=1, pnginfo=info)
     with atomic_output(target) as partial:
         partial.write_bytes(buffer.getvalue())
     return target
@@ -103,9 +104,21 @@ def prepare_card(card: Card, size: Size, cache_dir: Path, image_path: Path | Non
     return _save(draw_card(card.lines, size, card.background, image), target)
 
 
-def prepare_lower_third(name: str, detail: str, size: Size, cache_dir: Path) -> Path:
-    """The overlays lower-third (full-frame RGBA) as a cached PNG."""
-    target, done = _cached(cache_dir, f"lower-third:{name}:{detail}:{size}")
+POSITION_KEY = "streamkit-position"  # where a cropped lower-third sits in the frame, kept in its PNG
+
+
+def prepare_lower_third(name: str, detail: str, size: Size, cache_dir: Path) -> tuple[Path, tuple[int, int]]:
+    """The overlays lower-third as a cached PNG cropped to its visible pixels, and where its top-left corner
+    sits in the frame (even coordinates and sizes, so the 4:2:0 overlay keeps its chroma on its luma)."""
+    target, done = _cached(cache_dir, f"lower-third-cropped:{name}:{detail}:{size}")
     if done:
-        return target
-    return _save(render_lower_third(name, detail or None, size=size), target)
+        with Image.open(target) as img:  # the header only: the pixels are not decoded
+            x, y = (int(v) for v in str(img.info[POSITION_KEY]).split(","))
+        return target, (x, y)
+    full = render_lower_third(name, detail or None, size=size)
+    box = full.getchannel("A").getbbox() or (0, 0, 2, 2)
+    left, top = box[0] // 2 * 2, box[1] // 2 * 2
+    right, bottom = min(-(-box[2] // 2) * 2, size[0]), min(-(-box[3] // 2) * 2, size[1])
+    info = PngInfo()
+    info.add_text(POSITION_KEY, f"{left},{top}")
+    return _save(full.crop((left, top, right, bottom)), target, info), (left, top)

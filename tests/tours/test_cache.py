@@ -32,3 +32,21 @@ def test_a_cache_hit_marks_the_still_as_used(tmp_path: Path) -> None:
     again, done = stills._cached(tmp_path, key)
     assert done and again == target
     assert prune(tmp_path) == 0 and target.exists()  # just used: kept
+
+
+def test_a_lower_third_is_cached_cropped_and_placed_where_the_full_frame_had_it(tmp_path: Path) -> None:
+    from PIL import Image
+
+    from streamkit.overlays import render_lower_third
+
+    size = (320, 180)
+    path, (x, y) = stills.prepare_lower_third("王志国", "1921—1947", size, tmp_path)
+    again = stills.prepare_lower_third("王志国", "1921—1947", size, tmp_path)  # from the cache
+    assert again == (path, (x, y))
+    with Image.open(path) as cropped:
+        assert cropped.width < size[0] * 0.9 or cropped.height < size[1] * 0.5  # smaller than the frame
+        assert x % 2 == 0 and y % 2 == 0 and cropped.width % 2 == 0 and cropped.height % 2 == 0
+        placed = Image.new("RGBA", size, (0, 0, 0, 0))
+        placed.paste(cropped, (x, y))
+    full = render_lower_third("王志国", "1921—1947", size=size)
+    assert placed.tobytes() == full.tobytes()  # nothing visible was cut off, nothing moved
