@@ -312,23 +312,29 @@ class Chunk:
         return self.end_frame - self.start_frame
 
 
+def _alone(timeline: Timeline) -> list[tuple[int, int]]:
+    """Per shot, the first and last frame ``f`` where frames ``f-1`` and ``f`` show that shot alone (first > last
+    when its crossfades leave no such frame)."""
+    shots = timeline.shots
+    spans = []
+    for i, shot in enumerate(shots):
+        following = shots[i + 1].overlap_in if i + 1 < len(shots) else 0
+        spans.append((shot.start_frame + shot.overlap_in + 1, shot.end_frame - following - 1))
+    return spans
+
+
 def safe_cuts(timeline: Timeline) -> list[int]:
     """Frames where a chunk may begin: no transition is in progress across them.
 
-    A cut at frame ``f`` is safe when frames ``f-1`` and ``f`` show one shot alone (the middle of its part free of
-    any crossfade), or when ``f`` is a hard cut between two shots. Mid-shot candidates are preferred by the caller
-    only through their position; both kinds give identical pictures on either side.
+    A cut at frame ``f`` is safe when frames ``f-1`` and ``f`` show one shot alone, or when ``f`` is a hard cut
+    between two shots; both kinds give identical pictures on either side. Within a shot the candidate is the
+    earliest safe frame (just after its crossfade in): a chunk builds its first shot from that shot's start and
+    throws away the frames before the cut, so a cut in the middle of a shot costs decoding and Ken Burns for
+    the frames before it (``plan_chunks`` cuts inside a shot only when no shot begins near its target).
     """
     shots = timeline.shots
-    cuts: set[int] = set()
-    for i, shot in enumerate(shots):
-        following = shots[i + 1].overlap_in if i + 1 < len(shots) else 0
-        low = shot.start_frame + shot.overlap_in + 1
-        high = shot.end_frame - following - 1
-        if low <= high:
-            cuts.add((low + high) // 2)
-        if i + 1 < len(shots) and following == 0:
-            cuts.add(shot.end_frame)
+    cuts = {low for low, high in _alone(timeline) if low <= high}
+    cuts |= {shot.end_frame for shot, after in itertools.pairwise(shots) if after.overlap_in == 0}
     return sorted(c for c in cuts if 0 < c < timeline.total_frames)
 
 
@@ -344,7 +350,14 @@ def plan_chunks(timeline: Timeline, target_frames: int) -> tuple[Chunk, ...]:
     candidates = safe_cuts(timeline)
     while total >= 2 * target and total - starts[-1] > target * 3 // 2:
         desired = starts[-1] + target
-        ahead = [c for c in candidates if starts[-1] < c <= total - target // 2]
+
+        def allowed(c: int) -> bool:
+            return starts[-1] < c <= total - target // 2
+
+        ahead = [c for c in candidates if allowed(c)]
+        if not ahead or min(abs(c - desired) for c in ahead) > target // 2:  # a long shot: cut inside it
+            ahead += [c for low, high in _alone(timeline) if low <= (c := min(max(desired, low), high)) <= high]
+            ahead = [c for c in ahead if allowed(c)]
         if not ahead:
             break
         starts.append(min(ahead, key=lambda c: (abs(c - desired), c)))

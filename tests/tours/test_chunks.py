@@ -43,11 +43,12 @@ def _timeline(shots: list[tuple[int, int]]) -> Timeline:
 
 PLANS = [
     # (shots as (frames, overlap_in), target frames, expected chunk bounds)
-    ([(100, 0)], 30, [(0, 50), (50, 100)]),  # one long shot is cut in its middle
+    ([(100, 0)], 30, [(0, 30), (30, 60), (60, 100)]),  # no shot begins near the targets: cut inside the long one
     ([(50, 0), (50, 10), (50, 10)], 100, [(0, 130)]),  # shorter than two chunks: one graph
     ([(60, 0), (60, 0), (60, 0), (60, 0)], 60, [(0, 60), (60, 120), (120, 180), (180, 240)]),  # hard cuts
-    # crossfades at 40..60, 80..100, 120..140: cuts land where one shot shows alone (70, 110)
-    ([(60, 0), (60, 20), (60, 20), (60, 20)], 50, [(0, 70), (70, 110), (110, 180)]),
+    # crossfades at 40..60, 80..100, 120..140: cuts land on the first frame after each (61, 101, 141), where one
+    # shot shows alone and the chunk throws away the fewest frames of it
+    ([(60, 0), (60, 20), (60, 20), (60, 20)], 50, [(0, 61), (61, 101), (101, 141), (141, 180)]),
 ]
 
 

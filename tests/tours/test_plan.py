@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from fractions import Fraction
 from pathlib import Path
 
@@ -266,29 +267,36 @@ def _inputs() -> graph.TourInputs:
         fonts_dir=Path("/fonts"),
         soft_srt=Path("/w/captions.srt"),
         metadata=Path("/w/chapters.ffmeta"),
-        lower_thirds=(graph.Overlay(Path("/c/lt.png"), 3000, 4000),),
+        lower_thirds=(graph.Overlay(Path("/c/lt.png"), 5000, 6000, 40, 560),),
     )
 
 
 def test_chunk_command_builds_only_its_shots_and_keeps_tour_time() -> None:
     plan = build_timeline(make_tour(), MEDIA)
     chunks = plan_chunks(plan, 100)
+    # each cut is the first frame after a crossfade in (or a hard cut): little of a chunk's first shot is wasted
     assert [(c.start_frame, c.end_frame, c.first_shot, c.last_shot) for c in chunks] == [
-        (0, 75, 0, 1), (75, 207, 1, 3), (207, 332, 3, 5)
+        (0, 114, 0, 2), (114, 239, 2, 3), (239, 332, 4, 5)
     ]  # fmt: skip
     command = graph.chunk_video_command(plan, chunks[1], _inputs(), Path("/w/chunk-0001.mp4"))
     argv = command.argv
-    assert command.expected_duration_ms == 5280  # 132 frames at 25 fps
+    assert command.expected_duration_ms == 5000  # 125 frames at 25 fps
     inputs = [argv[i + 1] for i, a in enumerate(argv) if a == "-i"]
-    assert inputs == ["/media/gate.mp4", "/c/a.png", "/c/b.png", "/c/lt.png"]  # no title, no outro, no sound
+    assert inputs == ["/c/a.png", "/c/b.png", "/c/lt.png"]  # no clip, no title, no outro, no sound
     parts = argv[argv.index("-filter_complex") + 1].split(";")
-    # the chunk's first shot starts whole (its crossfade with the title is in the previous chunk)
-    assert "[s1]split=2[b1in][t1in]" in parts
-    assert "[b1][f2][b2][f3][b3]concat=n=5:v=1:a=0,settb=1/25,setpts=N[chain]" in parts
-    # trimmed to frames 75..207 of the tour (counted from the first shot, frame 38), stamped with tour time for
+    # the chunk's first shot starts whole (its crossfade with the clip is in the previous chunk)
+    assert "[s2]split=2[b2in][t2in]" in parts
+    assert "[b2][f3][b3]concat=n=3:v=1:a=0,settb=1/25,setpts=N[chain]" in parts
+    # trimmed to frames 114..239 of the tour (counted from the first shot, frame 101), stamped with tour time for
     # the overlays and libass, restarted for x264
-    assert "[chain]trim=start_frame=37:end_frame=169,setpts=N+75[window]" in parts
-    assert "[window][3:v]overlay=0:0:enable='between(t,3.000,4.000)'[lt0]" in parts
+    assert "[chain]trim=start_frame=13:end_frame=138,setpts=N+114[window]" in parts
+    assert "[window][2:v]overlay=40:560:enable='between(t,5.000,6.000)'[lt0]" in parts  # cropped, placed
+    # the other chunks do not open a lower-third they never show (one starting on the chunk's last frame would be)
+    for other in (chunks[0], chunks[2]):
+        other_argv = graph.chunk_video_command(plan, other, _inputs(), Path("/w/c.mp4")).argv
+        assert "/c/lt.png" not in other_argv
+    late = dataclasses.replace(_inputs(), lower_thirds=(graph.Overlay(Path("/c/lt.png"), 4520, 6000),))
+    assert "/c/lt.png" in graph.chunk_video_command(plan, chunks[0], late, Path("/w/c.mp4")).argv
     assert parts[-1] == "[subbed]format=yuv420p,setpts=PTS-STARTPTS[vout]"
     tail = " ".join(argv[argv.index("-map") :])
     assert "-c:v libx264 -profile:v high -pix_fmt yuv420p -preset veryfast -crf 20 -g 50 -r 25" in tail
