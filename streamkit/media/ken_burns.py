@@ -11,7 +11,8 @@ rounds the window to whole pixels, so the picture jitters. Here each frame is th
 Output pixel ``j`` then samples the still at ``x + (j + ox + 1/2) * w / D - 1/2``: two integers set the scale and
 two the offset, so for every frame some choice lands within a small error of the exact window. The search below
 tries every even ``D`` and ``ox`` in a range and keeps the best (the scale writes 4:2:0, whose chroma is cut at
-``ox / 2``; 4:4:4 there and a second conversion cost 8.5 ms of CPU per 720p frame, 4:2:0 3.5 ms);
+``ox / 2``; 4:4:4 there and a second conversion cost 8.3-9.2 ms of CPU per 720p frame, 4:2:0 5.2-6.5 ms:
+``bench/ken_burns.py``);
 ``worst_error_px`` is the largest displacement, in output pixels, at the frame's edges over the whole move. The
 still is prepared larger than the frame (``SOURCE_SCALES``): scale ratios near simple fractions (1, 5/4, 3/2, 2)
 are the ones the integers approximate worst, and a still 1.25x the frame keeps most zooms of up to ~20 % away
