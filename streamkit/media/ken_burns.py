@@ -99,9 +99,14 @@ def _solve_axis(start: np.ndarray, span: np.ndarray, source: int, out: int) -> t
     fits = (offset[None, None, :] + out <= scaled[None, :, None]) & (crop_start >= 0)
     fits &= (crop_start + crop_len <= source) & (crop_len >= 2)
     error = np.where(fits, error * out / span_, np.inf)
-    flat = error.reshape(len(start), -1).argmin(axis=1)
-    d_index, o_index = np.unravel_index(flat, error.shape[1:])
     frames = np.arange(len(start))
+    if np.all(span == span[0]):
+        # a pan: one scaled size for every frame (the one whose worst frame misses least) keeps the crop's and
+        # the scale's sizes constant, so the scale keeps its swscale context (see ``graph_steps``)
+        d_index = np.full(len(start), error.min(axis=2).max(axis=0).argmin())
+        o_index = error[frames, d_index].argmin(axis=1)
+    else:
+        d_index, o_index = np.unravel_index(error.reshape(len(start), -1).argmin(axis=1), error.shape[1:])
     return (
         crop_start[frames, d_index, o_index].astype(int),
         crop_len[frames, d_index, 0].astype(int),
@@ -169,16 +174,22 @@ def graph_steps(plan: KenBurnsPlan, commands_file: str, name: str) -> list[str]:
     end on any pixel; the scale writes 4:2:0 (the trailing ``format`` makes the crop, and so the scale's output,
     4:2:0), converting and scaling in one pass, and the second crop's offsets are even.
     """
-    (width, height), (pw, ph) = plan.frame_size, plan.padded_size
-    # `+0*n` keeps `n` in the expressions even when a size never changes (a pan): scale re-reads its input size
-    # only when its expressions depend on the frame, and the first crop changes that size behind its back
-    scaled_w = frame_table([d for d, _ in plan.scaled]) + "+0*n"
-    scaled_h = frame_table([e for _, e in plan.scaled]) + "+0*n"
+    (width, height), (x0, y0, w0, h0) = plan.frame_size, plan.crops[0]
+    # `+0*n` keeps `n` in the expressions even when the scaled size never changes: scale re-reads its input size
+    # only when its expressions depend on the frame, and the first crop changes that size behind its back. It
+    # also rebuilds its swscale context on every frame then (~2 ms per 720p frame), so a move whose sizes are
+    # all constant (most pans) goes without
+    fixed = len(set(plan.scaled)) == 1 and len({(w, h) for _, _, w, h in plan.crops}) == 1
+    per_frame = "" if fixed else "+0*n"
+    scaled_w = frame_table([d for d, _ in plan.scaled]) + per_frame
+    scaled_h = frame_table([e for _, e in plan.scaled]) + per_frame
     off_x = frame_table([ox for ox, _ in plan.offsets])
     off_y = frame_table([oy for _, oy in plan.offsets])
     return [
         f"sendcmd=f={commands_file}",
-        f"crop@{name}={pw}:{ph}:0:0:exact=1",
+        # starts at the first frame's window: the links are configured with that size (a scale that keeps its
+        # context never looks at its input size again)
+        f"crop@{name}={w0}:{h0}:{x0}:{y0}:exact=1",
         f"scale=w='{scaled_w}':h='{scaled_h}':eval=frame:flags=bilinear",
         f"crop={width}:{height}:x='{off_x}':y='{off_y}':exact=1",
         "format=yuv420p",

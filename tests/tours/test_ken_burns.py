@@ -125,11 +125,21 @@ def test_graph_moves_a_planned_photo_with_crop_scale_crop_and_no_perspective() -
     parts = graph.video_graph(plan, inputs, args)
     chain = next(p for p in parts if p.endswith(f"[s{photo}]"))
     assert chain.startswith("[2:v]scale=400:225,format=yuv444p,pad=528:353:64:64,fillborders=")
-    assert "sendcmd=f=\\'/w/move-2.cmd\\',crop@kb2=528:353:0:0:exact=1,scale=w='" in chain
+    x, y, w, h = move.crops[0]
+    assert f"sendcmd=f=\\'/w/move-2.cmd\\',crop@kb2={w}:{h}:{x}:{y}:exact=1,scale=w='" in chain
     assert ":eval=frame:flags=bilinear,crop=320:180:x='" in chain and "perspective" not in chain
     assert "+0*n" in chain  # the scale re-reads the first crop's size every frame
     other = next(p for p in parts if p.endswith("[s3]"))
     assert "perspective=" in other  # a photo without a plan keeps perspective
+
+
+def test_a_pan_with_constant_sizes_lets_the_scale_keep_its_context() -> None:
+    pan = ken_burns.plan_move("pan-left", 105, 0.12, (320, 180))
+    assert len(set(pan.scaled)) == 1 and len({c[2:] for c in pan.crops}) == 1
+    steps = ken_burns.graph_steps(pan, "m.cmd", "kb")
+    assert "+0*n" not in steps[2] and steps[2].startswith(f"scale=w='{pan.scaled[0][0]}':h='{pan.scaled[0][1]}'")
+    zoom = ken_burns.plan_move("in", 105, 0.12, (320, 180))
+    assert "+0*n" in ken_burns.graph_steps(zoom, "m.cmd", "kb")[2]  # sizes change: re-read every frame
 
 
 @pytest.mark.parametrize("move", ["in", "pan-left"])
