@@ -372,46 +372,56 @@ class _Render:
         return dataclasses.replace(self.loudness, measured=measured)
 
     def sound(self, stem: Path, stop: threading.Event) -> graph.Loudness:
-        """The sound branch: the music, the mix section by section, pass 1 on the mix, then the stem (see
+        """The sound branch: the mix section by section, pass 1 on it, then the stem (see
         ``streamkit.media.tour_sound``). Silent (the picture has the progress bar); checks ``stop`` between its
         steps and sets it when it fails, so the pictures stop too."""
         try:
-            music = self.work / "music.f32" if self.timeline.music else None
-            if music is not None:
-                self._sound_step(tour_sound.music_command(self.timeline, music, ffmpeg_bin=self.ffmpeg_bin), stop)
-            files = []
-            for k, section in enumerate(self.sound_sections()):
-                files.append(self.work / f"mix-{k:04d}.f32")
-                command = tour_sound.section_command(self.timeline, section, self.inputs.ducking, music, files[-1],
-                                                     ffmpeg_bin=self.ffmpeg_bin)  # fmt: skip
-                self._sound_step(command, stop)
-            if music is not None and not self.options.dry_run:
-                music.unlink()  # the sections hold it now
+            files = self._mix(stop)
             loudness = self.loudness
             if not self.options.preview:  # a preview skips pass 1 (loudnorm's one-pass dynamic mode)
                 stats = self.work / "loudness.txt"
                 command = tour_sound.measure_command(self.timeline, files, stats, ffmpeg_bin=self.ffmpeg_bin)
-                self._sound_step(command, stop)
+                self._sound_step(command, "measuring loudness", stop)
                 loudness = self._measured(stats)
             command = tour_sound.sound_command(self.timeline, files, stem, encoding=self.encoding, loudness=loudness,
                                                ffmpeg_bin=self.ffmpeg_bin)  # fmt: skip
-            self._sound_step(command, stop)
-            if not self.options.dry_run:
-                for path in files:
-                    path.unlink()
+            self._sound_step(command, "sound stem", stop)
+            self._remove(files)
             return loudness
         except BaseException:
             stop.set()
             raise
 
+    def _mix(self, stop: threading.Event) -> list[Path]:
+        """The music beds alone, then the mix section by section over them: the raw files of the sections."""
+        music = self.work / "music.f32" if self.timeline.music else None
+        if music is not None:
+            command = tour_sound.music_command(self.timeline, music, ffmpeg_bin=self.ffmpeg_bin)
+            self._sound_step(command, "music", stop)
+        sections = self.sound_sections()
+        files = [self.work / f"mix-{k:04d}.f32" for k in range(len(sections))]
+        for k, (section, path) in enumerate(zip(sections, files, strict=True)):
+            command = tour_sound.section_command(self.timeline, section, self.inputs.ducking, music, path,
+                                                 ffmpeg_bin=self.ffmpeg_bin)  # fmt: skip
+            self._sound_step(command, f"sound section {k + 1}/{len(sections)}", stop)
+        self._remove([music] if music is not None else [])  # the sections hold it now
+        return files
+
     def sound_sections(self) -> tuple[tour_sound.SoundSection, ...]:
+        """The chunked render's sound cut into sections, with the sources each one opens."""
         voice_ms = {path: info.duration_ms for path, info in self.media.items()}
         return tour_sound.plan_sections(self.timeline, voice_ms, self.inputs.ducking, self.options.section_seconds)
 
-    def _sound_step(self, command: FFmpegCommand, stop: threading.Event) -> None:
+    def _sound_step(self, command: FFmpegCommand, what: str, stop: threading.Event) -> None:
         if stop.is_set():
             raise _Stopped
-        _run(command, self.options, self.console, "sound", None, on_progress=_stopper(stop), quiet=True)
+        _run(command, self.options, self.console, what, None, on_progress=_stopper(stop), quiet=True)
+
+    def _remove(self, paths: Sequence[Path]) -> None:
+        """Temporary sound files read for the last time (a dry run wrote none)."""
+        if not self.options.dry_run:
+            for path in paths:
+                path.unlink()
 
     def pictures(self, commands: list[FFmpegCommand], stop: threading.Event) -> None:
         if self.options.parallel_chunks > 1 and not self.options.dry_run:
