@@ -2,8 +2,9 @@
 
     python bench/tour_sound.py [--samples var/bench-samples] [--loudness web|broadcast]
 
-Runs, one after the other with nothing else of ours running: pass 1 (ebur128), then the sound stem twice, once
-with ``volume=<gain>dB`` and once with two-pass ``loudnorm`` (linear=true). For each it prints wall time and the
+Runs, one after the other with nothing else of ours running, the chunked render's sound branch: the music and
+the mix in sections to raw PCM, pass 1 (ebur128) on it, then the sound stem twice, once with ``volume=<gain>dB``
+and once with two-pass ``loudnorm`` (linear=true). For each it prints wall time and the
 CPU time of ffmpeg (user + system, from the children's rusage), then measures each stem with
 ``ebur128=peak=true``: integrated loudness and true peak against the target.
 """
@@ -22,6 +23,7 @@ from pathlib import Path
 from tour import make_spec  # type: ignore[import-not-found]
 
 from streamkit.media import tour_graph as graph
+from streamkit.media import tour_sound
 from streamkit.media.runner import run_ffmpeg
 from streamkit.tours.check import check_tour
 from streamkit.tours.render import prepare_inputs
@@ -71,8 +73,17 @@ def main() -> None:
         tour = checked.tour
         timeline = build_timeline(tour, checked.media, size=(tour.output.width, tour.output.height))
         inputs = prepare_inputs(checked, timeline, work, burn=False)
+        music = work / "music.f32"
+        wall, cpu = timed(tour_sound.music_command(timeline, music).argv)
+        voice_ms = {path: info.duration_ms for path, info in checked.media.items()}
+        files = []
+        for k, section in enumerate(tour_sound.plan_sections(timeline, voice_ms, inputs.ducking)):
+            files.append(work / f"mix-{k:04d}.f32")
+            command = tour_sound.section_command(timeline, section, inputs.ducking, music, files[-1])
+            wall, cpu = (a + b for a, b in zip((wall, cpu), timed(command.argv), strict=True))
+        print(f"music and {len(files)} section(s) wall {wall:5.2f} s  cpu {cpu:5.2f} s")
         stats = work / "loudness.txt"
-        wall, cpu = timed(graph.loudness_measure_command(timeline, inputs, stats).argv)
+        wall, cpu = timed(tour_sound.measure_command(timeline, files, stats).argv)
         print(f"pass 1 (ebur128)        wall {wall:5.2f} s  cpu {cpu:5.2f} s")
         measured = graph.parse_ebur128_stats(stats.read_text(encoding="utf-8"))
         target = graph.Loudness(tour.output.loudness.target_lufs, tour.output.loudness.target_true_peak)
@@ -85,7 +96,7 @@ def main() -> None:
         loudnorm = graph.normalise(dataclasses.replace(loudness, target_true_peak=-99.0))
         loudnorm = loudnorm.replace(":TP=-99:", f":TP={target.target_true_peak:g}:")
         for name, chain in (("volume", f"volume={gain:.2f}dB"), ("loudnorm", loudnorm)):
-            command = graph.sound_command(timeline, inputs, work / f"{name}.m4a", loudness=loudness)
+            command = tour_sound.sound_command(timeline, files, work / f"{name}.m4a", loudness=loudness)
             argv = [a.replace(graph.normalise(loudness), chain) if "[mix]" in a else a for a in command.argv]
             wall, cpu = timed(argv)
             integrated, peak = loudness_of(work / f"{name}.m4a")

@@ -26,11 +26,11 @@ from rich.console import Console
 
 from streamkit import __version__
 from streamkit.cache import cache_dir, prune
-from streamkit.media import ken_burns
+from streamkit.media import ken_burns, tour_sound
 from streamkit.media import tour_graph as graph
 from streamkit.media.checksum import file_sha256
 from streamkit.media.commands import FFmpegCommand
-from streamkit.media.probe import probe
+from streamkit.media.probe import MediaInfo, probe
 from streamkit.media.publish import atomic_output, partial_path, verify_media, write_text_atomic
 from streamkit.media.runner import ProgressCallback, ProgressState, run_ffmpeg
 from streamkit.media.tools import ffmpeg_binary
@@ -58,6 +58,8 @@ class RenderOptions:
     # by a chunk, not the tour; tours shorter than two chunks stay one graph (see docs/decisions-tours.md)
     chunk_seconds: float = CHUNK_SECONDS
     parallel_chunks: int = 1  # chunk processes at once (each holds one chunk's memory)
+    # a chunked render mixes its sound in sections of this length, one process each (see streamkit.media.tour_sound)
+    section_seconds: float = tour_sound.SECTION_SECONDS
 
 
 @dataclass
@@ -228,7 +230,8 @@ def render_tour(spec: str | Path, output: str | Path, options: RenderOptions = R
         frame_ms = 1000 / float(timeline.fps)
         verify = verify_media(timeline.duration_ms, tolerance_ms=round(frame_ms) + 1, need_audio=True)
         chunks = plan_chunks(timeline, round(options.chunk_seconds * timeline.fps))
-        render = _Render(timeline, inputs, chunks, work, encoding, loudness, ffmpeg_bin, options, console)
+        render = _Render(timeline, inputs, chunks, work, encoding, loudness, ffmpeg_bin, options, console,
+                         checked.media)  # fmt: skip
         if options.dry_run:
             render.encode(partial_path(output), output)
             if options.hls_dir is not None:
@@ -273,6 +276,7 @@ class _Render:
     ffmpeg_bin: str
     options: RenderOptions
     console: Console
+    media: Mapping[Path, MediaInfo] = field(default_factory=dict)  # the spec's media, probed (voices' lengths)
 
     def encode(self, target: Path, final: Path) -> graph.Loudness:
         """Write the tour to ``target``; returns the loudness it was normalised with (measured unless preview)."""
@@ -350,33 +354,74 @@ class _Render:
                     raise cause from None
                 raise
 
-    def measure(self, stop: threading.Event | None = None) -> graph.Loudness:
-        """Pass 1: the mix measured with ``ebur128``. A preview skips it (loudnorm's one-pass dynamic mode)."""
+    def measure(self) -> graph.Loudness:
+        """Pass 1 of the one-graph render: the mix measured with ``ebur128``. A preview skips it (loudnorm's
+        one-pass dynamic mode)."""
         if self.options.preview:
             return self.loudness
         stats = self.work / "loudness.txt"
         command = graph.loudness_measure_command(self.timeline, self.inputs, stats, ffmpeg_bin=self.ffmpeg_bin)
-        check = None if stop is None else _stopper(stop)
-        _run(command, self.options, self.console, "measuring loudness", None, on_progress=check, quiet=stop is not None)
+        _run(command, self.options, self.console, "measuring loudness", None)
+        return self._measured(stats)
+
+    def _measured(self, stats: Path) -> graph.Loudness:
+        """The targets with what pass 1 wrote into ``stats`` (nothing in a dry run)."""
         if self.options.dry_run:
             return self.loudness
         measured = graph.parse_ebur128_stats(stats.read_text(encoding="utf-8"))
         return dataclasses.replace(self.loudness, measured=measured)
 
     def sound(self, stem: Path, stop: threading.Event) -> graph.Loudness:
-        """The sound branch: measure, then mix, normalise and encode the stem. Silent (the picture has the
-        progress bar); sets ``stop`` when it fails so the pictures stop too."""
+        """The sound branch: the mix section by section, pass 1 on it, then the stem (see
+        ``streamkit.media.tour_sound``). Silent (the picture has the progress bar); checks ``stop`` between its
+        steps and sets it when it fails, so the pictures stop too."""
         try:
-            loudness = self.measure(stop)
-            if stop.is_set():
-                raise _Stopped
-            command = graph.sound_command(self.timeline, self.inputs, stem, encoding=self.encoding,
-                                          loudness=loudness, ffmpeg_bin=self.ffmpeg_bin)  # fmt: skip
-            _run(command, self.options, self.console, "sound", None, on_progress=_stopper(stop), quiet=True)
+            files = self._mix(stop)
+            loudness = self.loudness
+            if not self.options.preview:  # a preview skips pass 1 (loudnorm's one-pass dynamic mode)
+                stats = self.work / "loudness.txt"
+                command = tour_sound.measure_command(self.timeline, files, stats, ffmpeg_bin=self.ffmpeg_bin)
+                self._sound_step(command, "measuring loudness", stop)
+                loudness = self._measured(stats)
+            command = tour_sound.sound_command(self.timeline, files, stem, encoding=self.encoding, loudness=loudness,
+                                               ffmpeg_bin=self.ffmpeg_bin)  # fmt: skip
+            self._sound_step(command, "sound stem", stop)
+            self._remove(files)
             return loudness
         except BaseException:
             stop.set()
             raise
+
+    def _mix(self, stop: threading.Event) -> list[Path]:
+        """The music beds alone, then the mix section by section over them: the raw files of the sections."""
+        music = self.work / "music.f32" if self.timeline.music else None
+        if music is not None:
+            command = tour_sound.music_command(self.timeline, music, ffmpeg_bin=self.ffmpeg_bin)
+            self._sound_step(command, "music", stop)
+        sections = self.sound_sections()
+        files = [self.work / f"mix-{k:04d}.f32" for k in range(len(sections))]
+        for k, (section, path) in enumerate(zip(sections, files, strict=True)):
+            command = tour_sound.section_command(self.timeline, section, self.inputs.ducking, music, path,
+                                                 ffmpeg_bin=self.ffmpeg_bin)  # fmt: skip
+            self._sound_step(command, f"sound section {k + 1}/{len(sections)}", stop)
+        self._remove([music] if music is not None else [])  # the sections hold it now
+        return files
+
+    def sound_sections(self) -> tuple[tour_sound.SoundSection, ...]:
+        """The chunked render's sound cut into sections, with the sources each one opens."""
+        voice_ms = {path: info.duration_ms for path, info in self.media.items()}
+        return tour_sound.plan_sections(self.timeline, voice_ms, self.inputs.ducking, self.options.section_seconds)
+
+    def _sound_step(self, command: FFmpegCommand, what: str, stop: threading.Event) -> None:
+        if stop.is_set():
+            raise _Stopped
+        _run(command, self.options, self.console, what, None, on_progress=_stopper(stop), quiet=True)
+
+    def _remove(self, paths: Sequence[Path]) -> None:
+        """Temporary sound files read for the last time (a dry run wrote none)."""
+        if not self.options.dry_run:
+            for path in paths:
+                path.unlink()
 
     def pictures(self, commands: list[FFmpegCommand], stop: threading.Event) -> None:
         if self.options.parallel_chunks > 1 and not self.options.dry_run:

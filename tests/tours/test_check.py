@@ -94,11 +94,17 @@ def test_sample_tour_checks_clean_and_dry_run_prints_the_commands(samples: Sampl
     out = tmp_path / "out.mp4"
     done = run_cli(["tour", "render", str(spec), "-o", str(out), "--dry-run"], cwd=tmp_path)
     assert done.returncode == 0, done.stderr
-    # the 42 s sample tour renders in chunks (15 s each): in the order they start, the sound branch (measure, then
-    # the stem) and the pictures (one command per chunk), then the mux of both
-    measure, sound, *chunks, mux, kept = done.stderr.strip().splitlines()
-    assert "ebur128=peak=true" in measure and measure.endswith("-f null -")
-    assert "sidechaincompress" in sound and "loudnorm=I=-16" in sound and sound.endswith("sound.m4a")
+    # the 42 s sample tour renders in chunks (15 s each): in the order they start, the sound branch (the music,
+    # the mix in one section, pass 1 on it, then the stem) and the pictures (one command per chunk), then the mux
+    music, section, measure, sound, *chunks, mux, kept = done.stderr.strip().splitlines()
+    folder = Path(kept.split(" kept in ")[1].split(" (")[0])
+    # each sound step reads what the one before it wrote, in the kept folder
+    assert "music-bed" in music and music.endswith(f"-f f32le {folder}/music.f32")
+    assert f"-i {folder}/music.f32" in section and "sidechaincompress" in section
+    assert section.endswith(f"-f f32le {folder}/mix-0000.f32")
+    assert f"-i concat:{folder}/mix-0000.f32" in measure and "ebur128=peak=true" in measure
+    assert measure.endswith("-f null -")
+    assert f"-i concat:{folder}/mix-0000.f32" in sound and "loudnorm=I=-16" in sound and sound.endswith("sound.m4a")
     assert len(chunks) == 3
     # each chunk also saves the poster's candidates among its frames (the middle of every photo and clip shot)
     assert all("subtitles=" in c and f"chunk-{k:04d}.mp4 -map '[poster]'" in c for k, c in enumerate(chunks))
@@ -108,7 +114,6 @@ def test_sample_tour_checks_clean_and_dry_run_prints_the_commands(samples: Sampl
     assert mux.endswith(".out.partial.mp4")
     assert not out.exists()
     # the files the commands read (captions, Ken Burns commands, chapters) are kept for running them by hand
-    folder = Path(kept.split(" kept in ")[1].split(" (")[0])
     try:
         named = {folder / name for name in re.findall(re.escape(str(folder)) + r"/([\w.\-]+)", " ".join(chunks))}
         inputs = {p for p in named if p.suffix in (".ass", ".cmd", ".ffmeta")}

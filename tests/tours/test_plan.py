@@ -303,22 +303,6 @@ def test_chunk_command_builds_only_its_shots_and_keeps_tour_time() -> None:
     assert tail.endswith("-x264-params stitchable=1 -an -f mp4 /w/chunk-0001.mp4")
 
 
-def test_sound_stem_mixes_normalises_and_encodes_the_sound_only() -> None:
-    plan = build_timeline(make_tour(), MEDIA)
-    measured = graph.MeasuredLoudness(-20.5, -3.2, 4.0, -30.5)
-    command = graph.sound_command(plan, _inputs(), Path("/w/sound.m4a"), loudness=graph.Loudness(measured=measured))
-    argv = command.argv
-    assert command.expected_duration_ms == plan.duration_ms
-    inputs = [argv[i + 1] for i, a in enumerate(argv) if a == "-i"]
-    assert inputs == ["/media/gate.mp4", "/media/n.m4a", "/media/bed.m4a"]  # sound sources only: no pictures
-    parts = argv[argv.index("-filter_complex") + 1].split(";")
-    assert not any("xfade" in p or "subtitles" in p for p in parts)
-    assert "[music][voice_key]sidechaincompress=threshold=0.02:ratio=10:attack=20:release=350[ducked]" in parts
-    assert parts[-1] == "[mix]volume=4.50dB,alimiter=limit=0.7499:level=disabled:latency=1[aout]"
-    tail = " ".join(argv[argv.index("-map") :])
-    assert tail == "-map [aout] -c:a aac -b:a 160k -ar 48000 -ac 2 -f mp4 /w/sound.m4a"
-
-
 def test_mux_copies_chunks_and_stem_with_captions_and_chapters() -> None:
     plan = build_timeline(make_tour(), MEDIA)
     command = graph.mux_command(plan, _inputs(), Path("/w/chunks.ffconcat"), Path("/w/sound.m4a"), Path("/o/t.mp4"))

@@ -1,0 +1,207 @@
+"""The sound stem of a chunked tour render, in sections so its memory does not grow with the tour. Pure.
+
+The whole-tour graph (``tour_graph.audio_graph``) opens every clip's sound, narration voice and music bed at once:
+ffmpeg holds each input's demuxer, decoder and resampler for the whole run (about 1.6 MB per clip and 0.75 MB per
+voice), so a tour ten times longer needed three times the memory. A chunked render instead runs, one after the
+other, each with few inputs:
+
+1. ``music_command``: the music beds alone, looped, delayed and faded exactly as in the whole graph, to raw float
+   PCM of the tour's exact length. The music is not cut: a looped bed's position is only known by decoding it
+   from its start.
+2. ``section_command`` per ``SoundSection`` (``SECTION_SECONDS`` of the timeline): only the clips and voices
+   sounding in the section and its pre-roll, the music read from its raw file at an exact byte offset, the same
+   ducking and sum as the whole graph, the pre-roll dropped, raw PCM of exactly the section's samples.
+3. ``measure_command``: pass 1 (``ebur128``) over the sections read back to back (the ``concat`` protocol joins
+   the raw files byte for byte: sample-exact).
+4. ``sound_command``: the same joined sections, normalised and encoded to AAC: the stem.
+
+Raw PCM (``f32le``, 48 kHz stereo) keeps the float mix as it was (no rounding, no codec delay) and costs 384 KB
+of temporary disk a second of tour for each of the music and the sections.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from streamkit.media import tour_graph as graph
+from streamkit.media.commands import COMMON_HEAD, PROGRESS_ARGS, FFmpegCommand, filter_graph_args
+from streamkit.media.tour_graph import (
+    SAMPLE_RATE,
+    Ducking,
+    Encoding,
+    Loudness,
+    SoundWindow,
+    _Args,
+    _audio_codec,
+    samples_at,
+)
+
+if TYPE_CHECKING:
+    from streamkit.tours.timeline import Timeline
+
+# the length of a section: its process holds only the sources sounding in it, so a minute keeps that to a few
+# inputs while the tour's length only adds sections (each costs ffmpeg's start-up, ~0.1 s of CPU)
+SECTION_SECONDS = 60.0
+# a voice's container duration can differ a little from its decoded sound: a voice ending less than this before a
+# section's pre-roll is opened anyway (a source opened needlessly changes nothing but a little memory)
+VOICE_LENGTH_MARGIN_MS = 1000
+BYTES_PER_SAMPLE = 8  # f32le stereo: 2 channels x 4 bytes
+RAW_PCM = ["-f", "f32le", "-ar", str(SAMPLE_RATE), "-ac", "2"]
+RAW_FORMAT = "aformat=sample_fmts=fltp:channel_layouts=stereo"
+DEFAULT_ENCODING = Encoding()
+DEFAULT_LOUDNESS = Loudness()
+
+
+def preroll_samples(ducking: Ducking) -> int:
+    """The sound a section renders before its start and throws away, so its ducking starts settled.
+
+    ``sidechaincompress`` carries one state from sample to sample, its envelope of the key (the narration), which
+    follows the key with the attack and release times. A section graph starts it at rest; rendered from
+    ``start - preroll`` with the narration sounding there, the envelope converges to the whole graph's before the
+    section starts: the gap shrinks by e (at least) each release time, and the compressor's own smoothing is a
+    quarter of it (its coefficient is ``4000 / (release_ms * sample_rate)`` per sample), so five release times
+    leave less than e^-20 of it. Two seconds at least, for short releases. The clips and voices sounding in the
+    pre-roll are opened too, so the key there is the whole graph's.
+    """
+    seconds = max(2.0, 5 * max(ducking.release_ms, ducking.attack_ms) / 1000)
+    return round(seconds * SAMPLE_RATE)
+
+
+@dataclass(frozen=True)
+class SoundSection:
+    """Samples ``[start, end)`` of the tour's sound, rendered over ``window`` (the section and its pre-roll) from
+    the clips (shot indexes) and voices (``Timeline.voices`` indexes) sounding in the window."""
+
+    start: int
+    end: int
+    window: SoundWindow
+    clips: tuple[int, ...]
+    voices: tuple[int, ...]
+
+    @property
+    def samples(self) -> int:
+        return self.end - self.start
+
+
+def plan_sections(
+    timeline: Timeline,
+    voice_ms: Mapping[Path, int],
+    ducking: Ducking,
+    section_seconds: float = SECTION_SECONDS,
+) -> tuple[SoundSection, ...]:
+    """The tour's samples cut into sections of ``section_seconds`` (the last one shorter), each with the sources
+    it opens. ``voice_ms`` gives the narration files' durations; a voice whose file is missing from it is opened
+    in every section after its start."""
+    total = samples_at(timeline.duration_ms)
+    step = max(1, round(section_seconds * SAMPLE_RATE))
+    preroll = preroll_samples(ducking)
+    clips = [(i, *graph.clip_sound_span(timeline, i)) for i in graph.sounding_clips(timeline)]
+    voices = []
+    for j, placed in enumerate(timeline.voices):
+        known = voice_ms.get(placed.source)
+        length = total if known is None else samples_at(known + VOICE_LENGTH_MARGIN_MS)
+        voices.append((j, samples_at(placed.start_ms), length))
+    sections = []
+    for start in range(0, total, step):
+        end = min(start + step, total)
+        window = SoundWindow(max(0, start - preroll), end)
+        sections.append(
+            SoundSection(
+                start,
+                end,
+                window,
+                tuple(i for i, at, length in clips if window.overlaps(at, length)),
+                tuple(j for j, at, length in voices if window.overlaps(at, length)),
+            )
+        )
+    return tuple(sections)
+
+
+def _raw_output(output: Path) -> list[str]:
+    return ["-c:a", "pcm_f32le", "-ar", str(SAMPLE_RATE), "-ac", "2", "-f", "f32le", str(output)]
+
+
+def _command(args: _Args, parts: list[str], output: list[str], duration_ms: int, ffmpeg_bin: str) -> FFmpegCommand:
+    graph_args, temp = filter_graph_args(";".join(parts))
+    argv = [ffmpeg_bin, *COMMON_HEAD, *PROGRESS_ARGS, *args.argv, *graph_args, "-map", "[aout]", *output]
+    return FFmpegCommand(argv, duration_ms, temp)
+
+
+def music_command(timeline: Timeline, output: Path, *, ffmpeg_bin: str = "ffmpeg") -> FFmpegCommand:
+    """The music beds alone, summed, as raw PCM of the tour's exact length (needs ``timeline.music``)."""
+    args = _Args()
+    parts: list[str] = []
+    total = samples_at(timeline.duration_ms)
+    music = graph.sum_tracks(parts, graph.music_beds(timeline, args, parts), "music", total)
+    parts.append(f"[{music}]anull[aout]")
+    return _command(args, parts, _raw_output(output), timeline.duration_ms, ffmpeg_bin)
+
+
+def section_command(
+    timeline: Timeline,
+    section: SoundSection,
+    ducking: Ducking,
+    music: Path | None,
+    output: Path,
+    *,
+    ffmpeg_bin: str = "ffmpeg",
+) -> FFmpegCommand:
+    """One section's mix as raw PCM of exactly its samples: its clips and voices placed on its window, the music
+    read from ``music`` (``music_command``'s file) at the window's first sample, ducked and summed as in the whole
+    graph, the pre-roll dropped."""
+    args = _Args()
+    window = section.window
+    parts, mix, voices = graph.placed_sound(timeline, args, window, section.clips, section.voices)
+    label = None
+    if music is not None:
+        # the raw demuxer has no header: skipping whole samples' bytes starts exactly on the window's first sample
+        # (-ss would round the time to microseconds, and a sample is 20.8 of them)
+        skip = str(window.start * BYTES_PER_SAMPLE)
+        n = args.add(*RAW_PCM, "-skip_initial_bytes", skip, "-i", str(music))
+        parts.append(f"[{n}:a]{RAW_FORMAT},atrim=end_sample={window.length}[music]")
+        label = "music"
+    voice = graph.sum_tracks(parts, voices, "voice", window.length)
+    graph.duck_and_mix(parts, mix, voice, label, ducking, window.length)
+    parts.append(f"[mix]atrim=start_sample={section.start - window.start},asetpts=PTS-STARTPTS[aout]")
+    duration_ms = window.length * 1000 // SAMPLE_RATE
+    return _command(args, parts, _raw_output(output), duration_ms, ffmpeg_bin)
+
+
+def joined(files: Sequence[Path]) -> str:
+    """The sections' raw files read back to back as one input (the ``concat`` protocol: byte for byte)."""
+    if any("|" in str(path) for path in files):
+        raise ValueError("a section file's path holds '|', the concat protocol's separator")
+    return "concat:" + "|".join(str(path) for path in files)
+
+
+def measure_command(
+    timeline: Timeline, sections: Sequence[Path], stats_file: Path, *, ffmpeg_bin: str = "ffmpeg"
+) -> FFmpegCommand:
+    """Pass 1 on the sections' mix: ``ebur128`` (integrated, range, true peak) printed into ``stats_file``."""
+    args = _Args()
+    n = args.add(*RAW_PCM, "-i", joined(sections))
+    stats = graph.filter_value(str(stats_file))
+    parts = [f"[{n}:a]{RAW_FORMAT},ebur128=peak=true:metadata=1,ametadata=mode=print:file={stats}[aout]"]
+    return _command(args, parts, ["-f", "null", "-"], timeline.duration_ms, ffmpeg_bin)
+
+
+def sound_command(
+    timeline: Timeline,
+    sections: Sequence[Path],
+    output: Path,
+    *,
+    encoding: Encoding = DEFAULT_ENCODING,
+    loudness: Loudness = DEFAULT_LOUDNESS,
+    ffmpeg_bin: str = "ffmpeg",
+) -> FFmpegCommand:
+    """The stem (``.m4a``): the sections' mix normalised as the one-graph render is, encoded to AAC. The MP4
+    muxer records the encoder's priming samples in an edit list, and ``mux_command`` copies the packets and that
+    edit list, so the muxed sound starts at 0 like the one-graph render's."""
+    args = _Args()
+    n = args.add(*RAW_PCM, "-i", joined(sections))
+    parts = [f"[{n}:a]{RAW_FORMAT}[mix]", f"[mix]{graph.normalise(loudness)}[aout]"]
+    output_args = [*_audio_codec(encoding), "-f", "mp4", str(output)]
+    return _command(args, parts, output_args, timeline.duration_ms, ffmpeg_bin)
