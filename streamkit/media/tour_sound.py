@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from streamkit.errors import MediaError
 from streamkit.media import tour_graph as graph
 from streamkit.media.commands import COMMON_HEAD, PROGRESS_ARGS, FFmpegCommand, filter_graph_args
 from streamkit.media.tour_graph import (
@@ -172,8 +173,10 @@ def section_command(
 
 def joined(files: Sequence[Path]) -> str:
     """The sections' raw files read back to back as one input (the ``concat`` protocol: byte for byte)."""
-    if any("|" in str(path) for path in files):
-        raise ValueError("a section file's path holds '|', the concat protocol's separator")
+    for path in files:
+        if "|" in str(path):  # the render's work folder, under TMPDIR: say which setting to change
+            raise MediaError(path.parent, "the folder's path holds '|', which ffmpeg's concat protocol reads as a "
+                             "separator; point TMPDIR at a folder without it")  # fmt: skip
     return "concat:" + "|".join(str(path) for path in files)
 
 

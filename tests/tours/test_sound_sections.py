@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import streamkit.tours.render as render_module
-from streamkit.errors import FFmpegError
+from streamkit.errors import FFmpegError, MediaError
 from streamkit.media import tour_graph as graph
 from streamkit.media import tour_sound
 from streamkit.media.commands import FFmpegCommand
@@ -122,7 +122,7 @@ def test_pass_one_and_stem_read_the_sections_back_to_back() -> None:
     parts = stem.argv[stem.argv.index("-filter_complex") + 1].split(";")
     assert parts[-1] == "[mix]volume=4.50dB,alimiter=limit=0.7499:level=disabled:latency=1[aout]"
     assert " ".join(stem.argv).endswith("-map [aout] -c:a aac -b:a 160k -ar 48000 -ac 2 -f mp4 /w/sound.m4a")
-    with pytest.raises(ValueError):
+    with pytest.raises(MediaError, match="TMPDIR"):  # one clear line for the user, not a traceback
         tour_sound.joined([Path("/w/a|b.f32")])
 
 
