@@ -348,6 +348,7 @@ def plan_chunks(timeline: Timeline, target_frames: int) -> tuple[Chunk, ...]:
     target = max(target_frames, 1)
     starts = [0]
     candidates = safe_cuts(timeline)
+    spans = [(low, high) for low, high in _alone(timeline) if low <= high]
     while total >= 2 * target and total - starts[-1] > target * 3 // 2:
         desired = starts[-1] + target
 
@@ -356,7 +357,7 @@ def plan_chunks(timeline: Timeline, target_frames: int) -> tuple[Chunk, ...]:
 
         ahead = [c for c in candidates if allowed(c)]
         if not ahead or min(abs(c - desired) for c in ahead) > target // 2:  # a long shot: cut inside it
-            ahead += [c for low, high in _alone(timeline) if low <= (c := min(max(desired, low), high)) <= high]
+            ahead += [min(max(desired, low), high) for low, high in spans]
             ahead = [c for c in ahead if allowed(c)]
         if not ahead:
             break

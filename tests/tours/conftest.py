@@ -162,3 +162,19 @@ stops:
     out = tmp_path / f"{move}.mp4"
     render_tour(spec, out, RenderOptions(show_progress=False))
     return out
+
+
+@pytest.fixture
+def started_commands(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The output file name of every ffmpeg the tour renderer starts, in order (the renderer still runs them)."""
+    import streamkit.tours.render as render_module
+
+    started: list[str] = []
+    original = render_module.run_ffmpeg
+
+    def recording(argv: list[str], **kwargs: object) -> None:
+        started.append(Path(argv[-1]).name)
+        original(argv, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(render_module, "run_ffmpeg", recording)
+    return started

@@ -12,7 +12,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import streamkit.tours.render as render_module
 from streamkit.errors import FFmpegError
 from streamkit.media import tour_graph
 from streamkit.media.samples import SampleSet
@@ -241,31 +240,23 @@ stops:
 
 @pytest.mark.slow
 def test_a_failing_sound_branch_stops_the_pictures_and_writes_nothing(
-    chunked: RenderResult, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    chunked: RenderResult, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, started_commands: list[str]
 ) -> None:
     """The sound stem's graph is broken (an invalid gain: its ffmpeg fails at start, after pass 1); the picture
     chunk running then is terminated at its next progress report and no later chunk starts. The error raised is
     the sound's, and nothing is left under the output's folder."""
     monkeypatch.setattr(tour_graph, "normalise", lambda loudness: "volume=not_a_gain")
-    started: list[str] = []
-    original = render_module.run_ffmpeg
-
-    def recording(argv: list[str], **kwargs: object) -> None:
-        started.append(Path(argv[-1]).name)
-        original(argv, **kwargs)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(render_module, "run_ffmpeg", recording)
     spec = chunked.output.parent.parent / "tour.yaml"
     out = tmp_path / "out" / "tour.mp4"
     with pytest.raises(FFmpegError) as caught:
         render_tour(spec, out, RenderOptions(show_progress=False, chunk_seconds=3))
     assert caught.value.argv[-1].endswith("sound.m4a")  # the sound's own error, not a stopped picture's
     assert "not_a_gain" in str(caught.value) or "not_a_gain" in caught.value.stderr_tail
-    chunks = [name for name in started if name.startswith("chunk-")]
+    chunks = [name for name in started_commands if name.startswith("chunk-")]
     planned = len(plan_chunks(chunked.timeline, 75))
     # the sound fails within its first second; the pictures stop at the next report and start no further chunk
     # (each takes about a second here, so they are never all done by then)
-    assert planned >= 4 and len(chunks) < planned, started
+    assert planned >= 4 and len(chunks) < planned, started_commands
     assert not out.parent.exists() or list(out.parent.iterdir()) == []
 
 

@@ -9,7 +9,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import streamkit.tours.render as render_module
 from streamkit.errors import FFmpegError, MediaError
 from streamkit.media import tour_graph as graph
 from streamkit.media import tour_sound
@@ -207,24 +206,16 @@ def test_sections_give_the_whole_tour_mix_without_clicks(samples: SampleSet, tmp
 
 @pytest.mark.slow
 def test_a_failing_section_stops_the_sound_branch_and_writes_nothing(
-    samples: SampleSet, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    samples: SampleSet, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, started_commands: list[str]
 ) -> None:
     """A section's graph is broken (the music it reads gets an invalid sample format): its ffmpeg fails at start;
     no later sound step runs, the section's error is the one raised, and nothing is left under the output's folder."""
     monkeypatch.setattr(tour_sound, "RAW_FORMAT", "aformat=sample_fmts=not_a_format")
-    started: list[str] = []
-    original = render_module.run_ffmpeg
-
-    def recording(argv: list[str], **kwargs: object) -> None:
-        started.append(Path(argv[-1]).name)
-        original(argv, **kwargs)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(render_module, "run_ffmpeg", recording)
     spec = write_spec(tmp_path, SECTIONS_SPEC.format(root=samples.folder))
     out = tmp_path / "out" / "tour.mp4"
     with pytest.raises(FFmpegError) as caught:
         render_tour(spec, out, RenderOptions(show_progress=False, chunk_seconds=3, section_seconds=2))
     assert caught.value.argv[-1].endswith("mix-0000.f32")  # the section's own error, not a stopped picture's
-    sound = [name for name in started if not name.startswith("chunk-")]
+    sound = [name for name in started_commands if not name.startswith("chunk-")]
     assert sound == ["music.f32", "mix-0000.f32"]  # no further section, no pass 1, no stem
     assert not out.parent.exists() or list(out.parent.iterdir()) == []
