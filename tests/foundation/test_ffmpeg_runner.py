@@ -35,14 +35,15 @@ def test_with_progress_keeps_order_and_drops_duplicate_overwrite_flag() -> None:
 
 def test_short_filter_graph_stays_inline() -> None:
     args, temp = filter_graph_args("[0:v]scale=320:180[v]")
-    assert args == ["-filter_complex", "[0:v]scale=320:180[v]"] and temp == ()
+    assert args == [*commands.FILTER_THREADS, "-filter_complex", "[0:v]scale=320:180[v]"] and temp == ()
 
 
 def test_long_filter_graph_goes_to_a_script_file(tmp_path: Path) -> None:
     graph = ";".join(f"[{i}:v]scale=320:180[v{i}]" for i in range(8000))
     assert len(graph) >= 128 * 1024  # too long for one argv string on Linux
     args, temp = filter_graph_args(graph, work_dir=tmp_path)
-    assert args[0] == "-filter_complex_script" and Path(args[1]) == temp[0]
+    assert args[:-2] == commands.FILTER_THREADS  # filtered in one thread either way
+    assert args[-2] == "-filter_complex_script" and Path(args[-1]) == temp[0]
     assert temp[0].read_text(encoding="utf-8") == graph
 
 
