@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import collections
+import contextlib
 import logging
+import os
 import shlex
 import subprocess
 import threading
@@ -92,10 +94,12 @@ def run_ffmpeg(
     on_progress: ProgressCallback | None = None,
     console: Console | None = None,
     output_path: Path | None = None,
+    background: bool = False,
 ) -> None:
     """Run ffmpeg; raise FFmpegError with the stderr tail and a hint when it fails.
 
-    With ``dry_run`` the exact command is printed and nothing runs.
+    With ``dry_run`` the exact command is printed and nothing runs. With ``background`` ffmpeg runs at the
+    lowest CPU priority (nice 19): it gets the cores only when the work beside it leaves them idle.
     Ctrl-C terminates ffmpeg before the KeyboardInterrupt propagates, so callers can clean up.
     """
     console = console or Console(stderr=True)
@@ -116,6 +120,8 @@ def run_ffmpeg(
         )
     except FileNotFoundError:
         raise FFmpegError(argv, 127, "", f"{argv[0]} is not installed; run 'streamkit doctor'") from None
+    if background:
+        _lowest_priority(proc.pid)
     assert proc.stdout is not None and proc.stderr is not None
     reader = threading.Thread(target=_drain, args=(proc.stderr, tail), daemon=True)
     reader.start()
@@ -136,6 +142,12 @@ def run_ffmpeg(
     if proc.returncode != 0:
         stderr_text = "\n".join(tail)
         raise FFmpegError(argv, proc.returncode, stderr_text, hint_for(stderr_text), path=output_path or "")
+
+
+def _lowest_priority(pid: int) -> None:
+    """Nice 19 for ``pid`` (set after the start rather than in ``preexec_fn``, which is unsafe with threads)."""
+    with contextlib.suppress(OSError):  # it already ended: nothing left to slow down
+        os.setpriority(os.PRIO_PROCESS, pid, 19)
 
 
 def _stop(proc: subprocess.Popen[str]) -> None:

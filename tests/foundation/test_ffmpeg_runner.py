@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shlex
 from pathlib import Path
 
@@ -108,6 +109,32 @@ def test_progress_callback_sees_time_advance(tmp_path: Path, samples: SampleSet)
     run_ffmpeg(argv, show_progress=False, on_progress=seen.append)
     assert seen[-1].finished
     assert abs(seen[-1].out_time_us - 3_000_000) < 100_000
+
+
+def child_ffmpeg_nice() -> list[int]:
+    """The nice value of every ffmpeg this process has started and not yet reaped (read from /proc)."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat", encoding="ascii", errors="replace") as stat:
+                    text = stat.read()
+            except OSError:
+                continue
+            name, fields = text[text.index("(") + 1 : text.rindex(")")], text[text.rindex(")") + 2 :].split()
+            if name == "ffmpeg" and int(fields[1]) == os.getpid():
+                found.append(int(fields[16]))
+    return found
+
+
+@pytest.mark.parametrize("background", [False, True])
+def test_background_ffmpeg_runs_at_the_lowest_priority(tmp_path: Path, background: bool) -> None:
+    """The sound branch of a tour runs in the background: its ffmpeg at nice 19, the others at ours."""
+    seen: list[list[int]] = []
+    argv = ["ffmpeg", *commands.COMMON_HEAD, *commands.PROGRESS_ARGS, "-stats_period", "0.1", "-re", "-f", "lavfi",
+            "-i", "sine=duration=0.5", "-f", "null", "-"]  # fmt: skip
+    run_ffmpeg(argv, show_progress=False, on_progress=lambda _: seen.append(child_ffmpeg_nice()), background=background)
+    assert seen and all(values == [19 if background else os.getpriority(os.PRIO_PROCESS, 0)] for values in seen)
 
 
 @pytest.mark.slow

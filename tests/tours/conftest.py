@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import subprocess
@@ -162,6 +163,26 @@ stops:
     out = tmp_path / f"{move}.mp4"
     render_tour(spec, out, RenderOptions(show_progress=False))
     return out
+
+
+@pytest.fixture
+def process_nice(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
+    """The output file name of every ffmpeg (not ffprobe) started -> its nice value, read from /proc as it ends."""
+    import streamkit.media.runner as runner_module
+
+    seen: dict[str, int] = {}
+    popen = subprocess.Popen
+
+    class Recording(popen):  # type: ignore[misc,valid-type]
+        def wait(self, timeout: float | None = None) -> int:
+            if Path(self.args[0]).name != "ffmpeg":
+                return super().wait(timeout)  # type: ignore[no-any-return]
+            with contextlib.suppress(OSError), open(f"/proc/{self.pid}/stat", encoding="ascii") as stat:
+                seen[Path(self.args[-1]).name] = int(stat.read().rsplit(")", 1)[1].split()[16])  # not reaped yet
+            return super().wait(timeout)  # type: ignore[no-any-return]
+
+    monkeypatch.setattr(runner_module.subprocess, "Popen", Recording)
+    return seen
 
 
 @pytest.fixture

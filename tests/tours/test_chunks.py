@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import fnmatch
 import json
+import os
 import re
 import subprocess
 from fractions import Fraction
@@ -155,6 +156,22 @@ def test_parallel_chunks_give_the_same_video(chunked: RenderResult, tmp_path: Pa
     serial = gray_frames(chunked.output, 320, 180)
     assert np.array_equal(gray_frames(out, 320, 180), serial)  # same chunks, same x264 settings: same pictures
     assert len(serial) == chunked.timeline.total_frames
+
+
+@pytest.mark.slow
+def test_the_sound_renders_in_the_background(
+    chunked: RenderResult, tmp_path: Path, process_nice: dict[str, int]
+) -> None:
+    """The sound branch's ffmpegs run at nice 19, taking only the cores the pictures leave idle; the pictures and
+    the final mux run at the render's own priority."""
+    spec = chunked.output.parent.parent / "tour.yaml"
+    render_tour(spec, tmp_path / "tour.mp4", RenderOptions(show_progress=False, chunk_seconds=3, section_seconds=4))
+    ours = os.getpriority(os.PRIO_PROCESS, 0)
+    sound = {name: nice for name, nice in process_nice.items() if name.endswith((".f32", ".m4a")) or name == "-"}
+    assert {"music.f32", "mix-0000.f32", "mix-0001.f32", "sound.m4a"} <= set(sound), process_nice
+    assert set(sound.values()) == {19}, process_nice
+    others = {name: nice for name, nice in process_nice.items() if name not in sound}
+    assert any(name.startswith("chunk-") for name in others) and set(others.values()) == {ours}, process_nice
 
 
 def _pcm(path: Path) -> np.ndarray:
