@@ -7,7 +7,7 @@
   the scale wrote 4:2:0 directly);
 - ``perspective``: the exact sub-pixel warp, the fallback for moves no plan places.
 
-Each runs as its own ffmpeg (decode a generated still once, loop it, move it, ``-f null``); the figure is user +
+Each runs as its own ffmpeg (read a generated raw still once, loop it, move it, ``-f null``); the figure is user +
 system CPU per frame, the best of ``--repeat`` runs, so other load on the machine inflates it least.
 """
 
@@ -23,8 +23,10 @@ import numpy as np
 from PIL import Image
 
 from streamkit.media import ken_burns
+from streamkit.media.commands import FILTER_THREADS
 from streamkit.media.tour_graph import filter_value
 from streamkit.media.tour_graph import ken_burns as perspective_move
+from streamkit.tours import stills
 
 SIZE = (1280, 720)
 
@@ -47,8 +49,9 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="streamkit-bench-kb-") as tmp:
         folder = Path(tmp)
         noise = np.random.default_rng(1).integers(0, 256, (plan.still_size[1], plan.still_size[0], 3), np.uint8)
-        still = folder / "still.png"
-        Image.fromarray(noise).save(still)
+        png = folder / "still.png"
+        Image.fromarray(noise).save(png)
+        still = stills.raw_still(png)  # what the tour's graph reads
         commands = folder / "move.cmd"
         commands.write_text(ken_burns.sendcmd_script(plan, 30, "crop@kb"), encoding="utf-8")
         loop = [f"loop=loop={args.frames}:size=1:start=0", "setpts=N/FRAME_RATE/TB", "fps=30"]
@@ -61,8 +64,10 @@ def main() -> None:
         }  # fmt: skip
         results = {}
         for name, chain in chains.items():
-            argv = ["ffmpeg", "-v", "error", "-nostdin", "-framerate", "30", "-i", str(still),
-                    "-filter_complex", ",".join(chain), "-frames:v", str(args.frames),
+            width, height = plan.still_size
+            argv = ["ffmpeg", "-v", "error", "-nostdin", "-f", "rawvideo", "-pixel_format", stills.RAW_PIXEL_FORMAT,
+                    "-video_size", f"{width}x{height}", "-framerate", "30", "-i", str(still),
+                    *FILTER_THREADS, "-filter_complex", ",".join(chain), "-frames:v", str(args.frames),
                     "-c:v", "wrapped_avframe", "-f", "null", "-"]  # fmt: skip
             results[name] = min(cpu_seconds(argv) for _ in range(args.repeat)) / args.frames * 1000
     print(f"{args.move} over {args.frames} frames at {SIZE[0]}x{SIZE[1]}, still {plan.still_size}, "

@@ -197,11 +197,10 @@ def graph_steps(plan: KenBurnsPlan, commands_file: str, name: str) -> list[str]:
 
 
 def pad_steps(plan: KenBurnsPlan) -> list[str]:
-    """The still, 4:4:4, padded by ``PAD`` pixels of its own smeared edge (done once, before ``loop``)."""
-    (sw, sh), (pw, ph) = plan.still_size, plan.padded_size
+    """The still (4:4:4, ``plan.still_size``) padded by ``PAD`` pixels of its own smeared edge (done once, before
+    ``loop``)."""
+    pw, ph = plan.padded_size
     return [
-        f"scale={sw}:{sh}",
-        "format=yuv444p",
         f"pad={pw}:{ph}:{PAD}:{PAD}",
         f"fillborders=left={PAD}:right={PAD}:top={PAD}:bottom={PAD}:mode=smear",
     ]

@@ -129,7 +129,7 @@ class PosterFrames:
 class TourInputs:
     """Files the render uses besides the spec's media (prepared stills, caption files, metadata)."""
 
-    stills: dict[int, Path] = field(default_factory=dict)  # shot index -> prepared PNG (photos and cards)
+    stills: dict[int, Path] = field(default_factory=dict)  # shot index -> raw 4:4:4 still (photos and cards)
     lower_thirds: tuple[Overlay, ...] = ()
     logo: LogoPlacement | None = None
     burn_ass: Path | None = None
@@ -193,12 +193,19 @@ def _clip_input(args: _Args, shot: Shot, timeline: Timeline) -> int:
     return args.add("-threads", "1", "-ss", _seconds(shot.trim_start_ms), "-t", seconds, "-i", str(shot.source))
 
 
+def _still_input(args: _Args, i: int, timeline: Timeline, inputs: TourInputs) -> int:
+    """A shot's raw still (``stills.raw_still``): a moving photo's at its plan's size, the others at the frame's."""
+    width, height = inputs.moves[i].plan.still_size if i in inputs.moves else (timeline.width, timeline.height)
+    raw = ["-f", "rawvideo", "-pixel_format", "yuv444p", "-video_size", f"{width}x{height}"]
+    return args.add(*raw, "-framerate", str(timeline.fps), "-i", str(inputs.stills[i]))
+
+
 def _shot_video(i: int, n: int, timeline: Timeline, inputs: TourInputs) -> str:
     shot = timeline.shots[i]
     w, h, fps = timeline.width, timeline.height, timeline.fps
-    # a still is decoded once and repeated by `loop` (image2 with -loop 1 would decode the PNG every frame),
-    # prepared before `loop`, so its conversion runs once, not once per frame; `fps` gives the still the frame
-    # timebase: without it xfade and concat ran one frame late after a still
+    # a still is read once and repeated by `loop` (image2 with -loop 1 would decode a PNG every frame), prepared
+    # before `loop`, so its conversion runs once, not once per frame; `fps` gives the still the frame timebase:
+    # without it xfade and concat ran one frame late after a still
     repeat = [f"loop=loop={shot.frames}:size=1:start=0", "setpts=N/FRAME_RATE/TB", f"fps={fps}"]
     if shot.kind == "clip":
         steps = [f"[{n}:v]fps={fps}", f"scale={w}:{h}:force_original_aspect_ratio=decrease",
@@ -206,10 +213,10 @@ def _shot_video(i: int, n: int, timeline: Timeline, inputs: TourInputs) -> str:
     elif i in inputs.moves:
         move = inputs.moves[i]
         commands = filter_value(str(move.commands))
-        steps = [f"[{n}:v]" + moves.pad_steps(move.plan)[0], *moves.pad_steps(move.plan)[1:], *repeat]
+        steps = [f"[{n}:v]" + ",".join(moves.pad_steps(move.plan)), *repeat]
         steps += moves.graph_steps(move.plan, commands, f"kb{i}")
     else:
-        steps = [f"[{n}:v]scale={w}:{h}", "format=yuv420p", *repeat]
+        steps = [f"[{n}:v]format=yuv420p", *repeat]
         if shot.kind == "photo" and shot.move != "none":
             steps.append(ken_burns(shot.move, shot.frames, inputs.ken_burns))
     # clone the last frame if a source is a little short, then cut to the exact frame count
@@ -276,10 +283,7 @@ def video_graph(timeline: Timeline, inputs: TourInputs, args: _Args, window: Chu
     base = timeline.shots[indexes[0]].start_frame
     for i in indexes:
         shot = timeline.shots[i]
-        if shot.kind == "clip":
-            n = _clip_input(args, shot, timeline)
-        else:
-            n = args.add("-framerate", str(timeline.fps), "-i", str(inputs.stills[i]))
+        n = _clip_input(args, shot, timeline) if shot.kind == "clip" else _still_input(args, i, timeline, inputs)
         parts.append(_shot_video(i, n, timeline, inputs))
         labels[i] = f"s{i}"
     current = _join_shots(parts, timeline, indexes, labels)

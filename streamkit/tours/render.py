@@ -140,7 +140,7 @@ def prepare_inputs(checked: CheckedTour, timeline: Timeline, work: Path, burn: b
     metadata.write_text(captions.ffmetadata(timeline.chapters, title), encoding="utf-8")
     d = tour.ducking
     return graph.TourInputs(
-        stills=still_files,
+        stills={i: stills.raw_still(png) for i, png in still_files.items()},
         lower_thirds=tuple(lower_thirds),
         logo=logo,
         burn_ass=burn_ass,

@@ -50,3 +50,31 @@ def test_a_lower_third_is_cached_cropped_and_placed_where_the_full_frame_had_it(
         placed.paste(cropped, (x, y))
     full = render_lower_third("王志国", "1921—1947", size=size)
     assert placed.tobytes() == full.tobytes()  # nothing visible was cut off, nothing moved
+
+
+def test_a_raw_still_holds_what_ffmpeg_makes_of_the_png_and_is_reused(tmp_path: Path) -> None:
+    """The raw 4:4:4 still the graph reads equals ffmpeg's own RGB -> YUV conversion of the PNG within one level
+    (swscale dithers its last bit); a second call reuses the file and marks it used."""
+    import subprocess
+
+    import numpy as np
+    from PIL import Image
+
+    rng = np.random.default_rng(3)
+    rgb = np.concatenate(
+        [rng.integers(0, 256, (24, 37, 3)), np.tile(np.linspace(0, 255, 37)[None, :, None], (12, 1, 3))]
+    ).astype(np.uint8)  # noise, then a grey ramp to both ends of the range; an odd width
+    png = tmp_path / "still.png"
+    Image.fromarray(rgb).save(png)
+    raw = stills.raw_still(png)
+    ours = np.frombuffer(raw.read_bytes(), np.uint8).reshape(3, 36, 37).astype(int)
+    theirs = subprocess.run(
+        ["ffmpeg", "-v", "error", "-i", str(png), "-vf", "format=yuv444p", "-f", "rawvideo", "-"],
+        capture_output=True, check=True,
+    ).stdout  # fmt: skip
+    expected = np.frombuffer(theirs, np.uint8).reshape(3, 36, 37).astype(int)
+    assert np.abs(ours - expected).max() <= 1
+    assert ours[0, -1, 0] == 16 and ours[0, -1, -1] == 235  # black and white in limited range
+    long_ago = time.time() - (UNUSED_DAYS + 5) * 86400
+    os.utime(raw, (long_ago, long_ago))
+    assert stills.raw_still(png) == raw and prune(tmp_path) == 0

@@ -124,7 +124,10 @@ def test_graph_moves_a_planned_photo_with_crop_scale_crop_and_no_perspective() -
     args = graph._Args()
     parts = graph.video_graph(plan, inputs, args)
     chain = next(p for p in parts if p.endswith(f"[s{photo}]"))
-    assert chain.startswith("[2:v]scale=400:225,format=yuv444p,pad=528:353:64:64,fillborders=")
+    assert chain.startswith("[2:v]pad=528:353:64:64,fillborders=")
+    # the still is read raw at the size the plan was made for (1.25x the frame), the others at the frame's
+    assert " ".join(args.argv).count("-f rawvideo -pixel_format yuv444p -video_size 400x225 -framerate 25 -i ") == 1
+    assert " ".join(args.argv).count("-f rawvideo -pixel_format yuv444p -video_size 320x180 -framerate 25 -i ") == 3
     x, y, w, h = move.crops[0]
     assert f"sendcmd=f=\\'/w/move-2.cmd\\',crop@kb2={w}:{h}:{x}:{y}:exact=1,scale=w='" in chain
     assert ":eval=frame:flags=bilinear,crop=320:180:x='" in chain and "perspective" not in chain

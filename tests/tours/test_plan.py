@@ -174,7 +174,7 @@ def test_tour_command_inputs_and_outputs() -> None:
     assert argv[:8] == ["ffmpeg", "-hide_banner", "-nostdin", "-y", "-progress", "pipe:1", "-nostats", "-loglevel"]
     joined = " ".join(argv)
     assert joined.count("-threads 1 -ss 1.000 -t 3.040000 -i /media/gate.mp4") == 2  # pictures and sound apart
-    assert "-framerate 25 -i /c/title.png -threads 1" in joined
+    assert "-f rawvideo -pixel_format yuv444p -video_size 320x180 -framerate 25 -i /c/title.png -threads 1" in joined
     assert "-stream_loop -1 -i /media/bed.m4a" in " ".join(argv)
     tail = argv[argv.index("-map") :]
     assert tail[:6] == ["-map", "[vout]", "-map", "[aout]", "-map", "9:s"]
@@ -188,7 +188,7 @@ def test_tour_graph_video_chain() -> None:
     text, _ = _command()
     parts = text.split(";")
     assert parts[0] == (
-        "[0:v]scale=320:180,format=yuv420p,loop=loop=50:size=1:start=0,setpts=N/FRAME_RATE/TB,fps=25,setsar=1,"
+        "[0:v]format=yuv420p,loop=loop=50:size=1:start=0,setpts=N/FRAME_RATE/TB,fps=25,setsar=1,"
         "format=yuv420p,tpad=stop=-1:stop_mode=clone,trim=end_frame=50,setpts=PTS-STARTPTS[s0]"
     )
     assert parts[1].startswith("[1:v]fps=25,scale=320:180:force_original_aspect_ratio=decrease,pad=320:180:")
