@@ -11,6 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from streamkit.cache import cache_dir, prune
 from streamkit.config.loader import Loc, format_loc, read_yaml
 from streamkit.errors import ConfigError, ConfigProblem, MediaError
 from streamkit.fonts import FontMatch, find_cjk_font
@@ -80,9 +81,11 @@ def _media_paths(tour: Tour) -> list[tuple[Loc, str, str]]:
 
 def check_media(tour: Tour, report: _Reporter) -> dict[Path, MediaInfo]:
     """Open every photo and probe every clip and sound, a few at a time (each probe is an ffprobe process: one
-    after another they took 1.3 s of the sample tour's render), reported in the spec's order."""
+    after another they took 1.3 s of the sample tour's render; a file probed before and unchanged since is not
+    probed again), reported in the spec's order."""
     found = [(loc, text, tour.resolve(text), kind == "image" or tour.resolve(text).suffix.lower() in IMAGE_SUFFIXES)
              for loc, text, kind in _media_paths(tour)]  # fmt: skip
+    prune(cache_dir("probes"))  # reports on files no check has probed for a month
 
     def examine(path: Path, image: bool) -> MediaInfo | None:
         if image:

@@ -120,3 +120,44 @@ def test_probe_cli_reports_each_bad_file_and_goes_on(tmp_path: Path, samples: Sa
     assert done.stderr.strip() == f"error: {empty}: file is empty (0 bytes)"
     assert "rotated 90°" in done.stdout
     assert "Traceback" not in done.stderr
+
+
+@pytest.mark.slow
+def test_an_unchanged_file_is_not_probed_again(
+    tmp_path: Path, samples: SampleSet, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The second probe of a file reads ffprobe's kept report; a changed file, or a damaged report, is probed
+    again; a failed probe keeps nothing."""
+    import importlib
+    import os
+    import shutil
+
+    probe_module = importlib.import_module("streamkit.media.probe")  # the package exports the function as `probe`
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    clip = tmp_path / "clip.mp4"
+    shutil.copy(samples.clips[0], clip)
+    runs: list[str] = []
+    real_run = probe_module.run_tool
+
+    def counting(argv: list[str], **kwargs: float) -> object:
+        runs.append(argv[-1])
+        return real_run(argv, **kwargs)
+
+    monkeypatch.setattr(probe_module, "run_tool", counting)
+    first = probe(clip)
+    assert probe(clip) == first and len(runs) == 1
+    shutil.copy(samples.clips[3], clip)  # another video under the same name
+    changed = probe(clip)
+    assert len(runs) == 2 and changed.video[0].rotation == 90 != first.video[0].rotation
+    reports = list((tmp_path / "cache" / "streamkit" / "probes").glob("*.json"))
+    assert len(reports) == 2
+    for report in reports:
+        report.write_text("{not json", encoding="utf-8")
+    assert probe(clip) == changed and len(runs) == 3
+    broken = tmp_path / "broken.mp4"
+    broken.write_bytes(samples.clips[0].read_bytes()[:2000])
+    for _ in range(2):
+        with pytest.raises(MediaError, match="not a readable media file"):
+            probe(broken)
+    assert len(runs) == 5 and len(os.listdir(tmp_path / "cache" / "streamkit" / "probes")) == 2
