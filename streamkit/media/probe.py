@@ -84,8 +84,10 @@ def probe_argv(path: Path, ffprobe: str = "ffprobe") -> list[str]:
     ]  # fmt: skip
 
 
-def probe(path: str | Path, *, timeout_s: float = 30.0) -> MediaInfo:
-    """Describe ``path``; a missing, empty or unreadable file raises MediaError naming it."""
+def probe(path: str | Path, *, timeout_s: float = 30.0, remember: bool = False) -> MediaInfo:
+    """Describe ``path``; a missing, empty or unreadable file raises MediaError naming it. With ``remember``
+    ffprobe's report is kept in the cache and read back while the file is unchanged (for inputs that are
+    probed again and again, like a tour's media; not for outputs, each of them new)."""
     path = Path(path)
     if not path.exists():
         raise MediaError(path, "file not found")
@@ -94,11 +96,12 @@ def probe(path: str | Path, *, timeout_s: float = 30.0) -> MediaInfo:
     if path.stat().st_size == 0:
         raise MediaError(path, "file is empty (0 bytes)")
     ffprobe = ffprobe_binary()
-    cached = _cached_report(path, ffprobe)
+    cached = _cached_report(path, ffprobe) if remember else None
     with contextlib.suppress(OSError, ValueError):  # none yet, or unreadable: probe again
-        info = parse_probe_json(path, json.loads(cached.read_text(encoding="utf-8")))
-        mark_used(cached)
-        return info
+        if cached is not None:
+            info = parse_probe_json(path, json.loads(cached.read_text(encoding="utf-8")))
+            mark_used(cached)
+            return info
     argv = probe_argv(path, ffprobe)
     try:
         done = run_tool(argv, timeout_s=timeout_s)
@@ -114,6 +117,8 @@ def probe(path: str | Path, *, timeout_s: float = 30.0) -> MediaInfo:
     except ValueError:
         raise MediaError(path, "ffprobe returned unreadable output") from None
     info = parse_probe_json(path, data)
+    if cached is None:
+        return info
     with contextlib.suppress(OSError):  # a cache: not keeping the report loses nothing
         cached.parent.mkdir(parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile(dir=cached.parent, prefix=".", suffix=".partial", delete=False) as partial:

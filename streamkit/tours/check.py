@@ -91,7 +91,7 @@ def check_media(tour: Tour, report: _Reporter) -> dict[Path, MediaInfo]:
         if image:
             open_photo(path)
             return None
-        return probe(path)
+        return probe(path, remember=True)
 
     with ThreadPoolExecutor(max_workers=PROBES_AT_ONCE) as pool:
         results = {

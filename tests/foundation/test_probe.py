@@ -126,8 +126,8 @@ def test_probe_cli_reports_each_bad_file_and_goes_on(tmp_path: Path, samples: Sa
 def test_an_unchanged_file_is_not_probed_again(
     tmp_path: Path, samples: SampleSet, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The second probe of a file reads ffprobe's kept report; a changed file, or a damaged report, is probed
-    again; a failed probe keeps nothing."""
+    """The second probe of a file asked to remember reads ffprobe's kept report; a changed file, or a damaged
+    report, is probed again; a failed probe keeps nothing, nor does one not asked to remember."""
     import importlib
     import os
     import shutil
@@ -146,18 +146,19 @@ def test_an_unchanged_file_is_not_probed_again(
 
     monkeypatch.setattr(probe_module, "run_tool", counting)
     first = probe(clip)
-    assert probe(clip) == first and len(runs) == 1
+    assert probe(clip) == first and len(runs) == 2 and not (tmp_path / "cache").exists()  # not asked to remember
+    assert probe(clip, remember=True) == first and probe(clip, remember=True) == first and len(runs) == 3
     shutil.copy(samples.clips[3], clip)  # another video under the same name
-    changed = probe(clip)
-    assert len(runs) == 2 and changed.video[0].rotation == 90 != first.video[0].rotation
+    changed = probe(clip, remember=True)
+    assert len(runs) == 4 and changed.video[0].rotation == 90 != first.video[0].rotation
     reports = list((tmp_path / "cache" / "streamkit" / "probes").glob("*.json"))
     assert len(reports) == 2
     for report in reports:
         report.write_text("{not json", encoding="utf-8")
-    assert probe(clip) == changed and len(runs) == 3
+    assert probe(clip, remember=True) == changed and len(runs) == 5
     broken = tmp_path / "broken.mp4"
     broken.write_bytes(samples.clips[0].read_bytes()[:2000])
     for _ in range(2):
         with pytest.raises(MediaError, match="not a readable media file"):
-            probe(broken)
-    assert len(runs) == 5 and len(os.listdir(tmp_path / "cache" / "streamkit" / "probes")) == 2
+            probe(broken, remember=True)
+    assert len(runs) == 7 and len(os.listdir(tmp_path / "cache" / "streamkit" / "probes")) == 2
