@@ -7,6 +7,7 @@ import json
 import os
 import re
 import subprocess
+import threading
 from fractions import Fraction
 from pathlib import Path
 
@@ -259,21 +260,40 @@ stops:
 def test_a_failing_sound_branch_stops_the_pictures_and_writes_nothing(
     chunked: RenderResult, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, started_commands: list[str]
 ) -> None:
-    """The sound stem's graph is broken (an invalid gain: its ffmpeg fails at start, after pass 1); the picture
-    chunk running then is terminated at its next progress report and no later chunk starts. The error raised is
-    the sound's, and nothing is left under the output's folder."""
+    """The sound stem's graph is broken (an invalid gain: its ffmpeg fails at start, after pass 1); the pictures
+    stop and start no further chunk. The error raised is the sound's, and nothing is left under the output's
+    folder."""
+    import streamkit.tours.render as render_module
+
     monkeypatch.setattr(tour_graph, "normalise", lambda loudness: "volume=not_a_gain")
+    failed = threading.Event()
+    recording = render_module.run_ffmpeg
+
+    def held(argv: list[str], **kwargs: object) -> None:
+        # the second chunk waits for the sound to fail (the sound runs at nice 19 and these 320x180 chunks are
+        # quick: without this, whether the pictures were all done first was a race)
+        if Path(argv[-1]).name.startswith("chunk-0001"):
+            failed.wait(60)
+        try:
+            recording(argv, **kwargs)
+        except FFmpegError:
+            if argv[-1].endswith("sound.m4a"):
+                failed.set()
+            raise
+
+    monkeypatch.setattr(render_module, "run_ffmpeg", held)
     spec = chunked.output.parent.parent / "tour.yaml"
     out = tmp_path / "out" / "tour.mp4"
     with pytest.raises(FFmpegError) as caught:
         render_tour(spec, out, RenderOptions(show_progress=False, chunk_seconds=3))
+    assert failed.is_set()
     assert caught.value.argv[-1].endswith("sound.m4a")  # the sound's own error, not a stopped picture's
     assert "not_a_gain" in str(caught.value) or "not_a_gain" in caught.value.stderr_tail
     chunks = [name for name in started_commands if name.startswith("chunk-")]
     planned = len(plan_chunks(chunked.timeline, 75))
-    # the sound fails within its first second; the pictures stop at the next report and start no further chunk
-    # (each takes about a second here, so they are never all done by then)
-    assert planned >= 4 and len(chunks) < planned, started_commands
+    # the chunk running when the sound failed (the first, or the held second) is stopped at its next report or
+    # ends, and no later one starts
+    assert planned >= 4 and 1 <= len(chunks) <= 2, started_commands
     assert not out.parent.exists() or list(out.parent.iterdir()) == []
 
 
