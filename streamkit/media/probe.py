@@ -97,8 +97,9 @@ def probe(path: str | Path, *, timeout_s: float = 30.0, remember: bool = False) 
         raise MediaError(path, "file is empty (0 bytes)")
     ffprobe = ffprobe_binary()
     cached = _cached_report(path, ffprobe) if remember else None
-    with contextlib.suppress(OSError, ValueError):  # none yet, or unreadable: probe again
-        if cached is not None:
+    if cached is not None:
+        # none yet, or damaged (unreadable, not JSON, not ffprobe's shape): probe again
+        with contextlib.suppress(OSError, ValueError, TypeError, AttributeError, MediaError):
             info = parse_probe_json(path, json.loads(cached.read_text(encoding="utf-8")))
             mark_used(cached)
             return info

@@ -153,12 +153,13 @@ def test_an_unchanged_file_is_not_probed_again(
     assert len(runs) == 4 and changed.video[0].rotation == 90 != first.video[0].rotation
     reports = list((tmp_path / "cache" / "streamkit" / "probes").glob("*.json"))
     assert len(reports) == 2
-    for report in reports:
-        report.write_text("{not json", encoding="utf-8")
-    assert probe(clip, remember=True) == changed and len(runs) == 5
+    for k, damage in enumerate(["{not json", '{"streams": [5]}', "[]"]):
+        for report in reports:
+            report.write_text(damage, encoding="utf-8")
+        assert probe(clip, remember=True) == changed and len(runs) == 5 + k
     broken = tmp_path / "broken.mp4"
     broken.write_bytes(samples.clips[0].read_bytes()[:2000])
     for _ in range(2):
         with pytest.raises(MediaError, match="not a readable media file"):
             probe(broken, remember=True)
-    assert len(runs) == 7 and len(os.listdir(tmp_path / "cache" / "streamkit" / "probes")) == 2
+    assert len(runs) == 9 and len(os.listdir(tmp_path / "cache" / "streamkit" / "probes")) == 2
