@@ -24,7 +24,7 @@ from PIL import Image
 
 from streamkit.media import ken_burns
 from streamkit.media.commands import FILTER_THREADS
-from streamkit.media.tour_graph import filter_value
+from streamkit.media.tour_graph import STILL_PIXEL_FORMAT, filter_value
 from streamkit.media.tour_graph import ken_burns as perspective_move
 from streamkit.tours import stills
 
@@ -65,7 +65,7 @@ def main() -> None:
         results = {}
         for name, chain in chains.items():
             width, height = plan.still_size
-            argv = ["ffmpeg", "-v", "error", "-nostdin", "-f", "rawvideo", "-pixel_format", stills.RAW_PIXEL_FORMAT,
+            argv = ["ffmpeg", "-v", "error", "-nostdin", "-f", "rawvideo", "-pixel_format", STILL_PIXEL_FORMAT,
                     "-video_size", f"{width}x{height}", "-framerate", "30", "-i", str(still),
                     *FILTER_THREADS, "-filter_complex", ",".join(chain), "-frames:v", str(args.frames),
                     "-c:v", "wrapped_avframe", "-f", "null", "-"]  # fmt: skip

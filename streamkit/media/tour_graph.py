@@ -193,10 +193,13 @@ def _clip_input(args: _Args, shot: Shot, timeline: Timeline) -> int:
     return args.add("-threads", "1", "-ss", _seconds(shot.trim_start_ms), "-t", seconds, "-i", str(shot.source))
 
 
+STILL_PIXEL_FORMAT = "yuv444p"  # of the raw stills the graph reads (``streamkit.tours.stills.raw_still``)
+
+
 def _still_input(args: _Args, i: int, timeline: Timeline, inputs: TourInputs) -> int:
-    """A shot's raw still (``stills.raw_still``): a moving photo's at its plan's size, the others at the frame's."""
+    """A shot's raw still: a moving photo's at its plan's size, the others at the frame's."""
     width, height = inputs.moves[i].plan.still_size if i in inputs.moves else (timeline.width, timeline.height)
-    raw = ["-f", "rawvideo", "-pixel_format", "yuv444p", "-video_size", f"{width}x{height}"]
+    raw = ["-f", "rawvideo", "-pixel_format", STILL_PIXEL_FORMAT, "-video_size", f"{width}x{height}"]
     return args.add(*raw, "-framerate", str(timeline.fps), "-i", str(inputs.stills[i]))
 
 

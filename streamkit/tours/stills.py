@@ -21,6 +21,7 @@ from PIL.PngImagePlugin import PngInfo
 from streamkit.cache import mark_used
 from streamkit.errors import MediaError
 from streamkit.media.publish import atomic_output
+from streamkit.media.tour_graph import STILL_PIXEL_FORMAT
 from streamkit.overlays import OverlayStyle, render_lower_third, render_title_slate
 from streamkit.tours.spec import Card
 
@@ -106,20 +107,19 @@ def prepare_card(card: Card, size: Size, cache_dir: Path, image_path: Path | Non
     return _save(draw_card(card.lines, size, card.background, image), target)
 
 
-RAW_PIXEL_FORMAT = "yuv444p"
 # RGB -> Y'CbCr, BT.601 in limited range: what swscale makes of an RGB picture by default
 _BT601 = np.array([[65.481, 128.553, 24.966], [-37.797, -74.203, 112.0], [112.0, -93.786, -18.214]]) / 255
 _BT601_OFFSET = np.array([16.0, 128.0, 128.0])
 
 
 def raw_still(png: Path) -> Path:
-    """A prepared still as raw planar YUV 4:4:4 at its own size (``RAW_PIXEL_FORMAT``), cached beside its PNG.
+    """A prepared still as raw planar YUV 4:4:4 at its own size (``STILL_PIXEL_FORMAT``), cached beside its PNG.
 
     Every chunk of a tour opens the stills it shows. From PNGs, inflating and converting them to YUV was about a
     third of the 0.54-0.79 s a chunk spent on one core before its first frame; the raw file is only read. It is
     4.3 MB for a moving photo at 720p (1.25x the frame), against ~1 MB of PNG.
     """
-    target = png.with_suffix("." + RAW_PIXEL_FORMAT)
+    target = png.with_suffix("." + STILL_PIXEL_FORMAT)
     if target.exists():
         mark_used(target)
         return target
