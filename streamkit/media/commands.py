@@ -18,7 +18,7 @@ FILTER_SCRIPT_THRESHOLD = 64 * 1024
 # Filters run in the thread that feeds the encoder. With slice threads, ffmpeg 5.1's `scale` builds a thread pool
 # and a swscale context per thread every time it reconfigures, which a Ken Burns zoom does on every frame
 # (8.0 -> 4.9 ms of CPU per 720p frame with one thread), and x264 keeps the cores busy anyway: the x1 bench
-# tour's chunks took 10.0-10.5 s of filtering CPU with slice threads, 7.7-8.1 s without.
+# tour's chunks took 10.0-10.5 s of filtering CPU with slice threads, 7.7-8.3 s without.
 FILTER_THREADS = ["-filter_complex_threads", "1"]
 
 COMMON_HEAD = ["-hide_banner", "-nostdin", "-y"]
