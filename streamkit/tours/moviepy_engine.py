@@ -117,7 +117,8 @@ def render_with_moviepy(checked: CheckedTour, timeline: Timeline, output: Path, 
     logger = "bar" if options.show_progress else None
     with tempfile.TemporaryDirectory(prefix="streamkit-moviepy-") as tmp:
         work = Path(tmp)
-        inputs = prepare_inputs(checked, timeline, work, burn=False)  # captions are drawn here, not by libass
+        # captions are drawn here, not by libass, and so are the shots (from `prepare_stills` below)
+        inputs = prepare_inputs(checked, timeline, work, burn=False, shots=False)
         mix, picture_file = work / "mix.wav", work / "picture.mp4"
         mux = mux_command(
             picture_file, mix, partial_path(output), timeline.duration_ms, soft_srt=inputs.soft_srt,

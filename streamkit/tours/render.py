@@ -110,13 +110,17 @@ def prepare_stills(
     return still_files
 
 
-def prepare_inputs(checked: CheckedTour, timeline: Timeline, work: Path, burn: bool) -> graph.TourInputs:
-    """Write what the graph reads besides the spec's media: stills, lower-thirds, captions, chapters."""
+def prepare_inputs(
+    checked: CheckedTour, timeline: Timeline, work: Path, burn: bool, *, shots: bool = True
+) -> graph.TourInputs:
+    """Write what the graph reads besides the spec's media: stills, lower-thirds, captions, chapters. Without
+    ``shots`` the stills and Ken Burns plans are left out (the moviepy engine draws the shots itself)."""
     tour = checked.tour
     size = (timeline.width, timeline.height)
     cache = cache_dir("stills")
-    planned = plan_moves(timeline, tour.defaults.ken_burns, work)
-    still_files = prepare_stills(tour, timeline, {i: move.plan.still_size for i, move in planned.items()})
+    planned = plan_moves(timeline, tour.defaults.ken_burns, work) if shots else {}
+    sizes = {i: move.plan.still_size for i, move in planned.items()}
+    still_files = prepare_stills(tour, timeline, sizes) if shots else {}
     lower_thirds = []
     for lt in timeline.lower_thirds:
         path, (x, y) = stills.prepare_lower_third(lt.name, lt.detail, size, cache)
