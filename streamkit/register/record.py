@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict
 
 from streamkit.register.columns import ALIASES, FIELDS
 from streamkit.register.dates import DateTextError, parse_date
-from streamkit.register.text_forms import name_tokens, place_tokens
+from streamkit.register.text_forms import name_tokens, place_tokens, simplified
 
 _TOMB_WORDS = re.compile(
     r"^(?P<cemetery>.*?)[\s,，/]*(?P<section>[A-Za-z0-9]+|[一二三四五六七八九十东南西北中甲乙丙丁戊己庚辛]+)区"
@@ -92,7 +92,7 @@ def split_burial(text: str) -> dict[str, str]:
 def split_unit_post(text: str) -> dict[str, str]:
     """``新四军三师八旅 连长`` as unit and post when the last word reads as a post; else all unit."""
     words = text.split()
-    if len(words) > 1 and words[-1].endswith(_POST_ENDINGS):
+    if len(words) > 1 and simplified(words[-1]).endswith(_POST_ENDINGS):
         return {"unit": " ".join(words[:-1]), "post": words[-1]}
     return {"unit": text.strip()}
 
