@@ -20,6 +20,7 @@ from streamkit.ceremony.cli import app as ceremony_app
 from streamkit.errors import ConfigError, StreamkitError
 from streamkit.obs.cli import app as obs_app
 from streamkit.overlays.cli import app as overlay_app
+from streamkit.register.cli import app as register_app
 from streamkit.tours.cli import app as tours_app
 from streamkit.web.cli import app as web_app
 
@@ -124,6 +125,7 @@ app.add_typer(ceremony_app, name="ceremony")
 app.add_typer(tours_app, name="tour")
 app.add_typer(overlay_app, name="overlay")
 app.add_typer(archive_app, name="archive")
+app.add_typer(register_app, name="register")
 app.add_typer(web_app, name="web")
 
 
