@@ -169,14 +169,16 @@ def parse_row(cells: Mapping[str, str], *, default_cemetery: str = "") -> Martyr
     )
 
 
+_WITHHOLDABLE = {alias: f for f in PUBLIC_FIELDS for alias in (f, *ALIASES.get(f, ()))}
+_WITHHOLDABLE |= {alias: "born" for alias in ALIASES["born"]} | {alias: "died" for alias in ALIASES["died"]}
+
+
 def _hidden_fields(text: str, problems: list[tuple[str, str]]) -> str:
     """``籍贯,生平事迹`` or ``native_place,biography`` as field names; an unknown one is a problem."""
-    by_header = {alias: field for field in PUBLIC_FIELDS for alias in (field, *ALIASES.get(field, ()))}
-    by_header |= {alias: "born" for alias in ALIASES["born"]} | {alias: "died" for alias in ALIASES["died"]}
     found: list[str] = []
-    for word in re.split(r"[,，、;；\s]+", text.strip()):
-        if word and word not in by_header:
+    for word in re.split(r"[,，、;；\s]+", text.strip()) if text else ():
+        if word and word not in _WITHHOLDABLE:
             problems.append(("hidden_fields", f"not a public field: {word!r}"))
         elif word:
-            found.append(by_header[word])
+            found.append(_WITHHOLDABLE[word])
     return ",".join(dict.fromkeys(found))

@@ -41,17 +41,26 @@ def spaced_characters(text: str) -> list[str]:
 
 
 @lru_cache(maxsize=65536)
+def readings(char: str) -> tuple[str, ...]:
+    """A character's pinyin without tones, the usual reading first (empty for a character pypinyin does not know).
+
+    Read per character, not per phrase: a name is not a word, and the per-character cache makes a 200,000-name
+    register cheap to index."""
+    usual = lazy_pinyin(char, errors="ignore")
+    every = pinyin(char, style=Style.NORMAL, heteronym=True, errors="ignore")
+    return tuple(dict.fromkeys([*usual, *(every[0] if every else [])]))
+
+
+@lru_cache(maxsize=65536)
 def name_tokens(name: str) -> str:
     """The search text of a name: characters, full pinyin, initials, syllables (and every reading of a surname)."""
-    han = [c for c in simplified(name) if is_han(c)]
-    syllables = [s for s in lazy_pinyin(han, errors="ignore") if s]
+    han = [c for c in simplified(name) if is_han(c) and readings(c)]
     tokens = spaced_characters(name)
-    if syllables:
-        readings = pinyin(han[0], style=Style.NORMAL, heteronym=True, errors="ignore")
-        rest = syllables[1:]
-        for surname in dict.fromkeys([syllables[0], *(readings[0] if readings else [])]):
+    if han:
+        rest = [readings(c)[0] for c in han[1:]]
+        for surname in readings(han[0]):
             tokens += ["".join([surname, *rest]), "".join(s[0] for s in [surname, *rest])]
-        tokens += syllables
+        tokens += [readings(han[0])[0], *rest]
     return " ".join(dict.fromkeys(tokens))
 
 
