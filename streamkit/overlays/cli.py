@@ -70,7 +70,9 @@ def render(
         ),
     ] = None,
     seconds: Annotated[int, typer.Option(help="Countdown: seconds remaining.", min=0)] = 60,
-    register: Annotated[Path | None, typer.Option(help="Name roll: the register CSV.")] = None,
+    register: Annotated[
+        Path | None, typer.Option(help="Name roll: the register CSV, or register:CEMETERY/SECTION from the store.")
+    ] = None,
     size: Annotated[str, typer.Option(help="Frame size WIDTHxHEIGHT.")] = "1920x1080",
     style: Annotated[
         str | None, typer.Option(help="Style name or YAML path [default: settings overlays.style].")

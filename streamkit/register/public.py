@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import Literal, overload
 
 from streamkit.register.models import Martyr
-from streamkit.register.record import PUBLIC_FIELDS
 
+PUBLIC_FIELDS: tuple[str, ...] = ("name", "sex", "native_place", "born", "died", "unit", "post", "place_of_death")
+PUBLIC_FIELDS += ("cemetery", "section", "row", "number", "biography", "source")
 LABELS = {
     "name": "姓名",
     "sex": "性别",

@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict
 
 from streamkit.register.columns import ALIASES, FIELDS
 from streamkit.register.dates import DateTextError, parse_date
+from streamkit.register.public import PUBLIC_FIELDS
 from streamkit.register.text_forms import name_tokens, place_tokens, simplified
 
 _TOMB_WORDS = re.compile(
@@ -28,8 +29,6 @@ _NO = {"", "否", "0", "false", "no", "n", "公开"}
 _SEX = {"男": "男", "女": "女", "m": "男", "f": "女", "male": "男", "female": "女"}
 LIMITS = {"key": 300, "name": 100, "sex": 8, "native_place": 200, "unit": 300, "post": 200, "place_of_death": 300}
 LIMITS |= {"cemetery": 200, "section": 60, "row": 20, "number": 20, "source": 500, "family_contact": 300}
-PUBLIC_FIELDS: tuple[str, ...] = ("name", "sex", "native_place", "born", "died", "unit", "post", "place_of_death")
-PUBLIC_FIELDS += ("cemetery", "section", "row", "number", "biography", "source")
 
 
 class MartyrRecord(BaseModel):
