@@ -67,10 +67,11 @@ class MartyrRecord(BaseModel):
 
     def stored(self) -> dict[str, Any]:
         """The column values, with the derived search text."""
+        # Spaces at both ends, so a LIKE pattern '% term %' (databases without FTS5) matches the first and last token.
         return self.model_dump() | {
-            "search_name": " " + name_tokens(self.name),
-            "search_place": " " + place_tokens(self.native_place, self.place_of_death),
-            "search_unit": " " + place_tokens(self.unit, self.post),
+            "search_name": f" {name_tokens(self.name)} ",
+            "search_place": f" {place_tokens(self.native_place, self.place_of_death)} ",
+            "search_unit": f" {place_tokens(self.unit, self.post)} ",
         }
 
 

@@ -24,7 +24,8 @@ def snapshot(store: ArchiveStore) -> list[dict[str, object]]:
 
 
 @pytest.fixture
-def filled(store: ArchiveStore, tmp_path: Path) -> ArchiveStore:
+def filled(any_store: ArchiveStore, tmp_path: Path) -> ArchiveStore:
+    store = any_store  # SQLite and PostgreSQL
     rows = [(*r, "否", "", "") for r in HARD_ROWS] + [
         ("ID-7", "周九", "男", *[""] * 3, "1950", *[""] * 4, "是", "", "")
     ]

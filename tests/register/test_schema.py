@@ -28,3 +28,19 @@ def test_migration_creates_the_table_and_the_fts5_index(store: ArchiveStore) -> 
         assert connection.execute(text(found), {"q": "li"}).scalars().all() == [1]
         connection.execute(text("DELETE FROM martyrs"))
         assert connection.execute(text(found), {"q": "li"}).scalars().all() == []
+
+
+def test_postgresql_gets_trigram_indexes_the_search_can_use(postgresql_store: ArchiveStore) -> None:
+    from sqlalchemy.dialects import postgresql
+
+    from streamkit.register.search import RegisterQuery, build_search
+
+    indexes = {i["name"] for i in inspect(postgresql_store.engine).get_indexes("martyrs")}
+    assert {"ix_martyrs_search_name_trgm", "ix_martyrs_search_place_trgm", "ix_martyrs_search_unit_trgm"} <= indexes
+    statement = build_search(RegisterQuery(text="wzg"), "postgresql").compile(
+        dialect=postgresql.dialect(), compile_kwargs={"literal_binds": True}
+    )
+    with postgresql_store.engine.connect() as connection:
+        connection.execute(text("SET enable_seqscan = off"))  # an empty table: make the planner show its choice
+        plan = "\n".join(connection.execute(text(f"EXPLAIN {statement}")).scalars())
+    assert "ix_martyrs_search_name_trgm" in plan

@@ -21,9 +21,9 @@ EXTRA = (
 
 
 @pytest.fixture
-def filled(store: ArchiveStore, tmp_path: Path) -> ArchiveStore:
-    import_register(store, write_csv(tmp_path / "r.csv", [*HARD_ROWS, *EXTRA]))
-    return store
+def filled(any_store: ArchiveStore, tmp_path: Path) -> ArchiveStore:
+    import_register(any_store, write_csv(tmp_path / "r.csv", [*HARD_ROWS, *EXTRA]))
+    return any_store
 
 
 def names(store: ArchiveStore, **query: object) -> list[tuple[str, str]]:
@@ -96,13 +96,14 @@ def test_hidden_records_only_for_staff(filled: ArchiveStore, tmp_path: Path) -> 
     assert names(filled, text="zhoujiu", include_hidden=True) == [("周九", "")]
 
 
-def test_sqlite_search_uses_fts5_and_postgresql_trigram_like(filled: ArchiveStore) -> None:
+def test_sqlite_search_uses_fts5_and_postgresql_trigram_like(store: ArchiveStore, tmp_path: Path) -> None:
+    import_register(store, write_csv(tmp_path / "r.csv", HARD_ROWS))
     query = RegisterQuery(text="王誌國 wzg", native_place="山东")
     lite = str(build_search(query, "sqlite").compile(dialect=sqlite.dialect()))
     assert "JOIN martyr_search" in lite and "martyr_search MATCH" in lite and "LIKE" not in lite
     pg = str(build_search(query, "postgresql").compile(dialect=postgresql.dialect()))
     assert "martyr_search" not in pg and pg.count("ILIKE") == 3
-    with filled.engine.connect() as connection:
+    with store.engine.connect() as connection:
         plan = " ".join(
             str(r)
             for r in connection.exec_driver_sql(
