@@ -85,7 +85,7 @@ def search_command(
     limit: Annotated[int, typer.Option(min=1, max=1000)] = 20,
     db: DbOption = None,
 ) -> None:
-    """Find records; prints key, name, sex, native place, dates, unit and tomb (never private fields)."""
+    """Find records; prints number, name, sex, native place, dates, unit and tomb (never private fields)."""
     from streamkit.register.public import public_fields
     from streamkit.register.record import tomb_label
     from streamkit.register.search import RegisterQuery, search
@@ -98,7 +98,7 @@ def search_command(
         shown = public_fields(martyr, even_hidden=True)
         tomb = " ".join(filter(None, (shown["cemetery"], tomb_label(shown["section"], shown["row"], shown["number"]))))
         dates = f"{shown['born'] or '?'}–{shown['died'] or '?'}"
-        line = [martyr.key, shown["name"], shown["sex"], shown["native_place"], dates, shown["unit"], tomb]
+        line = [f"#{martyr.id}", shown["name"], shown["sex"], shown["native_place"], dates, shown["unit"], tomb]
         out.print("\t".join(line) + ("\t[hidden]" if martyr.hidden else ""), markup=False)
     out.print(f"{len(found)} found", markup=False)
 

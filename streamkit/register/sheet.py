@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import codecs
 import csv
-import io
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -72,10 +71,12 @@ def _csv_rows(path: Path, encoding: str | None) -> Iterator[SheetRow]:
     except LookupError:
         raise ConfigError.single(path, f"unknown encoding {encoding!r}") from None
     with path.open("rb") as raw:
-        text = io.TextIOWrapper(raw, encoding=encoding, newline="")
+        # Decoded line by line (no multi-byte character of UTF-8 or GB18030 holds a newline byte), so a bad byte
+        # is reported in the row that has it, not somewhere in a read-ahead buffer.
+        lines = (line.decode(encoding) for line in raw)
         number = 0
         try:
-            for number, cells in enumerate(csv.reader(text), start=1):
+            for number, cells in enumerate(csv.reader(lines), start=1):
                 yield SheetRow(number, tuple(cells))
         except UnicodeDecodeError:
             raise ConfigError.single(path, f"not {encoding} text", line=number + 1) from None

@@ -193,3 +193,12 @@ def test_withheld_fields_are_checked_and_private_fields_stay_out_of_repr(store: 
     (martyr,) = records(store).values()
     assert martyr.hidden_fields == "native_place,biography"
     assert "13800001234" not in repr(martyr)
+
+
+def test_a_wrong_encoding_deep_in_the_file_names_the_row(store: ArchiveStore, tmp_path: Path) -> None:
+    path = tmp_path / "mixed.csv"
+    head = "姓名,牺牲时间\n" + "".join(f"烈士{i},1947\n" for i in range(5000))  # past the bytes that are sniffed
+    path.write_bytes(head.encode("utf-8") + "王志国,1947\n".encode("gb18030"))
+    with pytest.raises(ConfigError, match=r"mixed\.csv:5002: not utf-8 text"):
+        import_register(store, path)
+    assert count(store) == 0
