@@ -78,11 +78,7 @@ class _RollBack(Exception):
     """Ends the transaction without writing (dry run, nothing to change, or rejected rows)."""
 
 
-@dataclass
-class _Batch:
-    """The parsed good rows of one batch, with where they came from."""
-
-    rows: list[tuple[int, MartyrRecord]] = field(default_factory=list)
+Parsed = list[tuple[int, MartyrRecord]]  # the good rows of a batch with their row numbers
 
 
 def _batches(rows: Iterator[SheetRow], size: int) -> Iterator[list[SheetRow]]:
@@ -130,8 +126,8 @@ def _prepare_seen(session: Session) -> None:
     session.execute(delete(_SEEN))
 
 
-def _parse(path: Path, plan: ColumnPlan, batch: Sequence[SheetRow], cemetery: str, report: ImportReport) -> _Batch:
-    parsed = _Batch()
+def _parse(path: Path, plan: ColumnPlan, batch: Sequence[SheetRow], cemetery: str, report: ImportReport) -> Parsed:
+    parsed: Parsed = []
     for row in batch:
         cells = {f: c for f, c in zip(plan.fields, row.cells, strict=False) if f != IGNORE}
         result = parse_row(cells, default_cemetery=cemetery)
@@ -140,13 +136,13 @@ def _parse(path: Path, plan: ColumnPlan, batch: Sequence[SheetRow], cemetery: st
         if isinstance(result, list):
             report.problems += [ConfigProblem(str(path), row.number, plan.column_of(f), m) for f, m in result]
         else:
-            parsed.rows.append((row.number, result))
+            parsed.append((row.number, result))
     return parsed
 
 
-def _duplicates(session: Session, parsed: _Batch) -> dict[tuple[str, str], int]:
+def _duplicates(session: Session, parsed: Parsed) -> dict[tuple[str, str], int]:
     """(kind, value) of this batch already seen earlier in the file or the batch -> the first row that had it."""
-    wanted = [("k", r.key) for _, r in parsed.rows] + [("t", r.tomb_key) for _, r in parsed.rows if r.tomb_key]
+    wanted = [("k", r.key) for _, r in parsed] + [("t", r.tomb_key) for _, r in parsed if r.tomb_key]
     earlier: dict[tuple[str, str], int] = {}
     for kind in ("k", "t"):
         values = [v for k, v in wanted if k == kind]
@@ -159,15 +155,15 @@ def _apply(
     session: Session,
     path: Path,
     plan: ColumnPlan,
-    parsed: _Batch,
+    parsed: Parsed,
     report: ImportReport,
     on_change: Callable[[Change], None] | None,
 ) -> None:
-    if not parsed.rows:
+    if not parsed:
         return
     seen = _duplicates(session, parsed)
-    keys = [r.key for _, r in parsed.rows]
-    tombs = [r.tomb_key for _, r in parsed.rows if r.tomb_key]
+    keys = [r.key for _, r in parsed]
+    tombs = [r.tomb_key for _, r in parsed if r.tomb_key]
     stored = {m.key: m for m in session.execute(select(MARTYRS).where(MARTYRS.c.key.in_(keys)))}
     holders = {
         t: k for t, k in session.execute(select(MARTYRS.c.tomb_key, MARTYRS.c.key).where(MARTYRS.c.tomb_key.in_(tombs)))
@@ -176,7 +172,7 @@ def _apply(
     updates: list[dict[str, Any]] = []
     new_seen: list[dict[str, Any]] = []
     now = utcnow()
-    for number, record in parsed.rows:
+    for number, record in parsed:
         problem = _conflict(plan, record, seen, holders)
         if problem:
             report.problems.append(ConfigProblem(str(path), number, *problem))
