@@ -20,10 +20,11 @@ DbOption = Annotated[str | None, typer.Option("--db", help="Database URL (defaul
 
 
 def open_store(database_url: str | None) -> ArchiveStore:
+    """The store of ``--db``, else the one the settings name (the register needs no media folder)."""
     # Imported here so that `streamkit --help` and other areas' commands do not pay for SQLAlchemy.
-    from streamkit.archive.store import open_store as open_configured
+    from streamkit.archive.store import ArchiveStore, open_store
 
-    return open_configured(database_url, None)
+    return ArchiveStore(database_url) if database_url else open_store()
 
 
 def _print_change(change: Change) -> None:

@@ -202,3 +202,8 @@ def test_a_wrong_encoding_deep_in_the_file_names_the_row(store: ArchiveStore, tm
     with pytest.raises(ConfigError, match=r"mixed\.csv:5002: not utf-8 text"):
         import_register(store, path)
     assert count(store) == 0
+
+
+def test_an_unknown_encoding_is_named(store: ArchiveStore, hard_csv: Path) -> None:
+    with pytest.raises(ConfigError, match="unknown encoding 'gbk2'"):
+        import_register(store, hard_csv, encoding="gbk2")
