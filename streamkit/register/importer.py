@@ -24,7 +24,7 @@ from streamkit.archive.store import ArchiveStore
 from streamkit.errors import ConfigError, ConfigProblem
 from streamkit.register.columns import IGNORE, ColumnPlan, plan_columns
 from streamkit.register.models import Martyr
-from streamkit.register.record import MartyrRecord, parse_row
+from streamkit.register.record import MartyrRecord, fields_given, parse_row
 from streamkit.register.sheet import SheetRow, read_sheet
 
 BATCH_ROWS = 1000
@@ -81,6 +81,28 @@ class _RollBack(Exception):
 Parsed = list[tuple[int, MartyrRecord]]  # the good rows of a batch with their row numbers
 
 
+@dataclass
+class _Job:
+    """One import: the file, how its columns map, what it sets, and the report being filled in."""
+
+    path: Path
+    plan: ColumnPlan
+    default_cemetery: str
+    report: ImportReport
+    on_change: Callable[[Change], None] | None
+
+    @property
+    def given(self) -> frozenset[str]:
+        return fields_given(self.plan.fields, default_cemetery=self.default_cemetery)
+
+    def problem(self, row: int, column: str, message: str) -> None:
+        self.report.problems.append(ConfigProblem(str(self.path), row, column, message))
+
+    def tell(self, change: Change) -> None:
+        if self.on_change is not None:
+            self.on_change(change)
+
+
 def _batches(rows: Iterator[SheetRow], size: int) -> Iterator[list[SheetRow]]:
     while batch := list(islice(rows, size)):
         yield batch
@@ -103,12 +125,12 @@ def import_register(
     if isinstance(plan, list):
         raise ImportRejected([ConfigProblem(str(path), 1, p.column, p.message) for p in plan])
     report = ImportReport()
+    job = _Job(path, plan, default_cemetery, report, on_change)
     try:
         with store.transaction() as session:
             _prepare_seen(session)
             for batch in _batches(rows, BATCH_ROWS):
-                parsed = _parse(path, plan, batch, default_cemetery, report)
-                _apply(session, path, plan, parsed, report, on_change)
+                _apply(session, job, _parse(job, batch))
             session.execute(_SEEN.delete())
             if dry_run or (report.problems and not keep_good_rows) or not (report.added or report.changed):
                 raise _RollBack
@@ -126,15 +148,17 @@ def _prepare_seen(session: Session) -> None:
     session.execute(delete(_SEEN))
 
 
-def _parse(path: Path, plan: ColumnPlan, batch: Sequence[SheetRow], cemetery: str, report: ImportReport) -> Parsed:
+def _parse(job: _Job, batch: Sequence[SheetRow]) -> Parsed:
     parsed: Parsed = []
+    width = len(job.plan.headers)
     for row in batch:
-        cells = {f: c for f, c in zip(plan.fields, row.cells, strict=False) if f != IGNORE}
-        result = parse_row(cells, default_cemetery=cemetery)
-        if len(row.cells) > len(plan.headers) and any(c.strip() for c in row.cells[len(plan.headers) :]):
+        cells = {f: c for f, c in zip(job.plan.fields, row.cells, strict=False) if f != IGNORE}
+        result = parse_row(cells, default_cemetery=job.default_cemetery)
+        if len(row.cells) > width and any(c.strip() for c in row.cells[width:]):
             result = (result if isinstance(result, list) else []) + [("", "more cells than the header has columns")]
         if isinstance(result, list):
-            report.problems += [ConfigProblem(str(path), row.number, plan.column_of(f), m) for f, m in result]
+            for field_name, message in result:
+                job.problem(row.number, job.plan.column_of(field_name), message)
         else:
             parsed.append((row.number, result))
     return parsed
@@ -151,14 +175,7 @@ def _duplicates(session: Session, parsed: Parsed) -> dict[tuple[str, str], int]:
     return earlier
 
 
-def _apply(
-    session: Session,
-    path: Path,
-    plan: ColumnPlan,
-    parsed: Parsed,
-    report: ImportReport,
-    on_change: Callable[[Change], None] | None,
-) -> None:
+def _apply(session: Session, job: _Job, parsed: Parsed) -> None:
     if not parsed:
         return
     seen = _duplicates(session, parsed)
@@ -172,10 +189,11 @@ def _apply(
     updates: list[dict[str, Any]] = []
     new_seen: list[dict[str, Any]] = []
     now = utcnow()
+    given = job.given
     for number, record in parsed:
-        problem = _conflict(plan, record, seen, holders)
+        problem = _conflict(job.plan, record, seen, holders)
         if problem:
-            report.problems.append(ConfigProblem(str(path), number, *problem))
+            job.problem(number, *problem)
             continue
         seen[("k", record.key)] = number
         new_seen.append({"kind": "k", "value": record.key, "row": number})
@@ -185,16 +203,17 @@ def _apply(
         old = stored.get(record.key)
         if old is None:
             inserts.append(record.stored() | {"created_at": now, "updated_at": now})
-            report.added += 1
-            _tell(on_change, Change("added", number, record.key, record.name))
+            job.report.added += 1
+            job.tell(Change("added", number, record.key, record.name))
             continue
+        record = record.over(old, given)  # columns the file does not have keep what is stored
         differing = tuple(f for f in COMPARED if getattr(old, f) != getattr(record, f))
         if not differing:
-            report.unchanged += 1
+            job.report.unchanged += 1
             continue
         updates.append(record.stored() | {"_id": old.id, "updated_at": now})
-        report.changed += 1
-        _tell(on_change, Change("changed", number, record.key, record.name, differing))
+        job.report.changed += 1
+        job.tell(Change("changed", number, record.key, record.name, differing))
     _write(session, inserts, updates, new_seen)
 
 
@@ -221,11 +240,6 @@ def _conflict(
 
 def _column_id(record: MartyrRecord) -> str:
     return "" if record.key.startswith(("tomb:", "person:")) else record.key
-
-
-def _tell(on_change: Callable[[Change], None] | None, change: Change) -> None:
-    if on_change is not None:
-        on_change(change)
 
 
 def _write(session: Session, inserts: list[dict[str, Any]], updates: list[dict[str, Any]], seen: Iterable[Any]) -> None:

@@ -7,7 +7,7 @@ number), which is unique in a cemetery even when two martyrs share a name; else 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import date
 from typing import Any
 
@@ -29,6 +29,21 @@ _NO = {"", "否", "0", "false", "no", "n", "公开"}
 _SEX = {"男": "男", "女": "女", "m": "男", "f": "女", "male": "男", "female": "女"}
 LIMITS = {"key": 300, "name": 100, "sex": 8, "native_place": 200, "unit": 300, "post": 200, "place_of_death": 300}
 LIMITS |= {"cemetery": 200, "section": 60, "row": 20, "number": 20, "source": 500, "family_contact": 300}
+
+
+TOMB_FIELDS = ("cemetery", "section", "row", "number", "tomb_key")
+# The record fields each kind of column sets; a tomb is one group, as its key is made of all its parts.
+_SETS: dict[str, tuple[str, ...]] = {"born": ("born_text", "born_from", "born_to")}
+_SETS |= {"died": ("died_text", "died_from", "died_to"), "unit_post": ("unit", "post"), "record_id": ()}
+_SETS |= {part: TOMB_FIELDS for part in ("burial", "cemetery", "section", "row", "number")}
+
+
+def fields_given(columns: Iterable[str], *, default_cemetery: str = "") -> frozenset[str]:
+    """The record fields a file with these columns sets; a re-import leaves the others as stored."""
+    given = {"key", *(TOMB_FIELDS if default_cemetery else ())}
+    for column in columns:
+        given.update(_SETS.get(column, (column,)))
+    return frozenset(given)
 
 
 class MartyrRecord(BaseModel):
@@ -64,6 +79,11 @@ class MartyrRecord(BaseModel):
     @property
     def tomb(self) -> str:
         return tomb_label(self.section, self.row, self.number)
+
+    def over(self, stored: Any, given: frozenset[str]) -> MartyrRecord:
+        """This record where the file gave a field, the stored record (an object with the same fields) elsewhere."""
+        kept = {f: getattr(stored, f) for f in type(self).model_fields if f not in given}
+        return self.model_copy(update=kept) if kept else self
 
     def stored(self) -> dict[str, Any]:
         """The column values, with the derived search text."""

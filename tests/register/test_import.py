@@ -207,3 +207,17 @@ def test_a_wrong_encoding_deep_in_the_file_names_the_row(store: ArchiveStore, tm
 def test_an_unknown_encoding_is_named(store: ArchiveStore, hard_csv: Path) -> None:
     with pytest.raises(ConfigError, match="unknown encoding 'gbk2'"):
         import_register(store, hard_csv, encoding="gbk2")
+
+
+def test_columns_a_file_lacks_keep_their_stored_values(store: ArchiveStore, hard_csv: Path, tmp_path: Path) -> None:
+    import_register(store, hard_csv)
+    short = write_csv(
+        tmp_path / "short.csv", [("王志国", "1947年3月", "南山烈士陵园A区3排12号")], header=("姓名", "牺牲时间", "墓位")
+    )
+    changes: list[Change] = []
+    report = import_register(store, short, on_change=changes.append)
+    assert (report.added, report.changed) == (0, 1)
+    assert changes[0].fields == ("died_text", "died_from", "died_to")
+    martyr = records(store)["tomb:南山烈士陵园/A/3/12"]
+    assert (martyr.died_text, martyr.native_place, martyr.post) == ("1947年3月", "山东济南", "连长")
+    assert martyr.family_contact == "13800001234" and martyr.biography.startswith("作战英勇")
