@@ -34,6 +34,7 @@ class RegisterQuery:
     section: str = ""
     include_hidden: bool = False
     limit: int = 20
+    offset: int = 0
 
 
 def _text_filters(query: RegisterQuery) -> list[tuple[str, str, bool]]:
@@ -78,7 +79,7 @@ def build_search(query: RegisterQuery, dialect: str) -> Select[Martyr]:
     else:
         conditions += _like_conditions(filters)
         order = [Martyr.cemetery, Martyr.section, Martyr.id]
-    return statement.where(and_(*conditions)).order_by(*order).limit(query.limit)
+    return statement.where(and_(*conditions)).order_by(*order).offset(query.offset).limit(query.limit)
 
 
 def search(store: ArchiveStore, query: RegisterQuery) -> list[Martyr]:
@@ -87,3 +88,9 @@ def search(store: ArchiveStore, query: RegisterQuery) -> list[Martyr]:
         return []  # only punctuation: nothing can match, and no filter must not mean everything
     with store.session() as session:
         return list(session.scalars(build_search(query, store.engine.dialect.name)))
+
+
+def find_martyr(store: ArchiveStore, martyr_id: int) -> Martyr | None:
+    """One record by its number, hidden or not (callers decide what to show)."""
+    with store.session() as session:
+        return session.get(Martyr, martyr_id)

@@ -134,9 +134,10 @@ def create_app(settings: Settings, *, archive: ArchiveStore | None = None, secre
     limiter = Limiter(get_remote_address, app=app, storage_uri=web.rate_limit_storage_uri, default_limits=[])
 
     app.url_map.converters["id"] = RowIdConverter
-    from streamkit.web import admin, feeds, public
+    from streamkit.web import admin, feeds, martyrs, public
 
     app.register_blueprint(public.bp)
+    app.register_blueprint(martyrs.bp)
     app.register_blueprint(feeds.bp)
     app.register_blueprint(admin.bp, url_prefix="/admin")
     _mount_overlays(app, settings)
