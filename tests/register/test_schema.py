@@ -9,7 +9,7 @@ from streamkit.archive.store import ArchiveStore
 
 
 def test_migration_creates_the_table_and_the_fts5_index(store: ArchiveStore) -> None:
-    assert schema.current_revision(store.engine) == schema.head_revision() == "0002"
+    assert schema.current_revision(store.engine) == schema.head_revision()
     assert "martyrs" in inspect(store.engine).get_table_names()
     with store.engine.begin() as connection:
         connection.execute(
@@ -44,3 +44,13 @@ def test_postgresql_gets_trigram_indexes_the_search_can_use(postgresql_store: Ar
         connection.execute(text("SET enable_seqscan = off"))  # an empty table: make the planner show its choice
         plan = "\n".join(connection.execute(text(f"EXPLAIN {statement}")).scalars())
     assert "ix_martyrs_search_name_trgm" in plan
+
+
+def test_the_migration_downgrades_and_upgrades_again(store: ArchiveStore) -> None:
+    from alembic import command
+
+    with store.engine.begin() as connection:
+        command.downgrade(schema.alembic_config(connection), "0001")
+    assert not {"martyrs", "martyr_search"} & set(inspect(store.engine).get_table_names())
+    assert store.migrate() is True
+    assert {"martyrs", "martyr_search"} <= set(inspect(store.engine).get_table_names())
