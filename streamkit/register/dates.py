@@ -10,6 +10,7 @@ import calendar
 import re
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 
 EARLIEST_YEAR = 1800
 
@@ -72,7 +73,11 @@ def _span(
 
 def parse_date(text: str, *, today: date | None = None) -> DateSpan:
     """Parse a register's date text; blank gives an empty span; raise DateTextError when it cannot be read."""
-    original = text.strip()
+    return _parse(text.strip(), (today or date.today()).year)
+
+
+@lru_cache(maxsize=8192)  # a register repeats the same few thousand date texts; parse each once
+def _parse(original: str, last_year: int) -> DateSpan:
     if not original:
         return DateSpan("", None, None)
     cleaned = re.sub(r"\s+", "", original).replace("－", "-").replace("．", ".").replace("／", "/")
@@ -83,7 +88,6 @@ def parse_date(text: str, *, today: date | None = None) -> DateSpan:
         earliest, latest = _range(cleaned)
     except ValueError:  # date() refuses month 13, day 31 in April, ...
         raise DateTextError(f"bad date {original!r}") from None
-    last_year = (today or date.today()).year
     if not EARLIEST_YEAR <= earliest.year <= last_year:
         raise DateTextError(f"bad date {original!r}: year outside {EARLIEST_YEAR}–{last_year}")
     return DateSpan(original, earliest, latest, uncertain)
