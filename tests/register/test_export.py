@@ -54,8 +54,12 @@ def test_public_export_leaves_out_hidden_withheld_and_private(filled: ArchiveSto
     export_register(filled, tmp_path / "public.csv", public=True)
     export_register(filled, tmp_path / "public.xlsx", public=True)
     text = (tmp_path / "public.csv").read_text(encoding="utf-8-sig")
-    sheet = load_workbook(tmp_path / "public.xlsx", read_only=True).worksheets[0]
-    cells = " ".join(str(c) for row in sheet.iter_rows(values_only=True) for c in row if c is not None)
+    book = load_workbook(tmp_path / "public.xlsx", read_only=True)
+    try:
+        rows = book.worksheets[0].iter_rows(values_only=True)
+        cells = " ".join(str(c) for row in rows for c in row if c is not None)
+    finally:
+        book.close()  # a read-only workbook keeps its file open until closed
     for shown in (text, cells):
         assert PRIVATE_PHONE not in shown and "只给工作人员看" not in shown
         assert "周九" not in shown and "山东泰安" not in shown and "山东济南" in shown

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from pathlib import Path
 
 import pytest
@@ -221,3 +222,13 @@ def test_columns_a_file_lacks_keep_their_stored_values(store: ArchiveStore, hard
     martyr = records(store)["tomb:南山烈士陵园/A/3/12"]
     assert (martyr.died_text, martyr.native_place, martyr.post) == ("1947年3月", "山东济南", "连长")
     assert martyr.family_contact == "13800001234" and martyr.biography.startswith("作战英勇")
+
+
+def test_an_xlsx_with_a_bad_header_is_refused_and_closed(store: ArchiveStore, tmp_path: Path) -> None:
+    book = Workbook()
+    book.active.append(["名称", "牺牲时间"])
+    book.active.append(["王志国", "1947"])
+    book.save(tmp_path / "h.xlsx")
+    with pytest.raises(ImportRejected, match=r"h\.xlsx:1: 名称: unknown column"):
+        import_register(store, tmp_path / "h.xlsx")
+    gc.collect()  # an unclosed workbook would warn here, and warnings are errors
