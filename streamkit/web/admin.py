@@ -21,7 +21,7 @@ from streamkit.archive.models import ArchiveEntry, Event, EventStatus
 from streamkit.archive.store import ArchiveQuery, ArchiveStore
 from streamkit.errors import ArchiveError
 from streamkit.web.accounts import authenticate, user_by_id
-from streamkit.web.app import login_manager, store
+from streamkit.web.extensions import limiter, login_manager, login_rate_limit, store
 from streamkit.web.forms import ConfirmForm, EntryForm, EventForm, LoginForm
 
 bp = Blueprint("admin", __name__)
@@ -53,6 +53,7 @@ def actor() -> str:
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(login_rate_limit, methods=["POST"])
 def login() -> str | Response | tuple[str, int]:
     form = LoginForm()
     if form.validate_on_submit():

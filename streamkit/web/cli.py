@@ -90,6 +90,7 @@ def add_user_command(
     import sys
 
     from streamkit.archive.store import open_store
+    from streamkit.config.settings import load_settings
     from streamkit.web.accounts import add_user
 
     if password_stdin:
@@ -98,5 +99,5 @@ def add_user_command(
         password = getpass.getpass("password: ")
         if getpass.getpass("again: ") != password:
             raise ConfigError.single("add-user", "the passwords differ")
-    user = add_user(open_store(), username, password)
+    user = add_user(open_store(load_settings().web), username, password)
     out.print(f"staff user {user.username} saved", markup=False)

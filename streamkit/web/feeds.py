@@ -17,7 +17,7 @@ from icalendar import Event as CalendarEvent
 
 from streamkit.archive.models import ArchiveEntry, EntryKind, Event, EventStatus, utcnow
 from streamkit.archive.store import ArchiveQuery
-from streamkit.web.app import store
+from streamkit.web.extensions import store
 from streamkit.web.page_cache import cached_page
 from streamkit.web.public import entry_source, media_url
 

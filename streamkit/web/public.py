@@ -10,8 +10,8 @@ from werkzeug.wrappers import Response
 
 from streamkit.archive.models import ArchiveEntry, EntryKind, EventStatus
 from streamkit.archive.store import ArchiveQuery
-from streamkit.web.app import LANG_COOKIE, LOCALES, store
 from streamkit.web.chapters import read_chapters
+from streamkit.web.extensions import LANG_COOKIE, LOCALES, store
 from streamkit.web.page_cache import cached_page
 from streamkit.web.structured import broadcast_event, video_object
 
