@@ -19,10 +19,12 @@ out = Console(soft_wrap=True)
 
 
 def open_store(database_url: str | None, media_dir: Path | None) -> ArchiveStore:
+    """The store in the settings (web.database_url, web.media_dir), unless the command line names another."""
     # Imported here so that `streamkit --help` and other areas' commands do not pay for SQLAlchemy.
     from streamkit.archive.store import open_store as open_configured
+    from streamkit.config.settings import load_settings
 
-    return open_configured(database_url, media_dir)
+    return open_configured(load_settings().web, database_url=database_url, media_dir=media_dir)
 
 
 DbOption = Annotated[str | None, typer.Option("--db", help="Database URL (default: web.database_url).")]

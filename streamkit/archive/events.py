@@ -92,7 +92,7 @@ def update_event(session: Session, event: Event, draft: EventDraft, *, actor: st
 def set_event_status(
     store: ArchiveStore, slug: str, status: EventStatus, *, actor: str, stream_url: str | None = None
 ) -> Event:
-    """Mark an event live, ended or cancelled (the ceremony runner calls this when it starts and stops streaming)."""
+    """Mark an event live, ended or cancelled; ``stream_url`` is what viewers watch while it is live."""
     if stream_url is not None and stream_url and not stream_url.startswith(ALLOWED_URL_SCHEMES):
         raise ArchiveError("the stream URL must start with https:// or http://")
     with store.transaction() as session:

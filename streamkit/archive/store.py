@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine, create_engine, event, func, or_, select, update
 from sqlalchemy.engine import make_url
@@ -23,6 +23,9 @@ from sqlalchemy.orm import Session, selectinload, sessionmaker
 from streamkit.archive import schema
 from streamkit.archive.models import ArchiveEntry, AuditRecord, Event, EventStatus, SiteRevision, Tag, utcnow
 from streamkit.errors import ArchiveError
+
+if TYPE_CHECKING:
+    from streamkit.config.settings import WebSettings
 
 DEFAULT_MEDIA_DIR = Path("var/media")
 _REVISION_QUERY = select(SiteRevision.revision)
@@ -298,12 +301,6 @@ class ArchiveStore:
             return list(session.scalars(select(AuditRecord).order_by(AuditRecord.id.desc()).limit(limit)))
 
 
-def open_store(database_url: str | None = None, media_dir: str | Path | None = None) -> ArchiveStore:
-    """The store named by Settings (web.database_url, web.media_dir), unless given explicitly."""
-    from streamkit.config.settings import load_settings
-
-    if database_url is None or media_dir is None:
-        web = load_settings().web
-        database_url = database_url or web.database_url
-        media_dir = media_dir or web.media_dir
-    return ArchiveStore(database_url, media_dir)
+def open_store(web: WebSettings, *, database_url: str | None = None, media_dir: Path | None = None) -> ArchiveStore:
+    """The store the site's settings name; a database URL or media folder given on the command line wins."""
+    return ArchiveStore(database_url or web.database_url, media_dir or web.media_dir)

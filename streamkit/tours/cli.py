@@ -79,8 +79,9 @@ def render(
         out_console.print(f"  {hls / 'master.m3u8'}", markup=False)
     if publish:
         from streamkit.archive.store import open_store
+        from streamkit.config.settings import load_settings
         from streamkit.tours.publish import publish_tour
         from streamkit.tours.spec import load_tour
 
-        entry = publish_tour(open_store(None, None), load_tour(spec), result, campaign=campaign, venue=venue)
+        entry = publish_tour(open_store(load_settings().web), load_tour(spec), result, campaign=campaign, venue=venue)
         out_console.print(f"published as archive entry {entry.id}: {entry.title}", markup=False)

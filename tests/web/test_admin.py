@@ -14,7 +14,8 @@ from streamkit.archive.models import ArchiveEntry
 from streamkit.archive.store import ArchiveStore
 from streamkit.errors import ArchiveError
 from streamkit.web.accounts import add_user, authenticate
-from tests.web.conftest import STAFF, Staff, csrf_token, make_event, sign_in
+from tests.archive.conftest import make_event
+from tests.web.conftest import STAFF, Staff, csrf_token, sign_in
 
 ADMIN_GETS = [
     "/admin/",
