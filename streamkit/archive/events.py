@@ -13,7 +13,10 @@ from streamkit.archive.models import Event, EventStatus
 from streamkit.archive.store import ArchiveStore
 from streamkit.errors import ArchiveError
 
-ALLOWED_URL_SCHEMES = ("https://", "http://")
+# The site's Content-Security-Policy loads media only from itself or over https: a plain-http stream never plays.
+ALLOWED_URL_SCHEMES = ("https://",)
+# Far enough for any ceremony, and near enough that converting between any two zones stays inside datetime's range.
+EVENT_YEARS = range(1900, 3000)
 
 
 @dataclass(frozen=True)
@@ -43,8 +46,10 @@ class EventDraft:
             found.append(f"unknown time zone {self.timezone!r}")
         if self.end_local <= self.start_local:
             found.append("the end must be after the start")
+        if not {self.start_local.year, self.end_local.year} <= set(EVENT_YEARS):
+            found.append(f"start and end must be in the years {EVENT_YEARS[0]} to {EVENT_YEARS[-1]}")
         if self.stream_url and not self.stream_url.startswith(ALLOWED_URL_SCHEMES):
-            found.append("the stream URL must start with https:// or http://")
+            found.append("the stream URL must start with https:// (plain http cannot play on the site)")
         if self.status not in {s.value for s in EventStatus}:
             found.append(f"unknown status {self.status!r}")
         return found
@@ -94,7 +99,7 @@ def set_event_status(
 ) -> Event:
     """Mark an event live, ended or cancelled; ``stream_url`` is what viewers watch while it is live."""
     if stream_url is not None and stream_url and not stream_url.startswith(ALLOWED_URL_SCHEMES):
-        raise ArchiveError("the stream URL must start with https:// or http://")
+        raise ArchiveError("the stream URL must start with https:// (plain http cannot play on the site)")
     with store.transaction() as session:
         event = session.scalar(select(Event).where(Event.slug == slug))
         if event is None:

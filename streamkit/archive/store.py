@@ -21,7 +21,16 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
 from streamkit.archive import schema
-from streamkit.archive.models import ArchiveEntry, AuditRecord, Event, EventStatus, SiteRevision, Tag, utcnow
+from streamkit.archive.models import (
+    ArchiveEntry,
+    AuditRecord,
+    Event,
+    EventStatus,
+    SiteRevision,
+    Tag,
+    entry_tags,
+    utcnow,
+)
 from streamkit.errors import ArchiveError
 
 if TYPE_CHECKING:
@@ -265,7 +274,11 @@ class ArchiveStore:
                 select(ArchiveEntry.campaign).where(published, ArchiveEntry.campaign != "").distinct()
             )
             venues = session.scalars(select(ArchiveEntry.venue).where(published, ArchiveEntry.venue != "").distinct())
-            tags = session.scalars(select(Tag.name).order_by(Tag.name))
+            tags = session.scalars(
+                select(Tag.name)
+                .where(Tag.id.in_(select(entry_tags.c.tag_id).join(ArchiveEntry).where(published)))
+                .order_by(Tag.name)
+            )
             first, last = session.execute(
                 select(func.min(ArchiveEntry.published_at), func.max(ArchiveEntry.published_at)).where(published)
             ).one()
@@ -293,8 +306,10 @@ class ArchiveStore:
         return [found[n] for n in wanted]
 
     @staticmethod
-    def audit(session: Session, actor: str, action: str, target: str = "", detail: str = "") -> None:
-        session.add(AuditRecord(actor=actor, action=action, target=target, detail=detail))
+    def audit(session: Session, actor: str, action: str, target: str = "", detail: str = "") -> AuditRecord:
+        record = AuditRecord(actor=actor, action=action, target=target, detail=detail)
+        session.add(record)
+        return record
 
     def audit_log(self, limit: int = 200) -> list[AuditRecord]:
         with self.session() as session:

@@ -12,8 +12,8 @@ import secrets
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, Response, render_template, request
-from flask_babel import get_locale
+from flask import Flask, Response, make_response, render_template, request
+from flask_babel import get_locale, lazy_gettext
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import IntegerConverter, Map
@@ -105,7 +105,12 @@ def create_app(settings: Settings, *, archive: ArchiveStore | None = None, secre
     babel.init_app(app, locale_selector=select_locale)
     login_manager.init_app(app)
     login_manager.login_view = "admin.login"
-    login_manager.session_protection = "strong"
+    # flashed when a page needs sign-in: made a plain string in the visitor's language at that moment
+    login_manager.login_message = lazy_gettext("Please log in to open this page.")
+    login_manager.localize_callback = str
+    # Flask-Login's "strong" mode does nothing more than "basic" for permanent sessions (ours: 8 h): what ends a
+    # session is its user signing out or a password reset (accounts.session_user).
+    login_manager.session_protection = "basic"
     limiter.init_app(app)
 
     app.url_map.converters["id"] = RowIdConverter
@@ -146,23 +151,28 @@ def _template_globals() -> dict[str, Any]:
 
 
 def _register_error_pages(app: Flask) -> None:
-    def render_error(code: int, message: str | None = None) -> tuple[str | dict[str, Any], int]:
+    def render_error(code: int, message: str | None = None) -> Response:
         if request.path.startswith("/api/"):
-            return {"error": code, "message": message or ""}, code
-        return render_template("error.html", code=code, message=message), code
+            return make_response({"error": code, "message": message or ""}, code)
+        return make_response(render_template("error.html", code=code, message=message), code)
 
     @app.errorhandler(CSRFError)
-    def csrf_failed(error: CSRFError) -> tuple[str | dict[str, Any], int]:
+    def csrf_failed(error: CSRFError) -> Response:
         return render_error(400, "csrf")
 
     @app.errorhandler(HTTPException)
-    def http_error(error: HTTPException) -> tuple[str | dict[str, Any], int] | HTTPException:
+    def http_error(error: HTTPException) -> Response | HTTPException:
         if error.code is None or error.code < 400:
             return error
-        return render_error(error.code)
+        response = render_error(error.code)
+        # the exception's own headers tell the client what to do next: Allow (405), Content-Range (416)…
+        for name, value in error.get_headers():
+            if name.lower() != "content-type":
+                response.headers[name] = value
+        return response
 
     @app.errorhandler(Exception)
-    def internal_error(error: Exception) -> tuple[str | dict[str, Any], int]:
+    def internal_error(error: Exception) -> Response:
         # The traceback goes to the server log only; the visitor sees a plain page.
         log.exception("unhandled error on %s", request.path)
         return render_error(500)
