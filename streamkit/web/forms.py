@@ -16,10 +16,11 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import URL, DataRequired, Length, NumberRange, Optional, ValidationError
+from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
 from streamkit.archive.events import EVENT_YEARS
 from streamkit.archive.models import EntryKind, EventStatus
+from streamkit.archive.urls import playable_url
 from streamkit.web.plain_text import has_controls
 
 COMMON_ZONES = ["Asia/Shanghai", "Asia/Hong_Kong", "Asia/Taipei", "UTC", "Europe/London", "America/New_York"]
@@ -40,11 +41,10 @@ ONE_LINE = PlainText()
 MULTILINE = PlainText(multiline=True)
 
 
-def https_url(form: FlaskForm, field: StringField) -> None:
-    """Only https links may reach an href or src: no javascript:, data: or relative tricks, and no plain http,
-    which the site's Content-Security-Policy (and any https page) would never load."""
-    if field.data and not str(field.data).startswith("https://"):
-        raise ValidationError(_l("Must start with https:// (plain http media cannot play on this site)"))
+def playable(form: FlaskForm, field: StringField) -> None:
+    """Only URLs a player on the site can load: https, or a path on the site (no javascript:, data:, plain http)."""
+    if field.data and not playable_url(str(field.data)):
+        raise ValidationError(_l("Must start with https:// or be a path on this site (plain http cannot play here)"))
 
 
 def in_event_years(field: DateTimeLocalField) -> None:
@@ -69,7 +69,7 @@ class EventForm(FlaskForm):
     end = DateTimeLocalField(_l("End (local time)"), format="%Y-%m-%dT%H:%M", validators=[DataRequired()])
     timezone = SelectField(_l("Time zone"), default="Asia/Shanghai")
     stream_url = StringField(
-        _l("Live stream URL (HLS .m3u8)"), validators=[ONE_LINE, Optional(), Length(max=500), https_url]
+        _l("Live stream URL (HLS .m3u8)"), validators=[ONE_LINE, Optional(), Length(max=500), playable]
     )
     status = SelectField(
         _l("Status"),
@@ -105,8 +105,8 @@ class EntryForm(FlaskForm):
             SelectChoice(EntryKind.TOUR.value, _l("Tour")),
         ],
     )
-    media_url = StringField(_l("Media URL (MP4)"), validators=[ONE_LINE, Optional(), Length(max=500), URL(), https_url])
-    hls_url = StringField(_l("HLS URL (.m3u8)"), validators=[ONE_LINE, Optional(), Length(max=500), URL(), https_url])
+    media_url = StringField(_l("Media URL (MP4)"), validators=[ONE_LINE, Optional(), Length(max=500), playable])
+    hls_url = StringField(_l("HLS URL (.m3u8)"), validators=[ONE_LINE, Optional(), Length(max=500), playable])
     duration_s = IntegerField(_l("Duration (seconds)"), validators=[Optional(), NumberRange(min=0, max=100_000)])
     campaign = StringField(_l("Campaign"), validators=[ONE_LINE, Length(max=200)])
     venue = StringField(_l("Venue"), validators=[ONE_LINE, Length(max=200)])

@@ -25,6 +25,9 @@ DRAFT = EventDraft(title="清明公祭", start_local=datetime(2026, 4, 4, 9), en
         ),
         ({"stream_url": "http://live.example/hls/index.m3u8"}, "must start with https://"),
         ({"stream_url": "javascript:alert(1)"}, "must start with https://"),
+        ({"stream_url": "//evil.example/live.m3u8"}, "must start with https://"),
+        ({"stream_url": "https://"}, "must start with https://"),
+        ({"stream_url": "https://live.example/a b.m3u8"}, "must start with https://"),
     ],
 )
 def test_a_draft_the_site_cannot_store_or_play_is_refused(
@@ -41,3 +44,9 @@ def test_a_plain_http_stream_cannot_go_live(store: ArchiveStore) -> None:
         set_event_status(store, event.slug, EventStatus.LIVE, actor="test", stream_url="http://l.example/live.m3u8")
     found = store.event_by_slug(event.slug)
     assert found is not None and (found.status, found.stream_url) == ("upcoming", "")
+
+
+@pytest.mark.parametrize("url", ["https://live.example/hls/index.m3u8", "/media/live/index.m3u8"])
+def test_https_and_paths_on_the_site_can_be_streamed(store: ArchiveStore, url: str) -> None:
+    event = create_event(store, replace(DRAFT, stream_url=url), actor="test")
+    assert event.stream_url == url

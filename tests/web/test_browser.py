@@ -154,7 +154,7 @@ def test_live_event_plays_hls_through_vendored_hlsjs(site: LiveSite, page: Any, 
         "正在直播",
         starts_in=timedelta(minutes=-5),
         status="live",
-        stream_url=f"{site.url}/media/live/index.m3u8",
+        stream_url="/media/live/index.m3u8",
     )
     page.goto(f"{site.url}/events/{event.slug}")
     page.wait_for_function("() => document.getElementById('player').currentTime > 0.5", timeout=20_000)

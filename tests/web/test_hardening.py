@@ -243,6 +243,12 @@ def test_plain_http_media_is_refused_at_input(
     assert store.all_events() == [] and store.list_entries(published_only=False).total == 0
 
 
+def test_media_on_the_site_itself_is_accepted(staff: Staff, store: ArchiveStore) -> None:
+    response: Any = staff.post("/admin/entries/new", entry_form(media_url="", hls_url="/media/replay/index.m3u8"))
+    assert response.status_code == 302
+    assert store.list_entries().items[0].hls_url == "/media/replay/index.m3u8"
+
+
 # -- feed metadata -----------------------------------------------------------------------------------------------
 def test_feeds_name_an_author_and_link_to_themselves(client: FlaskClient, store: ArchiveStore) -> None:
     add_entry(store, "录像")
