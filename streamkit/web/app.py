@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask, Response, make_response, render_template, request
-from flask_babel import get_locale, lazy_gettext
+from flask_babel import get_locale
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import IntegerConverter, Map
@@ -104,13 +104,6 @@ def create_app(settings: Settings, *, archive: ArchiveStore | None = None, secre
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
     login_manager.init_app(app)
-    login_manager.login_view = "admin.login"
-    # flashed when a page needs sign-in: made a plain string in the visitor's language at that moment
-    login_manager.login_message = lazy_gettext("Please log in to open this page.")
-    login_manager.localize_callback = str
-    # Flask-Login's "strong" mode does nothing more than "basic" for permanent sessions (ours: 8 h): what ends a
-    # session is its user signing out or a password reset (accounts.session_user).
-    login_manager.session_protection = "basic"
     limiter.init_app(app)
 
     app.url_map.converters["id"] = RowIdConverter

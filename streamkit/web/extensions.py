@@ -7,7 +7,7 @@ module instead would close an import circle through it.
 from __future__ import annotations
 
 from flask import current_app, request
-from flask_babel import Babel
+from flask_babel import Babel, lazy_gettext
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
@@ -21,6 +21,13 @@ STORE_KEY = "streamkit_store"
 
 csrf = CSRFProtect()
 login_manager = LoginManager()
+login_manager.login_view = "admin.login"
+# flashed when a page needs sign-in, made a plain string in the visitor's language at that moment
+login_manager.login_message = lazy_gettext("Please log in to open this page.")
+login_manager.localize_callback = str
+# Flask-Login's "strong" mode does no more than "basic" for permanent sessions (ours last 8 h); what ends a session
+# is its user signing out or a password reset (accounts.session_user).
+login_manager.session_protection = "basic"
 babel = Babel()
 # The storage comes from each app's RATELIMIT_STORAGE_URI (web.rate_limit_storage_uri).
 limiter = Limiter(get_remote_address, default_limits=[])
