@@ -91,12 +91,21 @@ class Loudness:
     measured: MeasuredLoudness | None = None
 
 
+# x264's output depends on its thread count (frame threads limit each other's motion search), and its automatic
+# count follows the machine's cores: a fixed count gives the same pictures on every machine and at any parallelism
+X264_THREADS = 4
+# x264's macroblock tree made the same frames encode differently from run to run when libass works in the same
+# process (the frames reaching x264 were identical, bit for bit); without it the output is the same every run
+# (tests/tours/test_chunks.py, docs/decisions-tours.md)
+X264_DETERMINISTIC = ["mbtree=0"]
+
+
 @dataclass(frozen=True)
 class Encoding:
     crf: int = 20
     preset: str = "veryfast"
     audio_bitrate: str = "160k"
-    threads: int | None = None
+    threads: int = X264_THREADS
 
 
 @dataclass(frozen=True)
@@ -572,13 +581,11 @@ def _soft_track_and_chapters(inputs: TourInputs, args: _Args) -> tuple[list[str]
     return maps, tail
 
 
-def _video_codec(timeline: Timeline, encoding: Encoding) -> list[str]:
+def _video_codec(timeline: Timeline, encoding: Encoding, *, stitchable: bool = False) -> list[str]:
     gop = max(1, round(timeline.fps * 2))
     video = ["-c:v", "libx264", "-profile:v", "high", "-pix_fmt", "yuv420p", "-preset", encoding.preset]
-    video += ["-crf", str(encoding.crf), "-g", str(gop), "-r", str(timeline.fps)]
-    if encoding.threads:
-        video += ["-threads", str(encoding.threads)]
-    return video
+    video += ["-crf", str(encoding.crf), "-g", str(gop), "-r", str(timeline.fps), "-threads", str(encoding.threads)]
+    return [*video, "-x264-params", ":".join([*X264_DETERMINISTIC, *(["stitchable=1"] if stitchable else [])])]
 
 
 def _audio_codec(encoding: Encoding) -> list[str]:
@@ -634,11 +641,6 @@ def _any_frame(frames: Sequence[int]) -> str:
     return f"if(lt(n\\,{frames[mid]})\\,{_any_frame(frames[:mid])}\\,{_any_frame(frames[mid:])})"
 
 
-# every chunk must carry the same SPS/PPS for the `-c copy` join: x264's stitchable mode keeps the headers
-# independent of each chunk's content (initial QP), and x264's GOPs are closed, so each chunk opens on an IDR
-STITCHABLE = ["-x264-params", "stitchable=1"]
-
-
 def chunk_video_command(
     timeline: Timeline,
     chunk: Chunk,
@@ -655,7 +657,10 @@ def chunk_video_command(
     poster_output = _poster_branch(parts, poster)
     graph_args, temp = filter_graph_args(";".join(parts))
     argv = [ffmpeg_bin, *COMMON_HEAD, *PROGRESS_ARGS, *args.argv, *graph_args, "-map", "[vout]"]
-    argv += [*_video_codec(timeline, encoding), *STITCHABLE, "-an", "-f", "mp4", str(output), *poster_output]
+    # every chunk must carry the same SPS/PPS for the `-c copy` join: x264's stitchable mode keeps the headers
+    # independent of each chunk's content (initial QP), and x264's GOPs are closed, so each chunk opens on an IDR
+    video = _video_codec(timeline, encoding, stitchable=True)
+    argv += [*video, "-an", "-f", "mp4", str(output), *poster_output]
     return FFmpegCommand(argv, timeline.frame_ms(chunk.frames), temp)
 
 

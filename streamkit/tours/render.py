@@ -34,6 +34,7 @@ from streamkit.media.probe import MediaInfo, probe
 from streamkit.media.publish import atomic_output, partial_path, verify_media, write_text_atomic
 from streamkit.media.runner import ProgressCallback, ProgressState, run_ffmpeg
 from streamkit.media.tools import ffmpeg_binary
+from streamkit.media.versions import ffmpeg_version, x264_version
 from streamkit.tours import captions, stills
 from streamkit.tours.check import CheckedTour, check_tour
 from streamkit.tours.effects.segments import EffectSegment, prerender_effect_stops
@@ -52,7 +53,7 @@ class RenderOptions:
     dry_run: bool = False
     burn_captions: bool | None = None  # None: as the spec says
     show_progress: bool = True
-    threads: int | None = None
+    threads: int = graph.X264_THREADS  # x264's threads per process: fixed, since they shape the pictures
     engine: Literal["ffmpeg", "moviepy"] = "ffmpeg"  # moviepy: see streamkit/tours/moviepy_engine.py
     # the ffmpeg engine renders the picture in chunks of about this length, one process each, so memory is bounded
     # by a chunk, not the tour; tours shorter than two chunks stay one graph (see docs/decisions-tours.md)
@@ -567,6 +568,7 @@ def write_manifest(checked: CheckedTour, timeline: Timeline, output: Path, resul
             "normalisation": graph.normalise(loudness),  # a plain gain, or loudnorm when peaks need limiting
             "captions_burned_in": tour.defaults.captions.burn_in,
         },
+        "tools": {"ffmpeg": ffmpeg_version(ffmpeg_binary()), "x264": x264_version(output)},
         "sidecars": [p.name for p in result.sidecars],
     }
     path = sidecar_paths(output)["manifest"]
