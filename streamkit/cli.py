@@ -22,7 +22,7 @@ from streamkit.ceremony.cli import app as ceremony_app
 from streamkit.cli_common import FrameSize, default_note, err_console, out_console, settings_of, size_option
 from streamkit.config.settings import load_settings
 from streamkit.errors import ConfigError, StreamkitError
-from streamkit.media.tools import MediaTools, use_media_tools
+from streamkit.media.tools import MediaTools, using_media_tools
 from streamkit.obs.cli import app as obs_app
 from streamkit.overlays.cli import app as overlay_app
 from streamkit.tours.cli import app as tours_app
@@ -59,7 +59,7 @@ def root(
     """streamkit: live ceremonies, guided video tours and an archive site."""
     logging.basicConfig(level=logging.DEBUG if debug else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     settings = load_settings(config)
-    use_media_tools(MediaTools(settings.media.ffmpeg, settings.media.ffprobe))
+    ctx.with_resource(using_media_tools(MediaTools(settings.media.ffmpeg, settings.media.ffprobe)))
     ctx.obj = settings
 
 

@@ -1,6 +1,6 @@
 """Where the ffmpeg and ffprobe binaries are.
 
-The CLI chooses them once, from settings (``media.ffmpeg``, ``media.ffprobe``), before any command runs. Code that
+The CLI chooses them from settings (``media.ffmpeg``, ``media.ffprobe``) for the whole run of a command. Code that
 never passes through the CLI (tests, scripts) gets ``STREAMKIT_MEDIA__FFMPEG`` / ``STREAMKIT_MEDIA__FFPROBE``, else
 the names on PATH: the same order as settings, less the file.
 """
@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from streamkit.errors import ConfigError, MissingToolError
@@ -20,21 +22,27 @@ APT_FFMPEG = "apt-get install ffmpeg"
 class MediaTools:
     """The ffmpeg and ffprobe to run: names looked up on PATH, or paths."""
 
-    ffmpeg: str = "ffmpeg"
-    ffprobe: str = "ffprobe"
+    ffmpeg: str
+    ffprobe: str
 
 
 class _Chosen:
     tools: MediaTools | None = None
 
 
-def use_media_tools(tools: MediaTools) -> None:
-    """Run these binaries from now on (the CLI passes settings.media here at start)."""
-    _Chosen.tools = tools
+@contextmanager
+def using_media_tools(tools: MediaTools) -> Iterator[None]:
+    """Run these binaries inside the block; the CLI wraps every command in it, with settings.media."""
+    # a plain class attribute, not a context variable: render threads must see the choice too
+    before, _Chosen.tools = _Chosen.tools, tools
+    try:
+        yield
+    finally:
+        _Chosen.tools = before
 
 
 def media_tools() -> MediaTools:
-    """The binaries chosen by ``use_media_tools``, else those named by the environment, else PATH's."""
+    """The binaries chosen by ``using_media_tools``, else those named by the environment, else PATH's."""
     if _Chosen.tools is not None:
         return _Chosen.tools
     return MediaTools(
