@@ -131,7 +131,7 @@ app.add_typer(web_app, name="web")
 
 @config_app.command("check")
 def config_check(ctx: typer.Context) -> None:
-    """Validate settings (file, environment) and print the merged result with secrets hidden."""
+    """Validate the settings (streamkit --config FILE, environment) and print the merged result, secrets hidden."""
     out_console.print(settings_of(ctx).model_dump_json(indent=2), markup=False, highlight=False)
 
 

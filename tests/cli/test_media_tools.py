@@ -96,3 +96,15 @@ def test_using_media_tools_restores_the_previous_choice() -> None:
         with using_media_tools(inner):
             assert media_tools() == inner
         assert media_tools() == outer
+
+
+def test_doctor_checks_the_tools_the_config_file_names(tmp_path: Path) -> None:
+    ffmpeg, ffmpeg_log = recording_tool(tmp_path, "ffmpeg")
+    ffprobe, ffprobe_log = recording_tool(tmp_path, "ffprobe")
+    config = write_config(tmp_path, f"media:\n  ffmpeg: {ffmpeg}\n  ffprobe: {ffprobe}\n")
+    done = run_cli(["--config", str(config), "doctor"], cwd=tmp_path)
+    assert "-hide_banner -version" in calls(ffprobe_log)
+    assert {"-hide_banner -version", "-hide_banner -filters", "-hide_banner -encoders"} <= set(calls(ffmpeg_log))
+    # moviepy is bound to the same chosen ffmpeg (a different one would be reported "expected …")
+    moviepy = next(line for line in done.stdout.splitlines() if "moviepy" in line and "using ffmpeg" in line)
+    assert "OK" in moviepy and "expected" not in done.stdout, done.stdout
