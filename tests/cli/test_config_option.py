@@ -119,7 +119,7 @@ def test_tour_check_probes_with_the_ffprobe_the_file_names(tmp_path: Path) -> No
         ["overlay", "glyphs", "--text", "清明"],
         ["tour", "check", "tour.yaml"],
         ["archive", "list"],
-        ["web", "serve"],
+        ["web", "serve", "--prod"],
         ["config", "check"],
         ["probe", "clip.mp4"],
     ],
