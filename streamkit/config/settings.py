@@ -80,6 +80,7 @@ class WebSettings(SpecModel):
 
 
 class MediaSettings(SpecModel):
+    # the binaries every command runs (the CLI hands them to streamkit.media.tools): a name on PATH, or a path
     ffmpeg: str = "ffmpeg"
     ffprobe: str = "ffprobe"
     cjk_font_family: str = "Noto Sans CJK SC"
