@@ -128,7 +128,8 @@ def _mount_overlays(app: Flask, settings: Settings) -> None:
 
     token = settings.overlays.publish_token
     style = load_style(settings.overlays.style, styles_dir=settings.overlays.styles_dir)
-    init_overlays(app, style=style, token=token.get_secret_value() if token else None)
+    secret = token.get_secret_value() if token else None
+    init_overlays(app, style=style, token=secret, channel=settings.overlays.channel)
     # the event endpoint is for the ceremony runner (loopback or bearer token), not for browser forms
     csrf.exempt(overlays_blueprint)
 
