@@ -17,7 +17,7 @@ import redis
 from werkzeug.serving import make_server
 
 from streamkit.overlays.bus import OverlayBus
-from streamkit.overlays.web import create_overlay_app
+from streamkit.overlays.web import MAX_STREAMS, create_overlay_app
 from tests.conftest import CHROMIUM, CHROMIUM_ARGS
 
 
@@ -28,10 +28,11 @@ class OverlayServer:
 
 
 @contextmanager
-def serve_overlays(token: str | None = None) -> Iterator[OverlayServer]:
+def serve_overlays(token: str | None = None, max_streams: int = MAX_STREAMS) -> Iterator[OverlayServer]:
     """The overlay-only app on 127.0.0.1 at a free port, stopped (streams closed, thread joined) afterwards."""
     bus = OverlayBus()
-    server = make_server("127.0.0.1", 0, create_overlay_app(bus=bus, token=token), threaded=True)
+    app = create_overlay_app(bus=bus, token=token, max_streams=max_streams)
+    server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, name="overlay-server", daemon=True)
     thread.start()
     try:
