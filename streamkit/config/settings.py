@@ -96,8 +96,8 @@ class OverlaySettings(SpecModel):
     style: str = "memorial"  # a name under overlays/styles/ (or styles_dir), or a YAML path
     styles_dir: Path | None = None  # looked in before ./overlays/styles and the package's own
     publish_token: SecretStr | None = None  # lets other machines POST /overlays/events; unset: this machine only
-    # joins the processes serving overlay pages: redis://…, rediss://…, unix://<redis socket>, or hub:///<socket>
-    # of a running hub; unset: `web serve --prod` starts an embedded hub for its workers
+    # joins the processes serving overlay pages: redis://…, rediss://…, unix://<redis socket>, or hub:///<socket>,
+    # where `web serve --prod` starts its embedded hub (unset: on a private socket, for its own workers only)
     channel: str | None = None
 
 

@@ -26,9 +26,15 @@ def open_channel(url: str | None) -> OverlayChannel | None:
         from streamkit.overlays.redis_channel import RedisChannel
 
         return RedisChannel(url)
-    if parts.scheme == "hub" and parts.path:
-        return HubChannel(Path(parts.path))
+    if (socket_path := hub_socket(url)) is not None:
+        return HubChannel(socket_path)
     # the URL may carry a Redis password: name only its scheme
     raise ConfigError.single(
         "settings", f"scheme {parts.scheme!r} is not one of {', '.join(SCHEMES)}", field="overlays.channel"
     )
+
+
+def hub_socket(url: str | None) -> Path | None:
+    """The socket of a ``hub:///path`` channel URL; None for any other channel."""
+    parts = urlsplit(url or "")
+    return Path(parts.path) if parts.scheme == "hub" and parts.path else None

@@ -228,7 +228,9 @@ def serve(
 
     settings = settings_of(ctx)
     token = settings.overlays.publish_token
-    flask_app = create_overlay_app(style=_style(settings, style), token=token.get_secret_value() if token else None)
+    secret = token.get_secret_value() if token else None
+    # with overlays.channel set (Redis, or the hub:// socket of a site on this machine), the site's events come too
+    flask_app = create_overlay_app(style=_style(settings, style), token=secret, channel=settings.overlays.channel)
     server = make_server(host, port, flask_app, threaded=True)
     out_console.print(f"overlay pages on http://{host}:{port}/overlays/ (Ctrl-C stops)", markup=False, highlight=False)
     try:

@@ -86,8 +86,9 @@ class OverlayHub:
         self._server.close()
         with self._lock:
             listeners, self._listeners = self._listeners, set()
-        for listener in listeners:
-            listener.conn.close()
+        for listener in listeners:  # shutdown, not close: the reading thread's file still holds the socket
+            with contextlib.suppress(OSError):
+                listener.conn.shutdown(socket.SHUT_RDWR)
         self.path.unlink(missing_ok=True)
 
     def _handle(self, conn: socket.socket) -> None:
@@ -223,16 +224,20 @@ class HubChannel:
 
 
 @contextmanager
-def running_hub(start_timeout_s: float = 10.0) -> Iterator[str]:
-    """Run a hub in a child process, on a socket in a private folder; yields its ``hub://`` channel URL."""
-    folder = Path(tempfile.mkdtemp(prefix="streamkit-overlays-"))
-    path = folder / "hub.sock"
+def running_hub(socket_path: Path | None = None, start_timeout_s: float = 10.0) -> Iterator[str]:
+    """Run a hub in a child process; yields its ``hub://`` channel URL.
+
+    On ``socket_path`` if given (so that ``overlay serve`` on this machine can join too), else on a socket in a
+    private folder, removed afterwards.
+    """
+    folder = None if socket_path else Path(tempfile.mkdtemp(prefix="streamkit-overlays-"))
+    path = socket_path or Path(str(folder)) / "hub.sock"
     process = subprocess.Popen([sys.executable, "-m", "streamkit.overlays.hub", str(path)], stdin=subprocess.DEVNULL)
     try:
         deadline = time.monotonic() + start_timeout_s
         while not _answers(path):
             if process.poll() is not None or time.monotonic() > deadline:
-                raise OverlayChannelError(f"the overlay hub did not start (exit code {process.poll()})")
+                raise OverlayChannelError(f"the overlay hub did not start on {path} (exit code {process.poll()})")
             time.sleep(0.05)
         yield f"hub://{path}"
     finally:
@@ -242,7 +247,8 @@ def running_hub(start_timeout_s: float = 10.0) -> Iterator[str]:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
-        shutil.rmtree(folder, ignore_errors=True)
+        if folder is not None:
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 def _answers(path: Path) -> bool:

@@ -104,12 +104,13 @@ def create_overlay_app(
     bus: OverlayBus | None = None,
     style: OverlayStyle | str = "memorial",
     token: str | None = None,
+    channel: str | None = None,
     max_streams: int = MAX_STREAMS,
 ) -> Flask:
     """A Flask app with only the overlay pages (for ``streamkit overlay serve`` and tests)."""
     app = Flask(__name__)
     look = style if isinstance(style, OverlayStyle) else load_style(style)
-    init_overlays(app, bus=bus, style=look, token=token, max_streams=max_streams)
+    init_overlays(app, bus=bus, style=look, token=token, channel=channel, max_streams=max_streams)
     return app
 
 

@@ -108,3 +108,44 @@ def test_an_unknown_channel_is_a_config_error_that_hides_the_url() -> None:
         open_channel("amqp://user:s3cret@broker/")
     assert "s3cret" not in str(caught.value) and "overlays.channel" in str(caught.value)
     assert open_channel(None) is None
+
+
+def _serve_hub(path: Path) -> tuple[OverlayHub, threading.Thread]:
+    hub = OverlayHub(path)
+    thread = threading.Thread(target=hub.serve_forever, daemon=True)
+    thread.start()
+    return hub, thread
+
+
+def _until(check: Callable[[], bool]) -> bool:
+    """Poll ``check`` for up to 10 s: a worker retries the hub with a growing pause, the first ones short."""
+    for _ in range(200):
+        if check():
+            return True
+        threading.Event().wait(0.05)
+    return False
+
+
+def test_a_worker_follows_a_hub_that_starts_late_or_restarts() -> None:
+    folder = Path(tempfile.mkdtemp(prefix="sk-hub-"))
+    path = folder / "hub.sock"
+    with ExitStack() as stack:
+        stack.callback(shutil.rmtree, folder, True)
+        worker = OverlayBus(HubChannel(path))  # no hub yet: it keeps trying in the background
+        stack.callback(worker.close)
+        hub, _ = _serve_hub(path)
+        publisher = OverlayBus(HubChannel(path))
+        stack.callback(publisher.close)
+        publisher.publish(OverlayEvent.set_text("lower-third", "周海"))
+
+        def replayed() -> bool:
+            with worker.subscribe("lower-third") as sub:
+                return [d.event.lines for d in sub.backlog] == [("周海",)]
+
+        assert _until(replayed)
+        hub.close()
+        hub, _ = _serve_hub(path)  # a new hub: the worker reconnects and gets events again
+        stack.callback(hub.close)
+        with worker.subscribe("title") as page:
+            assert _until(lambda: publisher.publish(OverlayEvent.show("title")) == 1)
+            assert next_delivery(page).event.action == "show"

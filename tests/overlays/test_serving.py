@@ -11,10 +11,12 @@ import http.client
 import json
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import ExitStack
@@ -24,6 +26,8 @@ from pathlib import Path
 import pytest
 
 from streamkit.archive.store import ArchiveStore
+from streamkit.overlays.bus import OverlayBus
+from streamkit.overlays.channel import open_channel
 from streamkit.web.accounts import add_user
 from tests.conftest import ROOT
 
@@ -80,9 +84,12 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-@pytest.fixture(scope="module", params=["hub", "redis"])
+@pytest.fixture(scope="module", params=["hub", "hub-socket", "redis"])
 def site(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
-    """The site under gunicorn with two workers; overlay events shared by the embedded hub or by Redis."""
+    """The site under gunicorn with two workers; overlay events shared by the embedded hub or by Redis.
+
+    ``hub`` is the default (a private hub socket); ``hub-socket`` puts the hub where the settings say.
+    """
     folder = tmp_path_factory.mktemp(f"site-{request.param}")
     env = {
         **os.environ,
@@ -93,6 +100,8 @@ def site(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactor
     }
     if request.param == "redis":
         env["STREAMKIT_OVERLAYS__CHANNEL"] = request.getfixturevalue("redis_server")
+    if request.param == "hub-socket":
+        env["STREAMKIT_OVERLAYS__CHANNEL"] = f"hub://{request.getfixturevalue('hub_folder') / 'hub.sock'}"
     store = ArchiveStore(env["STREAMKIT_WEB__DATABASE_URL"], folder / "media")
     add_user(store, "keeper", "correct horse battery")
     store.dispose()
@@ -121,6 +130,13 @@ def site(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactor
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=30)
+
+
+@pytest.fixture(scope="module")
+def hub_folder() -> Iterator[Path]:
+    folder = Path(tempfile.mkdtemp(prefix="sk-site-"))  # short: a unix socket path has at most 107 bytes
+    yield folder
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 class Stream:
@@ -234,3 +250,17 @@ def test_forwarded_for_from_a_client_is_not_believed(site: Site) -> None:
     ]
     assert 429 in statuses, statuses
     assert 400 not in statuses  # the attempts were real sign-ins (CSRF passed), refused for the rate
+
+
+@pytest.mark.parametrize("site", ["hub-socket"], indirect=True)
+def test_overlay_pages_served_apart_join_the_site_hub(site: Site, hub_folder: Path) -> None:
+    # what `overlay serve` does with the same overlays.channel: its own bus, on the site's hub
+    apart = OverlayBus(open_channel(f"hub://{hub_folder / 'hub.sock'}"))
+    try:
+        with apart.subscribe("countdown") as page:
+            status, body = site.publish({"overlay": "countdown", "action": "countdown", "seconds": 60})
+            assert status == 202 and json.loads(body) == {"delivered": 1}
+            got = page.get(timeout=10)
+            assert got is not None and got.event.seconds == 60
+    finally:
+        apart.close()
