@@ -149,3 +149,13 @@ def test_a_worker_follows_a_hub_that_starts_late_or_restarts() -> None:
         with worker.subscribe("title") as page:
             assert _until(lambda: publisher.publish(OverlayEvent.show("title")) == 1)
             assert next_delivery(page).event.action == "show"
+
+
+def test_a_redis_password_stays_out_of_reprs_and_errors() -> None:
+    url = "redis://:s3cret-redis-pass@127.0.0.1:1/0"  # nothing listens on port 1
+    channel = open_channel(url)
+    assert channel is not None and "s3cret" not in repr(channel)
+    with pytest.raises(OverlayChannelError) as caught:
+        channel.publish(OverlayEvent.show("title"))
+    assert "s3cret" not in str(caught.value) and str(caught.value).startswith("Redis did not take the overlay event")
+    channel.close()

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
 from streamkit.overlays.bus import OverlayBus, OverlayEvent
+from streamkit.overlays.hub import HubChannel
 from streamkit.overlays.web import PAGES, create_overlay_app, init_overlays
 
 
@@ -164,3 +166,14 @@ def test_main_site_mounts_the_blueprint_and_keeps_its_own_routes() -> None:
     assert "Content-Security-Policy" not in client.get("/").headers  # the site's own pages keep their headers
     assert client.get("/overlays/lower-third").status_code == 200
     assert isinstance(bus, OverlayBus)
+
+
+def test_a_channel_that_cannot_take_the_event_is_a_503_with_one_line() -> None:
+    bus = OverlayBus(HubChannel(Path("/nonexistent/hub.sock"), timeout_s=0.5))
+    try:
+        client = create_overlay_app(bus=bus).test_client()
+        response = client.post("/overlays/events", json={"overlay": "title", "action": "show"})
+        assert response.status_code == 503
+        assert response.get_json()["error"].startswith("the overlay hub at /nonexistent/hub.sock did not take")
+    finally:
+        bus.close()
