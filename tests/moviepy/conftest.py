@@ -49,7 +49,7 @@ logo: {{path: logo.png, corner: top-right, width: 0.1, margin: 6}}
 
 @pytest.fixture(scope="session", autouse=True)
 def private_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    """Stills and effect segments go to a fresh cache, so hits and misses are this session's own."""
+    """Stills and effect segments go to a fresh cache, so hits and misses are this test run's own."""
     folder = tmp_path_factory.mktemp("cache")
     old = os.environ.get("XDG_CACHE_HOME")
     os.environ["XDG_CACHE_HOME"] = str(folder)
