@@ -3,9 +3,9 @@
 Video: every shot is normalised to the output size, frame rate and timebase (``xfade`` refuses anything else),
 cut to an exact number of frames, then joined by ``concat``; ``xfade`` blends only the frames two shots share.
 Photos move by whole-pixel crops and scales planned to land within 0.15 px of the exact window
-(``streamkit.media.ken_burns``), or with ``perspective`` evaluated per frame where no plan fits (``zoompan`` rounds
-its window to whole pixels and jitters). Lower-thirds and the logo are overlays; captions are burned by libass
-(``subtitles``).
+(``streamkit.tours.ffmpeg.ken_burns``), or with ``perspective`` evaluated per frame where no plan fits
+(``zoompan`` rounds its window to whole pixels and jitters). Lower-thirds and the logo are overlays; captions are
+burned by libass (``subtitles``).
 
 Audio: clip sound, narration and music are resampled to 48 kHz stereo and placed with ``adelay`` in samples;
 music is ducked with ``sidechaincompress`` keyed on the narration, everything is summed with
@@ -28,9 +28,9 @@ from fractions import Fraction
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
-from streamkit.media import ken_burns as moves
 from streamkit.media.commands import COMMON_HEAD, PROGRESS_ARGS, FFmpegCommand, filter_graph_args
-from streamkit.media.ken_burns import KenBurnsPlan
+from streamkit.tours.ffmpeg import ken_burns as moves
+from streamkit.tours.ffmpeg.ken_burns import KenBurnsPlan
 
 if TYPE_CHECKING:
     from streamkit.tours.timeline import Chunk, Shot, Timeline

@@ -21,10 +21,10 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 from streamkit.fonts import FontMatch
-from streamkit.media.ken_burns import window
 from streamkit.media.moviepy_binding import load_moviepy
 from streamkit.media.probe import MediaInfo
 from streamkit.tours import captions as caption_text
+from streamkit.tours.ffmpeg.ken_burns import window
 from streamkit.tours.spec import CaptionStyle
 from streamkit.tours.timeline import CaptionCue, Shot, Timeline
 

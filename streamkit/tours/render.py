@@ -26,8 +26,8 @@ from rich.console import Console
 
 from streamkit import __version__
 from streamkit.cache import cache_dir, prune
-from streamkit.media import ken_burns, tour_sound
 from streamkit.media import tour_graph as graph
+from streamkit.media import tour_sound
 from streamkit.media.checksum import file_sha256
 from streamkit.media.commands import FFmpegCommand
 from streamkit.media.probe import MediaInfo, probe
@@ -37,6 +37,7 @@ from streamkit.media.tools import ffmpeg_binary
 from streamkit.tours import captions, stills
 from streamkit.tours.check import CheckedTour, check_tour
 from streamkit.tours.effects.segments import EffectSegment, prerender_effect_stops
+from streamkit.tours.ffmpeg import ken_burns
 from streamkit.tours.poster import candidate_frames, choose_poster
 from streamkit.tours.spec import Tour
 from streamkit.tours.timeline import Chunk, Timeline, build_timeline, plan_chunks

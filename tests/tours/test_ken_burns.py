@@ -12,8 +12,8 @@ import cv2
 import numpy as np
 import pytest
 
-from streamkit.media import ken_burns
 from streamkit.media import tour_graph as graph
+from streamkit.tours.ffmpeg import ken_burns
 from tests.tours.conftest import ffmpeg_stderr, gray_frames, render_texture_move
 
 MOVES = ("in", "out", "pan-left", "pan-right")
