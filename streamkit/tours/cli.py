@@ -49,7 +49,7 @@ def render(
     preview: Annotated[bool, typer.Option("--preview", help="Fast, low-resolution render for checking.")] = False,
     no_burn: Annotated[bool, typer.Option("--no-burn-captions", help="Soft captions only.")] = False,
     engine: Annotated[
-        Engine, typer.Option("--engine", help="ffmpeg: one graph (fast). moviepy: every frame in Python.")
+        Engine, typer.Option("--engine", help="ffmpeg: filter graphs (fast). moviepy: every frame in Python.")
     ] = Engine.ffmpeg,
     publish: Annotated[
         bool, typer.Option("--publish", help="Add the result to the archive (web.database_url) for the site.")
@@ -57,7 +57,7 @@ def render(
     campaign: Annotated[str | None, typer.Option(help="Campaign shown in the archive, e.g. 清明2026.")] = None,
     venue: Annotated[str | None, typer.Option(help="Venue shown in the archive.")] = None,
 ) -> None:
-    """Render a tour to MP4 (+ SRT, VTT, chapters VTT, poster JPG, JSON manifest) in one ffmpeg graph."""
+    """Render a tour to MP4 (+ SRT, VTT, chapters VTT, poster JPG, JSON manifest)."""
     from streamkit.tours.render import RenderOptions, render_tour
 
     if publish and preview:
@@ -65,8 +65,8 @@ def render(
 
     # a service manager stops with SIGTERM: clean up exactly as for Ctrl-C (ffmpeg stopped, partial files removed)
     signal.signal(signal.SIGTERM, _interrupt)
-    options = RenderOptions(hls_dir=hls, preview=preview, dry_run=dry_run, burn_captions=False if no_burn else None,
-                            engine=engine.value)  # fmt: skip
+    burn = False if no_burn else None
+    options = RenderOptions(hls_dir=hls, preview=preview, dry_run=dry_run, burn_captions=burn, engine=engine.value)
     result = render_tour(spec, output, options, console=err_console)
     if dry_run:
         return

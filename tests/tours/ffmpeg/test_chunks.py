@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from streamkit.errors import FFmpegError
-from streamkit.media import tour_graph
+from streamkit.media import loudness
 from streamkit.media.samples import SampleSet
 from streamkit.tours.render import RenderOptions, RenderResult, render_tour
 from streamkit.tours.timeline import Chunk, Shot, Timeline, plan_chunks, safe_cuts
@@ -37,9 +37,25 @@ def _timeline(shots: list[tuple[int, int]]) -> Timeline:
     cursor = 0
     for frames, overlap in shots:
         start = cursor - overlap
-        placed.append(Shot("card", start, frames, overlap, "fade" if overlap else "cut", 0))
+        transition = "fade" if overlap else "cut"
+        shot = Shot(
+            kind="card", start_frame=start, frames=frames, overlap_in=overlap, transition_in=transition, segment=0
+        )
+        placed.append(shot)
         cursor = start + frames
-    return Timeline(320, 180, Fraction(25), tuple(placed), (), (), (), (), (), (), cursor)
+    return Timeline(
+        width=320,
+        height=180,
+        fps=Fraction(25),
+        shots=tuple(placed),
+        segments=(),
+        chapters=(),
+        captions=(),
+        lower_thirds=(),
+        voices=(),
+        music=(),
+        total_frames=cursor,
+    )
 
 
 PLANS = [
@@ -263,11 +279,11 @@ def test_a_failing_sound_branch_stops_the_pictures_and_writes_nothing(
     """The sound stem's graph is broken (an invalid gain: its ffmpeg fails at start, after pass 1); the pictures
     stop and start no further chunk. The error raised is the sound's, and nothing is left under the output's
     folder."""
-    import streamkit.tours.render as render_module
+    import streamkit.tours.job as job_module
 
-    monkeypatch.setattr(tour_graph, "normalise", lambda loudness: "volume=not_a_gain")
+    monkeypatch.setattr(loudness, "normalise", lambda _: "volume=not_a_gain")
     failed = threading.Event()
-    recording = render_module.run_ffmpeg
+    recording = job_module.run_ffmpeg
 
     def held(argv: list[str], **kwargs: object) -> None:
         # the second chunk waits for the sound to fail (the sound runs at nice 19 and these 320x180 chunks are
@@ -281,7 +297,7 @@ def test_a_failing_sound_branch_stops_the_pictures_and_writes_nothing(
                 failed.set()
             raise
 
-    monkeypatch.setattr(render_module, "run_ffmpeg", held)
+    monkeypatch.setattr(job_module, "run_ffmpeg", held)
     spec = chunked.output.parent.parent / "tour.yaml"
     out = tmp_path / "out" / "tour.mp4"
     with pytest.raises(FFmpegError) as caught:

@@ -17,7 +17,7 @@ from streamkit.tours.effects.name_roll import name_roll, whole_pixel_speed
 from streamkit.tours.effects.segments import prerender_effect_stops
 from streamkit.tours.render import RenderOptions, render_tour
 from tests.conftest import run_cli
-from tests.moviepy.conftest import rgb_frames, write_spec
+from tests.tours.moviepy.conftest import rgb_frames, write_spec
 
 GLOW = "streamkit.tours.effects.candle_glow:candle_glow"
 ROLL = "streamkit.tours.effects.name_roll:name_roll"
