@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from rich.console import Console
 
 from streamkit.media.moviepy_binding import load_moviepy
 from streamkit.media.probe import probe
@@ -151,6 +152,13 @@ def test_effect_stops_are_prerendered_and_reused(samples: SampleSet, tmp_path: P
     assert [(s.stop, s.cached) for s in second.effect_segments] == [(0, True), (1, True)]
     assert [os.stat(s.path).st_mtime_ns for s in second.effect_segments] == stamps
     assert second.timeline == first.timeline
+
+    # a dry run plans with the same segments, so the commands it prints are the ones a real run executes
+    console = Console(record=True, width=100_000)
+    dry = render_tour(spec, tmp_path / "c.mp4", RenderOptions(show_progress=False, dry_run=True), console=console)
+    assert dry.timeline == first.timeline and not (tmp_path / "c.mp4").exists()
+    printed = console.export_text()
+    assert all(f"-i {s.path}" in printed for s in first.effect_segments)
 
 
 @pytest.mark.slow
