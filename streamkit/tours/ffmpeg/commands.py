@@ -2,7 +2,7 @@
 
 A short tour is one graph: pass 1 measures the mix (``measure_command``), pass 2 composes, mixes, normalises and
 encodes everything (``tour_command``). A longer one encodes the picture in chunks (``chunk_video_command``) while
-the sound renders beside them as a stem in sections (``sections``), and ``mux_command`` copies the chunks and the
+the sound renders beside them as a stem in sections (``sections``), and ``join_command`` copies the chunks and the
 stem into the MP4. A graph too long for argv goes into the script file each builder is given (see
 ``filter_graph_args``): the executor writes it.
 """
@@ -87,7 +87,7 @@ def chunk_video_command(
     ffmpeg_bin: str,
     poster: PosterFrames | None = None,
 ) -> FFmpegCommand:
-    """One chunk's picture (no sound) with the tour's encoder settings, to be joined by ``mux_command``."""
+    """One chunk's picture (no sound) with the tour's encoder settings, to be joined by ``join_command``."""
     args = InputList()
     parts = video_graph(timeline, inputs, args, chunk)
     poster_output = poster_branch(parts, poster)
@@ -102,7 +102,7 @@ def concat_list(chunk_files: Sequence[Path]) -> str:
     return "ffconcat version 1.0\n" + "".join("file '" + str(p).replace("'", "'\\''") + "'\n" for p in chunk_files)
 
 
-def mux_command(
+def join_command(
     timeline: Timeline, inputs: TourInputs, concat_file: Path, sound_file: Path, output: Path, *, ffmpeg_bin: str
 ) -> FFmpegCommand:
     """The final step of a chunked render: the chunks and the sound stem copied (no decoding, no encoding) into

@@ -2,7 +2,7 @@
 
 A tour shorter than two chunks is one graph (pass 1 measures the mix, pass 2 renders everything). A longer one
 encodes its picture in chunks while the sound renders beside them, section by section, as a stem (``sections``);
-``mux_command`` then copies both into the MP4 with the captions. Every command is built before its branch starts;
+``join_command`` then copies both into the MP4 with the captions. Every command is built before its branch starts;
 only the stem's normalisation waits for pass 1's measurement.
 """
 
@@ -86,7 +86,7 @@ class Encode:
             loudness = self._beside(stem, pictures)
         concat = job.work / "chunks.ffconcat"
         concat.write_text(commands.concat_list(files), encoding="utf-8")
-        command = commands.mux_command(job.timeline, self.inputs, concat, stem, target, ffmpeg_bin=job.ffmpeg_bin)
+        command = commands.join_command(job.timeline, self.inputs, concat, stem, target, ffmpeg_bin=job.ffmpeg_bin)
         job.run(command, "joining", job.output)
         for path in [*files, stem]:
             path.unlink(missing_ok=True)

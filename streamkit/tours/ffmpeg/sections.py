@@ -197,7 +197,7 @@ def sound_command(
     ffmpeg_bin: str,
 ) -> FFmpegCommand:
     """The stem (``.m4a``): the sections' mix normalised as the one-graph render is, encoded to AAC. The MP4
-    muxer records the encoder's priming samples in an edit list, and ``mux_command`` copies the packets and that
+    muxer records the encoder's priming samples in an edit list, and ``join_command`` copies the packets and that
     edit list, so the muxed sound starts at 0 like the one-graph render's."""
     args = InputList()
     n = args.add(*RAW_PCM, "-i", joined(sections))

@@ -144,7 +144,7 @@ def test_chunk_command_builds_only_its_shots_and_keeps_tour_time() -> None:
 
 def test_mux_copies_chunks_and_stem_with_captions_and_chapters() -> None:
     plan = build_timeline(make_tour(), MEDIA)
-    command = commands.mux_command(
+    command = commands.join_command(
         plan, _inputs(), Path("/w/chunks.ffconcat"), Path("/w/sound.m4a"), Path("/o/t.mp4"), ffmpeg_bin="ffmpeg"
     )
     argv = command.argv
