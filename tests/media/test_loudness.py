@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from streamkit.media.loudness import Loudness, MeasuredLoudness, linear_gain_db, normalise, parse_ebur128_stats
+from streamkit.media.loudness import (
+    LIMITER_HEADROOM_DB,
+    Loudness,
+    MeasuredLoudness,
+    linear_gain_db,
+    normalise,
+    parse_ebur128_stats,
+)
 
 WEB = (-16.0, -1.5, 11.0)  # the web preset's targets: LUFS, dBTP, LU
 
@@ -53,3 +60,10 @@ def test_normalisation_is_a_gain_a_gain_and_limiter_or_loudnorm_by_how_far_peaks
 def test_normalisation_without_a_measurement_is_one_pass_loudnorm() -> None:
     assert normalise(Loudness(-23.0, -1.0, 11.0)) == "loudnorm=I=-23:TP=-1:LRA=11,aresample=48000"
     assert linear_gain_db(Loudness(*WEB)) is None
+
+
+def test_the_limiter_sits_the_one_headroom_under_the_true_peak_target() -> None:
+    """Both engines read the ceiling from ``Loudness.limiter_ceiling_db``; the graph's alimiter is set to it."""
+    loudness = Loudness(*WEB, measured=MeasuredLoudness(-20.0, -5.4, 4.0, -30.0))
+    assert loudness.limiter_ceiling_db == WEB[1] - LIMITER_HEADROOM_DB
+    assert f"alimiter=limit={10 ** (loudness.limiter_ceiling_db / 20):.4f}:" in normalise(loudness)

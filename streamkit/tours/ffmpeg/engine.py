@@ -152,12 +152,16 @@ class Encode:
         pictures stop too."""
         job = self.job
         try:
-            files = self._mix(stop)
+            music = job.work / "music.f32" if job.timeline.music else None
+            mix, files = self._mix_steps(music)
+            stats = job.work / "loudness.txt"
+            measure = sections.measure_command(job.timeline, files, stats, ffmpeg_bin=job.ffmpeg_bin)
+            for command, what in mix:
+                self._sound_step(command, what, stop)
+            self._remove([music] if music is not None else [])  # the sections hold it now
             loudness = job.loudness
             if not job.preview:  # a preview skips pass 1 (loudnorm's one-pass dynamic mode)
-                stats = job.work / "loudness.txt"
-                command = sections.measure_command(job.timeline, files, stats, ffmpeg_bin=job.ffmpeg_bin)
-                self._sound_step(command, "measuring loudness", stop)
+                self._sound_step(measure, "measuring loudness", stop)
                 loudness = self._measured(stats)
             command = sections.sound_command(
                 job.timeline, files, stem, encoding=job.encoding, loudness=loudness, ffmpeg_bin=job.ffmpeg_bin
@@ -169,21 +173,21 @@ class Encode:
             stop.set()
             raise
 
-    def _mix(self, stop: threading.Event) -> list[Path]:
-        """The music beds alone, then the mix section by section over them: the raw files of the sections."""
+    def _mix_steps(self, music: Path | None) -> tuple[list[tuple[FFmpegCommand, str]], list[Path]]:
+        """The music beds alone (into ``music``), then the mix section by section over them: the commands, and
+        the raw files of the sections they write."""
         job = self.job
-        music = job.work / "music.f32" if job.timeline.music else None
-        if music is not None:
-            self._sound_step(sections.music_command(job.timeline, music, ffmpeg_bin=job.ffmpeg_bin), "music", stop)
+        steps = (
+            [] if music is None else [(sections.music_command(job.timeline, music, ffmpeg_bin=job.ffmpeg_bin), "music")]
+        )
         planned = self.sound_sections()
         files = [job.work / f"mix-{k:04d}.f32" for k in range(len(planned))]
         for k, (section, path) in enumerate(zip(planned, files, strict=True)):
             command = sections.section_command(
                 job.timeline, section, self.inputs.ducking, music, path, ffmpeg_bin=job.ffmpeg_bin
             )
-            self._sound_step(command, f"sound section {k + 1}/{len(planned)}", stop)
-        self._remove([music] if music is not None else [])  # the sections hold it now
-        return files
+            steps.append((command, f"sound section {k + 1}/{len(planned)}"))
+        return steps, files
 
     def sound_sections(self) -> tuple[sections.SoundSection, ...]:
         """The chunked render's sound cut into sections, with the sources each one opens."""
