@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 import fnmatch
 import json
 import os
 import re
+import shlex
 import subprocess
 import threading
 from fractions import Fraction
@@ -13,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from rich.console import Console
 
 from streamkit.errors import FFmpegError
 from streamkit.media import loudness
@@ -270,6 +273,21 @@ stops:
     assert fnmatch.fnmatch(manifest["settings"]["normalisation"], normalised_with + "*")
     assert integrated_loudness(out) == pytest.approx(-16.0, abs=1.0)
     assert true_peak_dbtp(out) <= -1.0  # the -1.5 dBTP ceiling, plus what the AAC encoder may overshoot
+
+
+@pytest.mark.slow
+def test_a_dry_run_prints_the_commands_a_real_run_starts(
+    chunked: RenderResult, tmp_path: Path, started_commands: list[str]
+) -> None:
+    """The dry run plans exactly what the real run executes: the same steps, writing the same files."""
+    spec = chunked.output.parent.parent / "tour.yaml"
+    console = Console(record=True, width=100_000)
+    options = RenderOptions(show_progress=False, chunk_seconds=3)
+    render_tour(spec, tmp_path / "dry" / "tour.mp4", dataclasses.replace(options, dry_run=True), console=console)
+    printed = [Path(shlex.split(line)[-1]).name for line in console.export_text().splitlines() if line[:1] != "#"]
+    started_commands.clear()
+    render_tour(spec, tmp_path / "real" / "tour.mp4", options)
+    assert len(printed) >= 8 and sorted(printed) == sorted(started_commands)  # sound and pictures interleave
 
 
 @pytest.mark.slow
