@@ -27,9 +27,8 @@ def _chunk(
     )
 
 
-def _command() -> tuple[str, list[str]]:
-    plan = build_timeline(make_tour(), MEDIA)
-    inputs = TourInputs(
+def _inputs() -> TourInputs:
+    return TourInputs(
         ducking=Ducking(),
         ken_burns=0.12,
         stills={0: Path("/c/title.png"), 2: Path("/c/a.png"), 3: Path("/c/b.png"), 5: Path("/c/outro.png")},
@@ -37,7 +36,13 @@ def _command() -> tuple[str, list[str]]:
         fonts_dir=Path("/fonts"),
         soft_srt=Path("/w/captions.srt"),
         metadata=Path("/w/chapters.ffmeta"),
+        lower_thirds=(Overlay(path=Path("/c/lt.png"), start_ms=5000, end_ms=6000, x=40, y=560),),
     )
+
+
+def _command() -> tuple[str, list[str]]:
+    plan = build_timeline(make_tour(), MEDIA)
+    inputs = dataclasses.replace(_inputs(), lower_thirds=())
     loudness = Loudness(-16.0, -1.5, 11.0, MeasuredLoudness(-20.5, -3.2, 4.0, -30.5))
     command = commands.tour_command(
         plan, inputs, Path("/out/t.mp4"), encoding=ENCODING, loudness=loudness, script=SCRIPT, ffmpeg_bin="ffmpeg"
@@ -95,19 +100,6 @@ def test_tour_graph_audio_mix_ducks_and_normalises() -> None:
            f"atrim=end_sample={total}[mix]" in parts  # fmt: skip
     # measured -20.5 LUFS, peak -3.2 dBTP: +4.5 dB puts the peak at +1.3, 3.8 dB over the limiter's -2.5
     assert parts[-1] == "[mix]volume=4.50dB,alimiter=limit=0.7499:level=disabled:latency=1[aout]"
-
-
-def _inputs() -> TourInputs:
-    return TourInputs(
-        ducking=Ducking(),
-        ken_burns=0.12,
-        stills={0: Path("/c/title.png"), 2: Path("/c/a.png"), 3: Path("/c/b.png"), 5: Path("/c/outro.png")},
-        burn_ass=Path("/w/captions.ass"),
-        fonts_dir=Path("/fonts"),
-        soft_srt=Path("/w/captions.srt"),
-        metadata=Path("/w/chapters.ffmeta"),
-        lower_thirds=(Overlay(path=Path("/c/lt.png"), start_ms=5000, end_ms=6000, x=40, y=560),),
-    )
 
 
 def test_chunk_command_builds_only_its_shots_and_keeps_tour_time() -> None:
