@@ -23,6 +23,7 @@ from pathlib import Path
 from tour import make_spec  # type: ignore[import-not-found]
 
 from streamkit.media import loudness as levels
+from streamkit.media.codecs import X264_THREADS
 from streamkit.media.runner import run_ffmpeg
 from streamkit.tours.check import check_tour
 from streamkit.tours.ffmpeg import sections
@@ -88,7 +89,7 @@ def main() -> None:
         print(f"pass 1 (ebur128)        wall {wall:5.2f} s  cpu {cpu:5.2f} s")
         measured = levels.parse_ebur128_stats(stats.read_text(encoding="utf-8"))
         target = loudness_targets(tour.output.loudness)
-        encoding = encoding_for(tour.output, preview=False, threads=None)
+        encoding = encoding_for(tour.output, preview=False, threads=X264_THREADS)
         loudness = dataclasses.replace(target, measured=measured)
         gain = target.target_lufs - measured.integrated
         print(f"measured I {measured.integrated} LUFS, TP {measured.true_peak} dBTP; gain {gain:+.2f} dB "

@@ -7,6 +7,13 @@ from fractions import Fraction
 SAMPLE_RATE = 48_000
 # a keyframe every 2 s: HLS cuts segments only there, and players seek to the nearest one
 GOP_SECONDS = 2
+# x264's output depends on its thread count (frame threads limit each other's motion search), and its automatic
+# count follows the machine's cores: a fixed count gives the same pictures on every machine and at any parallelism
+X264_THREADS = 4
+# x264's macroblock tree made the same frames encode differently from run to run when libass works in the same
+# process (the frames reaching x264 were identical, bit for bit); without it the output is the same every run
+# (tests/tours/ffmpeg/test_chunks.py, docs/decisions-tours.md)
+X264_DETERMINISTIC = ["mbtree=0"]
 
 
 def gop_frames(fps: Fraction) -> int:

@@ -29,10 +29,10 @@ class Encoding:
     crf: int
     preset: str
     audio_bitrate: str
-    threads: int | None = None  # x264's threads; None: its own count
+    threads: int  # x264's threads: fixed, since they shape the pictures
 
 
-def encoding_for(output: spec.Output, *, preview: bool, threads: int | None) -> Encoding:
+def encoding_for(output: spec.Output, *, preview: bool, threads: int) -> Encoding:
     """The spec's encoder settings, or a preview's."""
     if preview:
         return Encoding(max(output.crf, PREVIEW_CRF), PREVIEW_PRESET, PREVIEW_AUDIO_BITRATE, threads)

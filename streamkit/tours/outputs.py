@@ -20,6 +20,7 @@ from streamkit.media.hls import HlsVariant, hls_command, tidy_master_playlist
 from streamkit.media.loudness import Loudness, MeasuredLoudness, normalise
 from streamkit.media.probe import probe
 from streamkit.media.publish import atomic_output, write_text_atomic
+from streamkit.media.versions import ffmpeg_version, x264_version
 from streamkit.tours import captions
 from streamkit.tours.job import RenderJob
 from streamkit.tours.poster import choose_poster
@@ -120,6 +121,7 @@ def write_manifest(job: RenderJob, loudness: Loudness, seconds: float, sidecars:
             "normalisation": normalise(loudness),  # a plain gain, or loudnorm when peaks need limiting
             "captions_burned_in": tour.defaults.captions.burn_in,
         },
+        "tools": {"ffmpeg": ffmpeg_version(job.ffmpeg_bin), "x264": x264_version(output)},
         "sidecars": [p.name for p in sidecars],
     }
     path = sidecar_paths(output)["manifest"]

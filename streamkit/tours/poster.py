@@ -2,7 +2,7 @@
 
 Candidates are the middle of every photo and clip shot (away from transitions); cards are never candidates. The
 ffmpeg engine saves the candidate frames while it renders them (``candidate_frames``): seeking them back in the
-finished MP4 would decode from the previous keyframe for each.
+finished MP4 would decode from the previous keyframe for each one.
 """
 
 from __future__ import annotations

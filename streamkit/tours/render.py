@@ -18,6 +18,7 @@ from typing import Literal
 
 from rich.console import Console
 
+from streamkit.media.codecs import X264_THREADS
 from streamkit.media.loudness import MeasuredLoudness
 from streamkit.media.tools import ffmpeg_binary
 from streamkit.tours import outputs
@@ -41,7 +42,7 @@ class RenderOptions:
     dry_run: bool = False
     burn_captions: bool | None = None  # None: as the spec says
     show_progress: bool = True
-    threads: int | None = None
+    threads: int = X264_THREADS  # x264's threads per process: fixed, since they shape the pictures
     engine: Literal["ffmpeg", "moviepy"] = "ffmpeg"  # moviepy: see streamkit/tours/moviepy/engine.py
     # the ffmpeg engine renders the picture in chunks of about this length, one process each, so memory is bounded
     # by a chunk, not the tour; tours shorter than two chunks stay one graph (see docs/decisions-tours.md)

@@ -115,8 +115,9 @@ _BT601_OFFSET = np.array([16.0, 128.0, 128.0])
 def raw_still(png: Path) -> Path:
     """A prepared still as raw planar YUV 4:4:4 at its own size (``STILL_PIXEL_FORMAT``), cached beside its PNG.
 
-    Every chunk of a tour opens the stills it shows: a PNG would be inflated and converted to YUV by each chunk
-    before its first frame, the raw file is only read (it is larger on disk than the PNG).
+    Every chunk of a tour opens the stills it shows. A PNG would be inflated and converted to YUV on one core
+    before the chunk's first frame, while x264 waits; the raw file is only read. The price is disk: three bytes a
+    pixel, several times the PNG.
     """
     target = png.with_suffix("." + STILL_PIXEL_FORMAT)
     if target.exists():

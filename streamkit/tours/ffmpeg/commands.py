@@ -14,7 +14,7 @@ from pathlib import Path
 
 from streamkit.media import loudness as levels
 from streamkit.media import mux
-from streamkit.media.codecs import aac_args, gop_frames
+from streamkit.media.codecs import X264_DETERMINISTIC, aac_args, gop_frames
 from streamkit.media.commands import COMMON_HEAD, PROGRESS_ARGS, FFmpegCommand, InputList, filter_graph_args
 from streamkit.media.loudness import Loudness
 from streamkit.tours.ffmpeg.posters import PosterFrames, poster_branch
@@ -23,10 +23,6 @@ from streamkit.tours.ffmpeg.video import video_graph
 from streamkit.tours.inputs import TourInputs
 from streamkit.tours.job import Encoding
 from streamkit.tours.timeline import Chunk, Timeline
-
-# every chunk must carry the same SPS/PPS for the `-c copy` join: x264's stitchable mode keeps the headers
-# independent of each chunk's content (initial QP), and x264's GOPs are closed, so each chunk opens on an IDR
-STITCHABLE = ["-x264-params", "stitchable=1"]
 
 
 def measure_command(
@@ -41,13 +37,12 @@ def measure_command(
     return FFmpegCommand(argv, timeline.duration_ms, scripts)
 
 
-def video_codec(timeline: Timeline, encoding: Encoding) -> list[str]:
-    """H.264 High in 4:2:0 at the spec's quality, a keyframe every ``GOP_SECONDS``."""
+def video_codec(timeline: Timeline, encoding: Encoding, *, stitchable: bool = False) -> list[str]:
+    """H.264 High in 4:2:0 at the spec's quality, a keyframe every ``GOP_SECONDS``, the same pictures every run."""
     video = ["-c:v", "libx264", "-profile:v", "high", "-pix_fmt", "yuv420p", "-preset", encoding.preset]
     video += ["-crf", str(encoding.crf), "-g", str(gop_frames(timeline.fps)), "-r", str(timeline.fps)]
-    if encoding.threads:
-        video += ["-threads", str(encoding.threads)]
-    return video
+    video += ["-threads", str(encoding.threads)]
+    return [*video, "-x264-params", ":".join([*X264_DETERMINISTIC, *(["stitchable=1"] if stitchable else [])])]
 
 
 def tour_command(
@@ -93,7 +88,10 @@ def chunk_video_command(
     poster_output = poster_branch(parts, poster)
     graph_args, scripts = filter_graph_args(";".join(parts), script)
     argv = [ffmpeg_bin, *COMMON_HEAD, *PROGRESS_ARGS, *args.argv, *graph_args, "-map", "[vout]"]
-    argv += [*video_codec(timeline, encoding), *STITCHABLE, "-an", "-f", "mp4", str(output), *poster_output]
+    # every chunk must carry the same SPS/PPS for the `-c copy` join: x264's stitchable mode keeps the headers
+    # independent of each chunk's content (initial QP), and x264's GOPs are closed, so each chunk opens on an IDR
+    video = video_codec(timeline, encoding, stitchable=True)
+    argv += [*video, "-an", "-f", "mp4", str(output), *poster_output]
     return FFmpegCommand(argv, timeline.frame_ms(chunk.frames), scripts)
 
 

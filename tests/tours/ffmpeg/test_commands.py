@@ -15,7 +15,7 @@ from streamkit.tours.spec import Ducking
 from streamkit.tours.timeline import Chunk, Timeline, build_timeline, plan_chunks
 from tests.tours.specs import MEDIA, make_tour
 
-ENCODING = Encoding(crf=20, preset="veryfast", audio_bitrate="160k")
+ENCODING = Encoding(crf=20, preset="veryfast", audio_bitrate="160k", threads=4)
 SCRIPT = Path("/w/graph.ffgraph")
 
 
@@ -131,7 +131,7 @@ def test_chunk_command_builds_only_its_shots_and_keeps_tour_time() -> None:
     assert parts[-1] == "[subbed]format=yuv420p,setpts=PTS-STARTPTS[vout]"
     tail = " ".join(argv[argv.index("-map") :])
     assert "-c:v libx264 -profile:v high -pix_fmt yuv420p -preset veryfast -crf 20 -g 50 -r 25" in tail
-    assert tail.endswith("-x264-params stitchable=1 -an -f mp4 /w/chunk-0001.mp4")
+    assert tail.endswith("-threads 4 -x264-params mbtree=0:stitchable=1 -an -f mp4 /w/chunk-0001.mp4")
 
 
 def test_mux_copies_chunks_and_stem_with_captions_and_chapters() -> None:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import re
 import subprocess
+import sys
 from fractions import Fraction
 from pathlib import Path
 
@@ -191,6 +193,64 @@ def test_ffmpeg_runs_the_plan_onto_the_exact_window(move: str, tmp_path: Path) -
     # the chroma's offset from the luma is the same in every frame (a crop at an odd offset in 4:2:0 would move
     # the chroma by half a chroma sample in those frames only)
     assert np.std(np.array(chroma_shifts), axis=0).max() < 0.05, chroma_shifts
+
+
+def _frame_digests(raw: bytes, size: tuple[int, int]) -> list[str]:
+    n = size[0] * size[1] * 3 // 2
+    return [hashlib.md5(raw[i : i + n]).hexdigest() for i in range(0, len(raw), n)]
+
+
+def _raw_still(path: Path, size: tuple[int, int]) -> list[str]:
+    """A blurred-noise 4:4:4 still, raw, and the input options that read it."""
+    sw, sh = size
+    still = cv2.GaussianBlur(np.random.default_rng(7).integers(16, 235, (sh, sw), dtype=np.uint8), (0, 0), 2.5)
+    path.write_bytes(np.stack([still, still[::-1], still[:, ::-1]]).tobytes())
+    return ["-f", "rawvideo", "-pix_fmt", "yuv444p", "-s", f"{sw}x{sh}", "-framerate", "25", "-i", str(path)]
+
+
+def _planned_frame(plan: ken_burns.KenBurnsPlan, i: int, still: list[str]) -> str:
+    """Frame ``i`` of the move drawn with its planned window as constants (no sendcmd, nothing per frame)."""
+    (x, y, w, h), (d, e), (ox, oy) = plan.crops[i], plan.scaled[i], plan.offsets[i]
+    width, height = plan.frame_size
+    chain = [*ken_burns.pad_steps(plan), f"crop={w}:{h}:{x}:{y}:exact=1", f"scale={d}:{e}:flags=bilinear",
+             f"crop={width}:{height}:{ox}:{oy}:exact=1", "format=yuv420p"]  # fmt: skip
+    argv = ["ffmpeg", "-v", "error", *still, "-vf", ",".join(chain), "-frames:v", "1", "-f", "rawvideo", "-"]
+    return _frame_digests(subprocess.run(argv, capture_output=True, check=True).stdout, plan.frame_size)[0]
+
+
+@pytest.mark.slow
+def test_every_frame_of_a_move_has_its_own_window_in_a_busy_render_under_load(tmp_path: Path) -> None:
+    """``sendcmd`` sets the first crop as a frame passes it, not on the frame. Inside a render with another input,
+    x264 on threads and three outputs, on a machine kept busy by CPU burners, every frame of a zoom (whose crop
+    changes size every frame) still shows its own planned window, bit for bit, run after run."""
+    size, frames = (320, 180), 40
+    plan = ken_burns.plan_move("in", frames, 0.12, size)
+    assert len({c[2:] for c in plan.crops}) > frames // 2  # the crop's size really changes from frame to frame
+    still = _raw_still(tmp_path / "still.yuv", plan.still_size)
+    planned = [_planned_frame(plan, i, still) for i in range(frames)]
+    assert len(set(planned)) == frames  # every window is a different picture: a neighbour's cannot pass for it
+    commands = tmp_path / "move.cmd"
+    commands.write_text(ken_burns.sendcmd_script(plan, Fraction(25), "crop@kb0"), encoding="utf-8")
+    move = [*ken_burns.pad_steps(plan), f"loop=loop={frames}:size=1:start=0", "setpts=N/FRAME_RATE/TB", "fps=25"]
+    move += ken_burns.graph_steps(plan, filter_value(str(commands)), "kb0")
+    graph_text = (
+        f"[0:v]{','.join(move)},trim=end_frame={frames},split=2[move][out];[1:v][move]hstack=inputs=2,split=2[a][b];"
+        "[b]select='not(mod(n\\,7))',format=bgr24[poster]"
+    )
+    argv = ["ffmpeg", "-v", "error", "-y", *still, "-f", "lavfi", "-i", f"testsrc2=s=320x180:r=25:d={frames / 25}",
+            "-filter_complex", graph_text,
+            "-map", "[a]", "-c:v", "libx264", "-preset", "veryfast", "-threads", "4", str(tmp_path / "busy.mp4"),
+            "-map", "[poster]", "-fps_mode", "passthrough", "-c:v", "bmp", "-f", "image2", str(tmp_path / "p%02d.bmp"),
+            "-map", "[out]", "-f", "rawvideo", "-"]  # fmt: skip
+    burners = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(2)]
+    try:
+        for _ in range(3):
+            got = _frame_digests(subprocess.run(argv, capture_output=True, check=True).stdout, size)
+            assert got == planned, [i for i, (a, b) in enumerate(zip(got, planned, strict=False)) if a != b]
+    finally:
+        for burner in burners:
+            burner.kill()
+            burner.wait()
 
 
 @pytest.mark.slow

@@ -123,7 +123,7 @@ def test_pass_one_and_stem_read_the_sections_back_to_back() -> None:
     assert "-f f32le -ar 48000 -ac 2 -i concat:/w/mix-0000.f32|/w/mix-0001.f32" in " ".join(measure)
     assert measure[-3:] == ["-f", "null", "-"]
     loudness = Loudness(-16.0, -1.5, 11.0, MeasuredLoudness(-20.5, -3.2, 4.0, -30.5))
-    encoding = Encoding(crf=20, preset="veryfast", audio_bitrate="160k")
+    encoding = Encoding(crf=20, preset="veryfast", audio_bitrate="160k", threads=4)
     stem = tour_sound.sound_command(
         plan, files, Path("/w/sound.m4a"), encoding=encoding, loudness=loudness, ffmpeg_bin="ffmpeg"
     )
