@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, SecretStr, ValidationError
+from pydantic import Field, SecretStr, ValidationError, field_validator
 
 from streamkit.config.loader import Loc, SpecModel, problems_from_validation, read_yaml
 from streamkit.errors import ConfigError, ConfigProblem
@@ -66,8 +66,21 @@ class WebSettings(SpecModel):
     login_rate_limit: str = "5 per minute"
     page_size: int = Field(20, gt=0, le=100)
 
+    @field_validator("login_rate_limit")
+    @classmethod
+    def _a_rate(cls, value: str) -> str:
+        # Checked here so a typo fails at start, not at the first sign-in; limits costs 60 ms to import.
+        from limits import parse_many
+
+        try:
+            parse_many(value)
+        except ValueError:
+            raise ValueError(f"{value!r} is not a rate like '5 per minute'") from None
+        return value
+
 
 class MediaSettings(SpecModel):
+    # the binaries every command runs (the CLI hands them to streamkit.media.tools): a name on PATH, or a path
     ffmpeg: str = "ffmpeg"
     ffprobe: str = "ffprobe"
     cjk_font_family: str = "Noto Sans CJK SC"

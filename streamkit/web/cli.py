@@ -7,12 +7,11 @@ import logging
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 
+from streamkit.cli_common import default_note, open_archive, out_console, settings_of
 from streamkit.errors import ConfigError
 
 app = typer.Typer(help="The schedule and archive site.", no_args_is_help=True)
-out = Console(soft_wrap=True)
 log = logging.getLogger(__name__)
 
 
@@ -40,20 +39,19 @@ def gunicorn_options(bind: str, workers: int) -> dict[str, Any]:
 
 @app.command()
 def serve(
-    host: Annotated[str | None, typer.Option(help="Address to listen on (default: web.host).")] = None,
-    port: Annotated[int | None, typer.Option(help="Port (default: web.port).")] = None,
+    ctx: typer.Context,
+    host: Annotated[str | None, typer.Option(help="Address to listen on. " + default_note("settings web.host"))] = None,
+    port: Annotated[int | None, typer.Option(help="Port. " + default_note("settings web.port"))] = None,
     prod: Annotated[bool, typer.Option("--prod", help="Serve with gunicorn (production).")] = False,
     workers: Annotated[int, typer.Option(min=1, help="Gunicorn worker processes (--prod).")] = 2,
 ) -> None:
     """Serve the site; without --prod, Flask's development server over plain HTTP."""
-    from streamkit.archive.store import ArchiveStore
-    from streamkit.config.settings import load_settings
     from streamkit.web.app import create_app, development_secret
 
-    settings = load_settings()
+    settings = settings_of(ctx)
     web = settings.web
     bind_host, bind_port = host or web.host, port or web.port
-    ArchiveStore(web.database_url, web.media_dir).dispose()  # migrate once, before any worker starts
+    open_archive(settings).dispose()  # migrate once, before any worker starts
     if prod:
         if web.secret_key is None:
             raise ConfigError.single("settings", "set STREAMKIT_WEB__SECRET_KEY before serving in production")
@@ -71,25 +69,25 @@ def serve(
                 site.wsgi_app = ProxyFix(site.wsgi_app, x_for=1, x_proto=1, x_host=1)  # type: ignore[method-assign]
                 return site
 
-        out.print(f"serving on http://{bind_host}:{bind_port}/ with {workers} gunicorn workers", markup=False)
+        out_console.print(f"serving on http://{bind_host}:{bind_port}/ with {workers} gunicorn workers", markup=False)
         Site().run()
         return
     # Plain HTTP in development: cookies cannot be Secure, and a missing key becomes a throwaway one.
     settings = settings.model_copy(update={"web": web.model_copy(update={"secure_cookies": False})})
     site = create_app(settings, secret_key=None if web.secret_key else development_secret())
-    out.print(f"serving on http://{bind_host}:{bind_port}/ (development server; Ctrl-C stops)", markup=False)
+    out_console.print(f"serving on http://{bind_host}:{bind_port}/ (development server; Ctrl-C stops)", markup=False)
     site.run(host=bind_host, port=bind_port, debug=False, use_reloader=False)
 
 
 @app.command("add-user")
 def add_user_command(
+    ctx: typer.Context,
     username: Annotated[str, typer.Argument(help="Staff user name.")],
     password_stdin: Annotated[bool, typer.Option(help="Read the password from standard input.")] = False,
 ) -> None:
     """Create a staff account (or reset its password); the password is asked for, never taken as an argument."""
     import sys
 
-    from streamkit.archive.store import open_store
     from streamkit.web.accounts import add_user
 
     if password_stdin:
@@ -98,5 +96,5 @@ def add_user_command(
         password = getpass.getpass("password: ")
         if getpass.getpass("again: ") != password:
             raise ConfigError.single("add-user", "the passwords differ")
-    user = add_user(open_store(), username, password)
-    out.print(f"staff user {user.username} saved", markup=False)
+    user = add_user(open_archive(settings_of(ctx)), username, password)
+    out_console.print(f"staff user {user.username} saved", markup=False)

@@ -193,7 +193,7 @@ def test_config_check_cli_hides_secrets(tmp_path: Path) -> None:
 def test_config_check_cli_lists_all_problems(tmp_path: Path) -> None:
     config = tmp_path / "streamkit.yaml"
     config.write_text("version: 1\nobs:\n  port: 0\nweb:\n  prt: 1\n", encoding="utf-8")
-    done = run_cli(["config", "check", "--config", str(config)])
+    done = run_cli(["--config", str(config), "config", "check"])
     assert done.returncode == 1
     assert done.stderr.splitlines() == [
         f"error: {config}:3: obs.port: must be > 0",
@@ -202,7 +202,7 @@ def test_config_check_cli_lists_all_problems(tmp_path: Path) -> None:
 
 
 def test_named_config_file_must_exist(tmp_path: Path) -> None:
-    done = run_cli(["config", "check", "--config", str(tmp_path / "typo.yaml")])
+    done = run_cli(["--config", str(tmp_path / "typo.yaml"), "config", "check"])
     assert done.returncode == 1
     assert done.stderr.strip() == f"error: {tmp_path / 'typo.yaml'}: file not found"
 

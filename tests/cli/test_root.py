@@ -23,10 +23,10 @@ def test_missing_media_file_is_one_line_error_without_traceback(tmp_path: Path) 
 def test_debug_shows_the_traceback(tmp_path: Path) -> None:
     bad = tmp_path / "streamkit.yaml"
     bad.write_text("version: 1\nobs:\n  port: -3\n", encoding="utf-8")
-    plain = run_cli(["config", "check", "--config", str(bad)])
+    plain = run_cli(["--config", str(bad), "config", "check"])
     assert plain.returncode == 1
     assert "Traceback" not in plain.stderr
-    debug = run_cli(["--debug", "config", "check", "--config", str(bad)])
+    debug = run_cli(["--debug", "--config", str(bad), "config", "check"])
     assert debug.returncode == 1
     assert "Traceback" in debug.stderr and "ConfigError" in debug.stderr
 

@@ -1,4 +1,4 @@
-"""The archive store: migrations on an empty database, publishing, listing with filters, chapters parsing."""
+"""The archive store: migrations on an empty database, publishing, listing with filters."""
 
 from __future__ import annotations
 
@@ -12,11 +12,11 @@ from sqlalchemy import inspect
 from streamkit.archive.models import ArchiveEntry
 from streamkit.archive.publish import publish_media
 from streamkit.archive.schema import current_revision, head_revision
-from streamkit.archive.store import ArchiveQuery, ArchiveStore
+from streamkit.archive.store import ArchiveQuery, ArchiveStore, open_store
+from streamkit.config.settings import WebSettings
 from streamkit.errors import ArchiveError
 from streamkit.media.samples import SampleSet
-from streamkit.web.chapters import parse_chapters
-from tests.web.conftest import make_event
+from tests.archive.conftest import make_event
 
 
 def test_migrations_create_every_table_on_an_empty_database(tmp_path: Path) -> None:
@@ -29,6 +29,19 @@ def test_migrations_create_every_table_on_an_empty_database(tmp_path: Path) -> N
     with sqlite3.connect(db) as raw:
         assert raw.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     store.dispose()
+
+
+def test_open_store_uses_the_settings_it_is_given(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # library code reads no settings of its own: the environment is for the command line and the app to read
+    monkeypatch.setenv("STREAMKIT_WEB__DATABASE_URL", f"sqlite:///{tmp_path / 'from-env.db'}")
+    web = WebSettings(database_url=f"sqlite:///{tmp_path / 'given.db'}", media_dir=tmp_path / "media")
+    given = open_store(web)
+    flagged = open_store(web, database_url=f"sqlite:///{tmp_path / 'flag.db'}", media_dir=tmp_path / "flag-media")
+    assert (given.database_url, given.media_dir) == (web.database_url, tmp_path / "media")
+    assert (flagged.database_url, flagged.media_dir) == (f"sqlite:///{tmp_path / 'flag.db'}", tmp_path / "flag-media")
+    assert (tmp_path / "given.db").exists() and not (tmp_path / "from-env.db").exists()
+    given.dispose()
+    flagged.dispose()
 
 
 def test_bad_database_url_is_one_clear_error(tmp_path: Path) -> None:
@@ -167,19 +180,3 @@ def test_listing_filters_search_and_pages_in_sql(store: ArchiveStore) -> None:
     assert store.list_entries(ArchiveQuery(text="录像 1")).total == 10
     assert store.list_entries(ArchiveQuery(text="%")).total == 0  # LIKE wildcards are literal
     assert store.facets()["year"] == ["2025", "2024"]
-
-
-@pytest.mark.parametrize(
-    ("text", "expected"),
-    [
-        ("WEBVTT\n\n00:00.000 --> 00:05.000\n开场\n", [(0, "开场")]),
-        (
-            "WEBVTT\n\nc2\n1:00:01.250 --> 1:00:09.000\n尾声\n\nc1\n00:00:02.000 --> 00:00:03.000\n献花\n",
-            [(2000, "献花"), (3_601_250, "尾声")],
-        ),
-        ("WEBVTT\r\n\r\n00:00:01.000 --> 00:00:02.000\r\n<b>粗体</b>\r\n", [(1000, "<b>粗体</b>")]),
-        ("WEBVTT\n\nbroken --> 00:01.000\nx\n\n00:03.000 --> 00:04.000\n", []),
-    ],
-)
-def test_chapter_parsing(text: str, expected: list[tuple[int, str]]) -> None:
-    assert [(c.start_ms, c.title) for c in parse_chapters(text)] == expected
