@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -159,6 +160,7 @@ def test_effect_stops_are_prerendered_and_reused(samples: SampleSet, tmp_path: P
     assert dry.timeline == first.timeline and not (tmp_path / "c.mp4").exists()
     printed = console.export_text()
     assert all(f"-i {s.path}" in printed for s in first.effect_segments)
+    shutil.rmtree(printed.strip().splitlines()[-1].split(" kept in ")[1].split(" (")[0])
 
 
 @pytest.mark.slow
