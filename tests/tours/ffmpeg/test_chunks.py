@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 import fnmatch
 import json
 import os
 import re
+import shlex
+import shutil
 import subprocess
 import sys
 import threading
@@ -14,9 +17,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from rich.console import Console
 
 from streamkit.errors import FFmpegError
-from streamkit.media import tour_graph
+from streamkit.media import loudness
 from streamkit.media.samples import SampleSet
 from streamkit.tours.render import RenderOptions, RenderResult, render_tour
 from streamkit.tours.timeline import Chunk, Shot, Timeline, plan_chunks, safe_cuts
@@ -38,9 +42,25 @@ def _timeline(shots: list[tuple[int, int]]) -> Timeline:
     cursor = 0
     for frames, overlap in shots:
         start = cursor - overlap
-        placed.append(Shot("card", start, frames, overlap, "fade" if overlap else "cut", 0))
+        transition = "fade" if overlap else "cut"
+        shot = Shot(
+            kind="card", start_frame=start, frames=frames, overlap_in=overlap, transition_in=transition, segment=0
+        )
+        placed.append(shot)
         cursor = start + frames
-    return Timeline(320, 180, Fraction(25), tuple(placed), (), (), (), (), (), (), cursor)
+    return Timeline(
+        width=320,
+        height=180,
+        fps=Fraction(25),
+        shots=tuple(placed),
+        segments=(),
+        chapters=(),
+        captions=(),
+        lower_thirds=(),
+        voices=(),
+        music=(),
+        total_frames=cursor,
+    )
 
 
 PLANS = [
@@ -268,17 +288,34 @@ stops:
 
 
 @pytest.mark.slow
+def test_a_dry_run_prints_the_commands_a_real_run_starts(
+    chunked: RenderResult, tmp_path: Path, started_commands: list[str]
+) -> None:
+    """The dry run plans exactly what the real run executes: the same steps, writing the same files."""
+    spec = chunked.output.parent.parent / "tour.yaml"
+    console = Console(record=True, width=100_000)
+    options = RenderOptions(show_progress=False, chunk_seconds=3)
+    render_tour(spec, tmp_path / "dry" / "tour.mp4", dataclasses.replace(options, dry_run=True), console=console)
+    *lines, kept = console.export_text().strip().splitlines()
+    shutil.rmtree(kept.split(" kept in ")[1].split(" (")[0])
+    printed = [Path(shlex.split(line)[-1]).name for line in lines]
+    started_commands.clear()
+    render_tour(spec, tmp_path / "real" / "tour.mp4", options)
+    assert len(printed) >= 8 and sorted(printed) == sorted(started_commands)  # sound and pictures interleave
+
+
+@pytest.mark.slow
 def test_a_failing_sound_branch_stops_the_pictures_and_writes_nothing(
     chunked: RenderResult, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, started_commands: list[str]
 ) -> None:
     """The sound stem's graph is broken (an invalid gain: its ffmpeg fails at start, after pass 1); the pictures
     stop and start no further chunk. The error raised is the sound's, and nothing is left under the output's
     folder."""
-    import streamkit.tours.render as render_module
+    import streamkit.tours.job as job_module
 
-    monkeypatch.setattr(tour_graph, "normalise", lambda loudness: "volume=not_a_gain")
+    monkeypatch.setattr(loudness, "normalise", lambda _: "volume=not_a_gain")
     failed = threading.Event()
-    recording = render_module.run_ffmpeg
+    recording = job_module.run_ffmpeg
 
     def held(argv: list[str], **kwargs: object) -> None:
         # the second chunk waits for the sound to fail (the sound runs at nice 19 and these 320x180 chunks are
@@ -292,7 +329,7 @@ def test_a_failing_sound_branch_stops_the_pictures_and_writes_nothing(
                 failed.set()
             raise
 
-    monkeypatch.setattr(render_module, "run_ffmpeg", held)
+    monkeypatch.setattr(job_module, "run_ffmpeg", held)
     spec = chunked.output.parent.parent / "tour.yaml"
     out = tmp_path / "out" / "tour.mp4"
     with pytest.raises(FFmpegError) as caught:

@@ -34,18 +34,28 @@ def test_with_progress_keeps_order_and_drops_duplicate_overwrite_flag() -> None:
     ]  # fmt: skip
 
 
-def test_short_filter_graph_stays_inline() -> None:
-    args, temp = filter_graph_args("[0:v]scale=320:180[v]")
-    assert args == [*commands.FILTER_THREADS, "-filter_complex", "[0:v]scale=320:180[v]"] and temp == ()
+def test_short_filter_graph_stays_inline(tmp_path: Path) -> None:
+    args, scripts = filter_graph_args("[0:v]scale=320:180[v]", tmp_path / "g.ffgraph")
+    assert args == [*commands.FILTER_THREADS, "-filter_complex", "[0:v]scale=320:180[v]"] and scripts == ()
 
 
-def test_long_filter_graph_goes_to_a_script_file(tmp_path: Path) -> None:
+def test_long_filter_graph_goes_to_a_script_file_the_builder_does_not_write(tmp_path: Path) -> None:
     graph = ";".join(f"[{i}:v]scale=320:180[v{i}]" for i in range(8000))
     assert len(graph) >= 128 * 1024  # too long for one argv string on Linux
-    args, temp = filter_graph_args(graph, work_dir=tmp_path)
-    assert args[:-2] == commands.FILTER_THREADS  # filtered in one thread either way
-    assert args[-2] == "-filter_complex_script" and Path(args[-1]) == temp[0]
-    assert temp[0].read_text(encoding="utf-8") == graph
+    script = tmp_path / "g.ffgraph"
+    args, scripts = filter_graph_args(graph, script)
+    assert args == [*commands.FILTER_THREADS, "-filter_complex_script", str(script)]  # one thread either way
+    assert scripts == (commands.ScriptFile(script, graph),) and not script.exists()  # pure: the text is data
+    command = commands.FFmpegCommand(["ffmpeg", *args], None, scripts)
+    command.write_scripts()  # the executor's part
+    assert script.read_text(encoding="utf-8") == graph
+    command.cleanup()
+    assert not script.exists()
+
+
+def test_filter_value_escapes_both_levels() -> None:
+    assert commands.filter_value("/tmp/a b/c.ass") == "\\'/tmp/a b/c.ass\\'"
+    assert commands.filter_value("/x/it's[1],;.ass") == "\\'/x/it\\'\\\\\\'\\'s\\[1\\]\\,\\;.ass\\'"
 
 
 def test_progress_parser_reads_microseconds_and_end() -> None:

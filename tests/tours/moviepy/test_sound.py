@@ -8,11 +8,11 @@ import numpy as np
 import pytest
 
 from streamkit.media.samples import SampleSet
-from streamkit.tours.moviepy_sound import PeakLimiter, ducking_gain
+from streamkit.tours.moviepy.sound import PeakLimiter, ducking_gain
 from streamkit.tours.render import RenderOptions, render_tour
 from streamkit.tours.spec import Ducking
-from tests.moviepy.conftest import EngineRenders
 from tests.tours.conftest import ffmpeg_stderr, integrated_loudness, rms_db, write_spec
+from tests.tours.moviepy.conftest import EngineRenders
 
 
 def test_ducking_gain_follows_the_compressor_law() -> None:

@@ -10,15 +10,19 @@ import numpy as np
 import pytest
 
 from streamkit.errors import FFmpegError, MediaError
-from streamkit.media import tour_graph as graph
-from streamkit.media import tour_sound
-from streamkit.media.commands import FFmpegCommand
+from streamkit.media.commands import FFmpegCommand, InputList
+from streamkit.media.loudness import Loudness, MeasuredLoudness
 from streamkit.media.samples import SampleSet
 from streamkit.tours.check import check_tour
-from streamkit.tours.render import RenderOptions, prepare_inputs, render_tour
+from streamkit.tours.ffmpeg import sections as tour_sound
+from streamkit.tours.ffmpeg import sound
+from streamkit.tours.inputs import prepare_inputs
+from streamkit.tours.job import Encoding
+from streamkit.tours.render import RenderOptions, render_tour
+from streamkit.tours.spec import Ducking
 from streamkit.tours.timeline import Timeline, build_timeline
 from tests.tours.conftest import write_spec
-from tests.tours.test_plan import MEDIA, make_tour
+from tests.tours.specs import MEDIA, make_tour
 
 RATE = 48_000
 
@@ -28,13 +32,13 @@ def _plan(**extra: object) -> Timeline:
 
 
 def test_preroll_covers_five_release_times_and_at_least_two_seconds() -> None:
-    assert tour_sound.preroll_samples(graph.Ducking(release_ms=350)) == 2 * RATE
-    assert tour_sound.preroll_samples(graph.Ducking(release_ms=1000)) == 5 * RATE
+    assert tour_sound.preroll_samples(Ducking(release_ms=350)) == 2 * RATE
+    assert tour_sound.preroll_samples(Ducking(release_ms=1000)) == 5 * RATE
 
 
 def test_sections_cover_the_tour_in_whole_samples() -> None:
     plan = _plan()  # 13.28 s
-    sections = tour_sound.plan_sections(plan, {}, graph.Ducking(), section_seconds=3)
+    sections = tour_sound.plan_sections(plan, {}, Ducking(), section_seconds=3)
     total = plan.duration_ms * RATE // 1000
     assert [(s.start, s.end) for s in sections] == [(0, 144000), (144000, 288000), (288000, 432000),
                                                     (432000, 576000), (576000, total)]  # fmt: skip
@@ -57,7 +61,7 @@ def test_a_section_opens_only_the_voices_sounding_in_it_or_its_preroll() -> None
     stop_voice = [j for j, v in enumerate(plan.voices) if v.segment is not None]
     assert len(plan.voices) == 4 and stop_voice == [0]  # the stop's own narration (n.m4a at 4.54 s) comes first
     lengths = {Path("/media/early.m4a"): 2000, Path("/media/middle.m4a"): 1000, Path("/media/n.m4a"): 1000}
-    sections = tour_sound.plan_sections(plan, lengths, graph.Ducking(), section_seconds=3)
+    sections = tour_sound.plan_sections(plan, lengths, Ducking(), section_seconds=3)
     # each voice is opened where it sounds, its length given +1 s of margin: the early voice (0.5..2.5 s) in
     # section 0 and in section 1's pre-roll (from 1 s), not in section 2's (from 4 s: it ended before); the stop's
     # (4.54..5.54 s) in section 1 and in section 2, whose pre-roll it starts in; the middle one (6.5..7.5 s) in
@@ -70,9 +74,11 @@ def test_a_section_opens_only_the_voices_sounding_in_it_or_its_preroll() -> None
 
 def test_section_graph_places_sources_sample_exactly() -> None:
     plan = _plan()
-    sections = tour_sound.plan_sections(plan, {Path("/media/n.m4a"): 3000}, graph.Ducking(), section_seconds=3)
+    sections = tour_sound.plan_sections(plan, {Path("/media/n.m4a"): 3000}, Ducking(), section_seconds=3)
     second = sections[1]  # 3..6 s, window from 1 s
-    command = tour_sound.section_command(plan, second, graph.Ducking(), Path("/w/music.f32"), Path("/w/mix-1.f32"))
+    command = tour_sound.section_command(
+        plan, second, Ducking(), Path("/w/music.f32"), Path("/w/mix-1.f32"), ffmpeg_bin="ffmpeg"
+    )
     argv = command.argv
     assert [argv[i + 1] for i, a in enumerate(argv) if a == "-i"] == ["/media/gate.mp4", "/media/n.m4a",
                                                                       "/w/music.f32"]  # fmt: skip
@@ -88,15 +94,15 @@ def test_section_graph_places_sources_sample_exactly() -> None:
     assert parts[-1] == f"[mix]atrim=start_sample={2 * RATE},asetpts=PTS-STARTPTS[aout]"  # the pre-roll dropped
     assert " ".join(argv).endswith("-map [aout] -c:a pcm_f32le -ar 48000 -ac 2 -f f32le /w/mix-1.f32")
     # a source that began before the window is cut, not delayed: its samples are those of the whole graph
-    third = tour_sound.section_command(plan, sections[2], graph.Ducking(), None, Path("/w/mix-2.f32"))
+    third = tour_sound.section_command(plan, sections[2], Ducking(), None, Path("/w/mix-2.f32"), ffmpeg_bin="ffmpeg")
     clip = next(p for p in third.argv[third.argv.index("-filter_complex") + 1].split(";") if p.endswith("[c1]"))
     assert clip.endswith(f",atrim=start_sample={4 * RATE - 1520 * 48},asetpts=PTS-STARTPTS[c1]")
 
 
 def test_whole_tour_graph_places_every_source_from_sample_zero() -> None:
     plan = _plan()
-    args = graph._Args()
-    parts = graph.audio_graph(plan, graph.TourInputs(), args)
+    args = InputList()
+    parts = sound.audio_graph(plan, Ducking(), args)
     assert not any("start_sample" in p for p in parts)  # nothing is cut: every source is delayed from 0
     assert [args.argv[i + 1] for i, a in enumerate(args.argv) if a == "-i"] == [
         "/media/gate.mp4", "/media/n.m4a", "/media/bed.m4a"]  # fmt: skip
@@ -104,7 +110,7 @@ def test_whole_tour_graph_places_every_source_from_sample_zero() -> None:
 
 def test_music_stem_opens_only_the_beds() -> None:
     plan = _plan()
-    argv = tour_sound.music_command(plan, Path("/w/music.f32")).argv
+    argv = tour_sound.music_command(plan, Path("/w/music.f32"), ffmpeg_bin="ffmpeg").argv
     assert [argv[i + 1] for i, a in enumerate(argv) if a == "-i"] == ["/media/bed.m4a"]
     assert f"atrim=end_sample={plan.duration_ms * 48}" in argv[argv.index("-filter_complex") + 1]
     assert argv[-1] == "/w/music.f32" and argv[-2] == "f32le"
@@ -113,11 +119,14 @@ def test_music_stem_opens_only_the_beds() -> None:
 def test_pass_one_and_stem_read_the_sections_back_to_back() -> None:
     plan = _plan()
     files = [Path("/w/mix-0000.f32"), Path("/w/mix-0001.f32")]
-    measure = tour_sound.measure_command(plan, files, Path("/w/loudness.txt")).argv
+    measure = tour_sound.measure_command(plan, files, Path("/w/loudness.txt"), ffmpeg_bin="ffmpeg").argv
     assert "-f f32le -ar 48000 -ac 2 -i concat:/w/mix-0000.f32|/w/mix-0001.f32" in " ".join(measure)
     assert measure[-3:] == ["-f", "null", "-"]
-    measured = graph.MeasuredLoudness(-20.5, -3.2, 4.0, -30.5)
-    stem = tour_sound.sound_command(plan, files, Path("/w/sound.m4a"), loudness=graph.Loudness(measured=measured))
+    loudness = Loudness(-16.0, -1.5, 11.0, MeasuredLoudness(-20.5, -3.2, 4.0, -30.5))
+    encoding = Encoding(crf=20, preset="veryfast", audio_bitrate="160k", threads=4)
+    stem = tour_sound.sound_command(
+        plan, files, Path("/w/sound.m4a"), encoding=encoding, loudness=loudness, ffmpeg_bin="ffmpeg"
+    )
     parts = stem.argv[stem.argv.index("-filter_complex") + 1].split(";")
     assert parts[-1] == "[mix]volume=4.50dB,alimiter=limit=0.7499:level=disabled:latency=1[aout]"
     assert " ".join(stem.argv).endswith("-map [aout] -c:a aac -b:a 160k -ar 48000 -ac 2 -f mp4 /w/sound.m4a")
@@ -150,6 +159,7 @@ music:
 
 
 def _run(command: FFmpegCommand) -> None:
+    command.write_scripts()
     subprocess.run(command.argv, check=True, capture_output=True)
     command.cleanup()
 
@@ -167,13 +177,13 @@ def test_sections_give_the_whole_tour_mix_without_clicks(samples: SampleSet, tmp
     inputs = prepare_inputs(checked, timeline, tmp_path, burn=False)
     total = timeline.duration_ms * RATE // 1000
     # the reference: the whole-tour graph in one process, as the one-graph render mixes it
-    args = graph._Args()
-    parts = graph.audio_graph(timeline, inputs, args)
+    args = InputList()
+    parts = sound.audio_graph(timeline, inputs.ducking, args)
     whole_file = tmp_path / "whole.f32"
     _run(FFmpegCommand(["ffmpeg", "-v", "error", *args.argv, "-filter_complex", ";".join(parts), "-map", "[mix]",
                         "-c:a", "pcm_f32le", "-f", "f32le", str(whole_file)], None))  # fmt: skip
     music = tmp_path / "music.f32"
-    _run(tour_sound.music_command(timeline, music))
+    _run(tour_sound.music_command(timeline, music, ffmpeg_bin="ffmpeg"))
     assert music.stat().st_size == total * 8
     voice_ms = {path: info.duration_ms for path, info in checked.media.items()}
     sections = tour_sound.plan_sections(timeline, voice_ms, inputs.ducking, section_seconds=2)
@@ -181,15 +191,15 @@ def test_sections_give_the_whole_tour_mix_without_clicks(samples: SampleSet, tmp
     files = []
     for k, section in enumerate(sections):
         files.append(tmp_path / f"mix-{k}.f32")
-        _run(tour_sound.section_command(timeline, section, inputs.ducking, music, files[-1]))
+        _run(tour_sound.section_command(timeline, section, inputs.ducking, music, files[-1], ffmpeg_bin="ffmpeg"))
         assert files[-1].stat().st_size == section.samples * 8  # exactly the section's samples
     # the sources a section opened are not all of them (the point), and a voice crossed boundaries
-    assert any(len(s.clips) < len(graph.sounding_clips(timeline)) for s in sections)
+    assert any(len(s.clips) < len(sound.sounding_clips(timeline)) for s in sections)
     assert sum(1 for s in sections if 0 in s.voices) >= 3
     mixed = np.concatenate([_f32(f) for f in files])
     whole = _f32(whole_file)
     assert len(mixed) == len(whole) == total
-    ducked = graph.samples_at(2500)  # narration and music both sound here: the ducking is exercised
+    ducked = sound.samples_at(2500)  # narration and music both sound here: the ducking is exercised
     assert np.sqrt(np.mean(whole[ducked : ducked + RATE] ** 2)) > 0.01
     residual = np.sqrt(np.mean((mixed - whole) ** 2) / np.mean(whole**2))
     # the same samples (bit for bit here: the compressor's state has converged within float32 by the section's

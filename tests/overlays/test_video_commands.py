@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from streamkit.media.overlay_video import FORMATS, encode_frames_argv, extract_frame_argv, overlay_format
+from streamkit.overlays.video_commands import FORMATS, encode_frames_argv, extract_frame_argv, overlay_format
 
 HEAD = ["ffmpeg", "-hide_banner", "-nostdin", "-y", "-progress", "pipe:1", "-nostats", "-loglevel", "error"]
 FRAMES = Path("/w/frame-%06d.png")

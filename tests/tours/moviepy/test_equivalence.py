@@ -20,7 +20,7 @@ import pytest
 
 from streamkit.media.probe import probe
 from tests.conftest import run_cli
-from tests.moviepy.conftest import HEIGHT, EngineRenders, rgb_frames
+from tests.tours.moviepy.conftest import HEIGHT, EngineRenders, rgb_frames
 
 pytestmark = pytest.mark.slow
 

@@ -2,8 +2,9 @@
 
 Each shot becomes a moviepy clip of exactly ``shot.frames`` frames at the output size: a ``VideoFileClip`` scaled
 by its reader and letter/pillar-boxed, a prepared photo moved by a sub-pixel Ken Burns (``cv2.warpAffine`` with
-the same window as the graph's ``perspective`` corners), or a prepared card. ``TourPicture`` picks the shot(s) of
-each output frame and blends crossfades with xfade's per-frame progress, so both engines agree frame for frame.
+the same window as the ffmpeg engine's ``perspective`` corners), or a prepared card. ``TourPicture`` picks the
+shot(s) of each output frame and blends crossfades with xfade's per-frame progress, so both engines agree frame for
+frame.
 Lower-thirds, the logo and burned captions are ``ImageClip`` layers of a ``CompositeVideoClip``.
 """
 
@@ -21,10 +22,10 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 from streamkit.fonts import FontMatch
-from streamkit.media.ken_burns import window
 from streamkit.media.moviepy_binding import load_moviepy
 from streamkit.media.probe import MediaInfo
 from streamkit.tours import captions as caption_text
+from streamkit.tours.ffmpeg.ken_burns import window
 from streamkit.tours.spec import CaptionStyle
 from streamkit.tours.timeline import CaptionCue, Shot, Timeline
 
@@ -190,8 +191,9 @@ def caption_image(text: str, style: CaptionStyle, font: FontMatch, size: tuple[i
     return np.asarray(strip, dtype=np.uint8), int(y)
 
 
-def rgba_layer(rgba: Frame, start_ms: int, end_ms: int, position: tuple[int, int] = (0, 0),
-               opacity: float = 1.0) -> Any:  # fmt: skip
+def rgba_layer(
+    rgba: Frame, start_ms: int, end_ms: int, position: tuple[int, int] = (0, 0), opacity: float = 1.0
+) -> Any:
     """An RGBA picture shown between two times, as an ``ImageClip`` whose mask is its alpha channel."""
     mp = load_moviepy()
     colour = mp.ImageClip(np.ascontiguousarray(rgba[:, :, :3]))

@@ -14,8 +14,11 @@ import cv2
 import numpy as np
 import pytest
 
-from streamkit.media import ken_burns
-from streamkit.media import tour_graph as graph
+from streamkit.media.commands import InputList, filter_value
+from streamkit.tours.ffmpeg import ken_burns
+from streamkit.tours.ffmpeg.video import video_graph
+from streamkit.tours.inputs import PlannedMove, TourInputs
+from streamkit.tours.spec import Ducking
 from tests.tours.conftest import ffmpeg_stderr, gray_frames, render_texture_move
 
 MOVES = ("in", "out", "pan-left", "pan-right")
@@ -113,18 +116,20 @@ def test_sendcmd_script_sets_the_first_crop_half_a_frame_early() -> None:
 
 def test_graph_moves_a_planned_photo_with_crop_scale_crop_and_no_perspective() -> None:
     from streamkit.tours.timeline import build_timeline
-    from tests.tours.test_plan import MEDIA, make_tour
+    from tests.tours.specs import MEDIA, make_tour
 
     plan = build_timeline(make_tour(), MEDIA)
     photo = 2  # the first photo shot of the test tour moves "in"
     shot = plan.shots[photo]
     move = ken_burns.plan_move(shot.move, shot.frames, 0.12, (320, 180))
-    inputs = graph.TourInputs(
+    inputs = TourInputs(
+        ducking=Ducking(),
+        ken_burns=0.12,
         stills={0: Path("/c/title.png"), 2: Path("/c/a.png"), 3: Path("/c/b.png"), 5: Path("/c/outro.png")},
-        moves={photo: graph.PlannedMove(move, Path("/w/move-2.cmd"))},
+        moves={photo: PlannedMove(move, Path("/w/move-2.cmd"))},
     )
-    args = graph._Args()
-    parts = graph.video_graph(plan, inputs, args)
+    args = InputList()
+    parts = video_graph(plan, inputs, args)
     chain = next(p for p in parts if p.endswith(f"[s{photo}]"))
     assert chain.startswith("[2:v]pad=528:353:64:64,fillborders=")
     # the still is read raw at the size the plan was made for (1.25x the frame), the others at the frame's
@@ -159,7 +164,7 @@ def test_ffmpeg_runs_the_plan_onto_the_exact_window(move: str, tmp_path: Path) -
     commands = tmp_path / "move.cmd"
     commands.write_text(ken_burns.sendcmd_script(plan, Fraction(30), "crop@kb0"), encoding="utf-8")
     steps = [*ken_burns.pad_steps(plan), f"loop=loop={frames}:size=1:start=0", "setpts=N/FRAME_RATE/TB", "fps=30"]
-    steps += ken_burns.graph_steps(plan, graph.filter_value(str(commands)), "kb0")
+    steps += ken_burns.graph_steps(plan, filter_value(str(commands)), "kb0")
     steps += ["format=yuv420p", f"trim=end_frame={frames}"]
     (tmp_path / "graph.txt").write_text("[0:v]" + ",".join(steps) + "[v]", encoding="utf-8")
     raw = subprocess.run(
@@ -227,7 +232,7 @@ def test_every_frame_of_a_move_has_its_own_window_in_a_busy_render_under_load(tm
     commands = tmp_path / "move.cmd"
     commands.write_text(ken_burns.sendcmd_script(plan, Fraction(25), "crop@kb0"), encoding="utf-8")
     move = [*ken_burns.pad_steps(plan), f"loop=loop={frames}:size=1:start=0", "setpts=N/FRAME_RATE/TB", "fps=25"]
-    move += ken_burns.graph_steps(plan, graph.filter_value(str(commands)), "kb0")
+    move += ken_burns.graph_steps(plan, filter_value(str(commands)), "kb0")
     graph_text = (
         f"[0:v]{','.join(move)},trim=end_frame={frames},split=2[move][out];[1:v][move]hstack=inputs=2,split=2[a][b];"
         "[b]select='not(mod(n\\,7))',format=bgr24[poster]"

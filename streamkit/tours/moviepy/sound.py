@@ -16,11 +16,11 @@ from typing import Any
 
 import numpy as np
 
+from streamkit.media.codecs import SAMPLE_RATE
 from streamkit.media.moviepy_binding import load_moviepy
 from streamkit.tours.spec import Ducking
 from streamkit.tours.timeline import Timeline
 
-SAMPLE_RATE = 48_000
 BLOCK_S = 0.010
 
 Floats = np.ndarray[Any, np.dtype[np.float64]]
@@ -55,7 +55,7 @@ def open_sound(path: Path, opened: list[Any]) -> Any:
     return clip
 
 
-def tour_sound(timeline: Timeline, ducking: Ducking, opened: list[Any]) -> Any:
+def sound_mix(timeline: Timeline, ducking: Ducking, opened: list[Any]) -> Any:
     """Every sound of the timeline mixed (moviepy ``CompositeAudioClip`` of the tour's exact length).
 
     Every file opened is appended to ``opened``; close them when the mix has been written.

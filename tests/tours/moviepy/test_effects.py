@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 import numpy as np
 import pytest
+from rich.console import Console
 
 from streamkit.media.moviepy_binding import load_moviepy
 from streamkit.media.probe import probe
@@ -17,7 +19,7 @@ from streamkit.tours.effects.name_roll import name_roll, whole_pixel_speed
 from streamkit.tours.effects.segments import prerender_effect_stops
 from streamkit.tours.render import RenderOptions, render_tour
 from tests.conftest import run_cli
-from tests.moviepy.conftest import rgb_frames, write_spec
+from tests.tours.moviepy.conftest import rgb_frames, write_spec
 
 GLOW = "streamkit.tours.effects.candle_glow:candle_glow"
 ROLL = "streamkit.tours.effects.name_roll:name_roll"
@@ -151,6 +153,14 @@ def test_effect_stops_are_prerendered_and_reused(samples: SampleSet, tmp_path: P
     assert [(s.stop, s.cached) for s in second.effect_segments] == [(0, True), (1, True)]
     assert [os.stat(s.path).st_mtime_ns for s in second.effect_segments] == stamps
     assert second.timeline == first.timeline
+
+    # a dry run plans with the same segments, so the commands it prints are the ones a real run executes
+    console = Console(record=True, width=100_000)
+    dry = render_tour(spec, tmp_path / "c.mp4", RenderOptions(show_progress=False, dry_run=True), console=console)
+    assert dry.timeline == first.timeline and not (tmp_path / "c.mp4").exists()
+    printed = console.export_text()
+    assert all(f"-i {s.path}" in printed for s in first.effect_segments)
+    shutil.rmtree(printed.strip().splitlines()[-1].split(" kept in ")[1].split(" (")[0])
 
 
 @pytest.mark.slow

@@ -1,9 +1,8 @@
 """The sound stem of a chunked tour render, in sections so its memory does not grow with the tour. Pure.
 
-The whole-tour graph (``tour_graph.audio_graph``) opens every clip's sound, narration voice and music bed at once:
-ffmpeg holds each input's demuxer, decoder and resampler for the whole run (about 1.6 MB per clip and 0.75 MB per
-voice), so a tour ten times longer needed three times the memory. A chunked render instead runs, one after the
-other, each with few inputs:
+The whole-tour graph (``sound.audio_graph``) opens every clip's sound, narration voice and music bed at once:
+ffmpeg holds each input's demuxer, decoder and resampler for the whole run, so its memory grows with the tour. A
+chunked render instead runs, one after the other, each with few inputs:
 
 1. ``music_command``: the music beds alone, looped, delayed and faded exactly as in the whole graph, to raw float
    PCM of the tour's exact length. The music is not cut: a looped bed's position is only known by decoding it
@@ -15,8 +14,9 @@ other, each with few inputs:
    the raw files byte for byte: sample-exact).
 4. ``sound_command``: the same joined sections, normalised and encoded to AAC: the stem.
 
-Raw PCM (``f32le``, 48 kHz stereo) keeps the float mix as it was (no rounding, no codec delay) and costs 384 KB
-of temporary disk a second of tour for each of the music and the sections.
+Raw PCM (``f32le``, 48 kHz stereo) keeps the float mix as it was (no rounding, no codec delay), at the price of
+temporary disk in the render's work folder. Each command's filter script, when its graph is too long for argv,
+sits beside its output.
 """
 
 from __future__ import annotations
@@ -24,27 +24,20 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from streamkit.errors import MediaError
-from streamkit.media import tour_graph as graph
-from streamkit.media.commands import COMMON_HEAD, PROGRESS_ARGS, FFmpegCommand, filter_graph_args
-from streamkit.media.tour_graph import (
-    SAMPLE_RATE,
-    Ducking,
-    Encoding,
-    Loudness,
-    SoundWindow,
-    _Args,
-    _audio_codec,
-    samples_at,
-)
-
-if TYPE_CHECKING:
-    from streamkit.tours.timeline import Timeline
+from streamkit.media import loudness as levels
+from streamkit.media.codecs import SAMPLE_RATE, aac_args
+from streamkit.media.commands import COMMON_HEAD, PROGRESS_ARGS, FFmpegCommand, InputList, filter_graph_args
+from streamkit.media.loudness import Loudness
+from streamkit.tours.ffmpeg import sound
+from streamkit.tours.ffmpeg.sound import SoundWindow, samples_at
+from streamkit.tours.job import Encoding
+from streamkit.tours.spec import Ducking
+from streamkit.tours.timeline import Timeline
 
 # the length of a section: its process holds only the sources sounding in it, so a minute keeps that to a few
-# inputs while the tour's length only adds sections (each costs ffmpeg's start-up, ~0.1 s of CPU)
+# inputs while the tour's length only adds sections (each costs an ffmpeg start-up)
 SECTION_SECONDS = 60.0
 # a voice's container duration can differ a little from its decoded sound: a voice ending less than this before a
 # section's pre-roll is opened anyway (a source opened needlessly changes nothing but a little memory)
@@ -52,8 +45,6 @@ VOICE_LENGTH_MARGIN_MS = 1000
 BYTES_PER_SAMPLE = 8  # f32le stereo: 2 channels x 4 bytes
 RAW_PCM = ["-f", "f32le", "-ar", str(SAMPLE_RATE), "-ac", "2"]
 RAW_FORMAT = "aformat=sample_fmts=fltp:channel_layouts=stereo"
-DEFAULT_ENCODING = Encoding()
-DEFAULT_LOUDNESS = Loudness()
 
 
 def preroll_samples(ducking: Ducking) -> int:
@@ -99,7 +90,7 @@ def plan_sections(
     total = samples_at(timeline.duration_ms)
     step = max(1, round(section_seconds * SAMPLE_RATE))
     preroll = preroll_samples(ducking)
-    clips = [(i, *graph.clip_sound_span(timeline, i)) for i in graph.sounding_clips(timeline)]
+    clips = [(i, *sound.clip_sound_span(timeline, i)) for i in sound.sounding_clips(timeline)]
     voices = []
     for j, placed in enumerate(timeline.voices):
         known = voice_ms.get(placed.source)
@@ -125,20 +116,26 @@ def _raw_output(output: Path) -> list[str]:
     return ["-c:a", "pcm_f32le", "-ar", str(SAMPLE_RATE), "-ac", "2", "-f", "f32le", str(output)]
 
 
-def _command(args: _Args, parts: list[str], output: list[str], duration_ms: int, ffmpeg_bin: str) -> FFmpegCommand:
-    graph_args, temp = filter_graph_args(";".join(parts))
+def _command(
+    args: InputList, parts: list[str], output: list[str], script: Path, duration_ms: int, ffmpeg_bin: str
+) -> FFmpegCommand:
+    graph_args, scripts = filter_graph_args(";".join(parts), script)
     argv = [ffmpeg_bin, *COMMON_HEAD, *PROGRESS_ARGS, *args.argv, *graph_args, "-map", "[aout]", *output]
-    return FFmpegCommand(argv, duration_ms, temp)
+    return FFmpegCommand(argv, duration_ms, scripts)
 
 
-def music_command(timeline: Timeline, output: Path, *, ffmpeg_bin: str = "ffmpeg") -> FFmpegCommand:
+def _script(output: Path) -> Path:
+    return output.with_suffix(".ffgraph")
+
+
+def music_command(timeline: Timeline, output: Path, *, ffmpeg_bin: str) -> FFmpegCommand:
     """The music beds alone, summed, as raw PCM of the tour's exact length (needs ``timeline.music``)."""
-    args = _Args()
+    args = InputList()
     parts: list[str] = []
     total = samples_at(timeline.duration_ms)
-    music = graph.sum_tracks(parts, graph.music_beds(timeline, args, parts), "music", total)
+    music = sound.sum_tracks(parts, sound.music_beds(timeline, args, parts), "music", total)
     parts.append(f"[{music}]anull[aout]")
-    return _command(args, parts, _raw_output(output), timeline.duration_ms, ffmpeg_bin)
+    return _command(args, parts, _raw_output(output), _script(output), timeline.duration_ms, ffmpeg_bin)
 
 
 def section_command(
@@ -148,14 +145,14 @@ def section_command(
     music: Path | None,
     output: Path,
     *,
-    ffmpeg_bin: str = "ffmpeg",
+    ffmpeg_bin: str,
 ) -> FFmpegCommand:
     """One section's mix as raw PCM of exactly its samples: its clips and voices placed on its window, the music
     read from ``music`` (``music_command``'s file) at the window's first sample, ducked and summed as in the whole
     graph, the pre-roll dropped."""
-    args = _Args()
+    args = InputList()
     window = section.window
-    parts, mix, voices = graph.placed_sound(timeline, args, window, section.clips, section.voices)
+    parts, mix, voices = sound.placed_sound(timeline, args, window, section.clips, section.voices)
     label = None
     if music is not None:
         # the raw demuxer has no header: skipping whole samples' bytes starts exactly on the window's first sample
@@ -164,31 +161,30 @@ def section_command(
         n = args.add(*RAW_PCM, "-skip_initial_bytes", skip, "-i", str(music))
         parts.append(f"[{n}:a]{RAW_FORMAT},atrim=end_sample={window.length}[music]")
         label = "music"
-    voice = graph.sum_tracks(parts, voices, "voice", window.length)
-    graph.duck_and_mix(parts, mix, voice, label, ducking, window.length)
+    voice = sound.sum_tracks(parts, voices, "voice", window.length)
+    sound.duck_and_mix(parts, mix, voice, label, ducking, window.length)
     parts.append(f"[mix]atrim=start_sample={section.start - window.start},asetpts=PTS-STARTPTS[aout]")
     duration_ms = window.length * 1000 // SAMPLE_RATE
-    return _command(args, parts, _raw_output(output), duration_ms, ffmpeg_bin)
+    return _command(args, parts, _raw_output(output), _script(output), duration_ms, ffmpeg_bin)
 
 
 def joined(files: Sequence[Path]) -> str:
     """The sections' raw files read back to back as one input (the ``concat`` protocol: byte for byte)."""
     for path in files:
         if "|" in str(path):  # the render's work folder, under TMPDIR: say which setting to change
-            raise MediaError(path.parent, "the folder's path holds '|', which ffmpeg's concat protocol reads as a "
-                             "separator; point TMPDIR at a folder without it")  # fmt: skip
+            reason = "the folder's path holds '|', which ffmpeg's concat protocol reads as a separator"
+            raise MediaError(path.parent, f"{reason}; point TMPDIR at a folder without it")
     return "concat:" + "|".join(str(path) for path in files)
 
 
 def measure_command(
-    timeline: Timeline, sections: Sequence[Path], stats_file: Path, *, ffmpeg_bin: str = "ffmpeg"
+    timeline: Timeline, sections: Sequence[Path], stats_file: Path, *, ffmpeg_bin: str
 ) -> FFmpegCommand:
     """Pass 1 on the sections' mix: ``ebur128`` (integrated, range, true peak) printed into ``stats_file``."""
-    args = _Args()
+    args = InputList()
     n = args.add(*RAW_PCM, "-i", joined(sections))
-    stats = graph.filter_value(str(stats_file))
-    parts = [f"[{n}:a]{RAW_FORMAT},ebur128=peak=true:metadata=1,ametadata=mode=print:file={stats}[aout]"]
-    return _command(args, parts, ["-f", "null", "-"], timeline.duration_ms, ffmpeg_bin)
+    parts = [f"[{n}:a]{RAW_FORMAT},{levels.measure_filter(stats_file)}[aout]"]
+    return _command(args, parts, ["-f", "null", "-"], _script(stats_file), timeline.duration_ms, ffmpeg_bin)
 
 
 def sound_command(
@@ -196,15 +192,15 @@ def sound_command(
     sections: Sequence[Path],
     output: Path,
     *,
-    encoding: Encoding = DEFAULT_ENCODING,
-    loudness: Loudness = DEFAULT_LOUDNESS,
-    ffmpeg_bin: str = "ffmpeg",
+    encoding: Encoding,
+    loudness: Loudness,
+    ffmpeg_bin: str,
 ) -> FFmpegCommand:
     """The stem (``.m4a``): the sections' mix normalised as the one-graph render is, encoded to AAC. The MP4
-    muxer records the encoder's priming samples in an edit list, and ``mux_command`` copies the packets and that
+    muxer records the encoder's priming samples in an edit list, and ``join_command`` copies the packets and that
     edit list, so the muxed sound starts at 0 like the one-graph render's."""
-    args = _Args()
+    args = InputList()
     n = args.add(*RAW_PCM, "-i", joined(sections))
-    parts = [f"[{n}:a]{RAW_FORMAT}[mix]", f"[mix]{graph.normalise(loudness)}[aout]"]
-    output_args = [*_audio_codec(encoding), "-f", "mp4", str(output)]
-    return _command(args, parts, output_args, timeline.duration_ms, ffmpeg_bin)
+    parts = [f"[{n}:a]{RAW_FORMAT}[mix]", f"[mix]{levels.normalise(loudness)}[aout]"]
+    output_args = [*aac_args(encoding.audio_bitrate), "-f", "mp4", str(output)]
+    return _command(args, parts, output_args, _script(output), timeline.duration_ms, ffmpeg_bin)

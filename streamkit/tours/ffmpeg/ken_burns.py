@@ -1,8 +1,8 @@
 """Ken Burns moves as whole-pixel crops and scales that land within a tenth of a pixel of the exact move. Pure.
 
 A move shows, at frame ``i``, the window ``(left, top, width / z, height / z)`` of a still, stretched over the frame.
-``perspective`` samples that window exactly but costs ~14 ms per 720p frame in plain C; ``zoompan`` is cheap but
-rounds the window to whole pixels, so the picture jitters. Here each frame is three cheap steps instead:
+``perspective`` samples that window exactly but is slow (plain C, every pixel interpolated); ``zoompan`` is cheap
+but rounds the window to whole pixels, so the picture jitters. Here each frame is three cheap steps instead:
 
 1. ``crop`` a whole-pixel window ``(x, y, w, h)`` from the still (padded by ``PAD`` pixels of smeared edge);
 2. ``scale`` it to a whole-pixel size ``(D, E)`` a little larger than the frame (swscale, SIMD), writing 4:2:0;
@@ -11,8 +11,7 @@ rounds the window to whole pixels, so the picture jitters. Here each frame is th
 Output pixel ``j`` then samples the still at ``x + (j + ox + 1/2) * w / D - 1/2``: two integers set the scale and
 two the offset, so for every frame some choice lands within a small error of the exact window. The search below
 tries every even ``D`` and ``ox`` in a range and keeps the best (the scale writes 4:2:0, whose chroma is cut at
-``ox / 2``; 4:4:4 there and a second conversion cost 8.3-9.2 ms of CPU per 720p frame, 4:2:0 5.2-6.5 ms:
-``bench/ken_burns.py``);
+``ox / 2``: 4:4:4 there would need a second conversion of every frame, ``bench/ken_burns.py`` compares them);
 ``worst_error_px`` is the largest displacement, in output pixels, at the frame's edges over the whole move. The
 still is prepared larger than the frame (``SOURCE_SCALES``): scale ratios near simple fractions (1, 5/4, 3/2, 2)
 are the ones the integers approximate worst, and a still 1.25x the frame keeps most zooms of up to ~20 % away
