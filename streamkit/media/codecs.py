@@ -10,8 +10,8 @@ GOP_SECONDS = 2
 # x264's output depends on its thread count (frame threads limit each other's motion search), and its automatic
 # count follows the machine's cores: a fixed count gives the same pictures on every machine and at any parallelism
 X264_THREADS = 4
-# x264's macroblock tree encoded the same frames differently from run to run once libass had loaded the caption
-# font (frames identical at x264's input, bit for bit); without it the output is the same every run
+# x264's macroblock tree encoded the same frames differently from run to run once libass had loaded (and freed) the
+# caption font: its output depends on what recycled heap memory holds; without it the output is the same every run
 # (tests/tours/ffmpeg/test_chunks.py, docs/decisions-tours.md)
 X264_DETERMINISTIC = ["mbtree=0"]
 
