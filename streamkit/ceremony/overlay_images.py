@@ -46,9 +46,9 @@ def render_name_roll(names: Sequence[str], size: Size = (640, 360), title: str =
 def register_names(source: Path, media_root: Path, database_url: str | None = None) -> list[str]:
     """The roll's names: a register CSV (relative to ``media_root``) or ``register:CEMETERY/SECTION`` in the store."""
     if str(source).startswith(ROLL_PREFIX):
-        from streamkit.overlays.register import load_register_from_store
+        from streamkit.overlays.register import load_roll
 
-        return [entry.name for entry in load_register_from_store(str(source), database_url)]
+        return [entry.name for entry in load_roll(source, database_url)]
     path = source if source.is_absolute() else media_root / source
     try:
         with path.open(encoding="utf-8", newline="") as fh:

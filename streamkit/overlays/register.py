@@ -44,11 +44,9 @@ class RegisterEntry(SpecModel):
 
 
 def load_register(csv_path: Path) -> tuple[RegisterEntry, ...]:
-    """Read the register CSV (UTF-8, a BOM from Excel is fine); raise ConfigError listing every bad row.
-
-    ``register:CEMETERY/SECTION`` instead reads the register in the store named by web.database_url."""
+    """Read the register CSV (UTF-8, a BOM from Excel is fine); raise ConfigError listing every bad row."""
     if str(csv_path).startswith(ROLL_PREFIX):
-        return load_register_from_store(str(csv_path))
+        raise ConfigError.single(csv_path, "a register in the store is read where its database is known: load_roll")
     csv_path = Path(csv_path)
     try:
         text = csv_path.read_text(encoding="utf-8-sig")
@@ -89,15 +87,24 @@ def load_register(csv_path: Path) -> tuple[RegisterEntry, ...]:
     return tuple(entries)
 
 
-def load_register_from_store(source: str, database_url: str | None = None) -> tuple[RegisterEntry, ...]:
-    """The public records of ``register:CEMETERY/SECTION`` in the store (default: web.database_url), in tomb order."""
+def load_roll(source: Path | str, database_url: str | None) -> tuple[RegisterEntry, ...]:
+    """A name roll's register: a CSV path, or ``register:CEMETERY/SECTION`` read from the store at ``database_url``."""
+    if not str(source).startswith(ROLL_PREFIX):
+        return load_register(Path(source))
+    if not database_url:
+        raise ConfigError.single(str(source), "reading the register needs a database (settings web.database_url)")
+    return load_register_from_store(str(source), database_url)
+
+
+def load_register_from_store(source: str, database_url: str) -> tuple[RegisterEntry, ...]:
+    """The public records of ``register:CEMETERY/SECTION`` in the store at ``database_url``, in tomb order."""
     # Imported here: only rolls read from the store pay for SQLAlchemy, not every overlay command.
-    from streamkit.archive.store import ArchiveStore, open_store
+    from streamkit.archive.store import ArchiveStore
     from streamkit.register.roll import roll_names, roll_selection
 
     selection = roll_selection(source)
     assert selection is not None  # the caller checked the prefix
-    store = ArchiveStore(database_url) if database_url else open_store()
+    store = ArchiveStore(database_url)
     try:
         names = roll_names(store, selection)
     finally:

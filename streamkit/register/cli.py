@@ -6,40 +6,39 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
+
+from streamkit.cli_common import default_note, err_console, open_archive, out_console, settings_of
 
 if TYPE_CHECKING:
-    from streamkit.archive.store import ArchiveStore
     from streamkit.register.importer import Change
 
 app = typer.Typer(help="The register of the fallen (英名录): import, search, export.", no_args_is_help=True)
-out = Console(soft_wrap=True, highlight=False)
-err = Console(stderr=True, soft_wrap=True, highlight=False)
 
-DbOption = Annotated[str | None, typer.Option("--db", help="Database URL (default: web.database_url).")]
+DbOption = Annotated[
+    str | None, typer.Option("--db", help="Database URL. " + default_note("settings web.database_url"))
+]
 
 
-def open_store(database_url: str | None) -> ArchiveStore:
-    """The store of ``--db``, else the one the settings name (the register needs no media folder)."""
-    # Imported here so that `streamkit --help` and other areas' commands do not pay for SQLAlchemy.
-    from streamkit.archive.store import ArchiveStore, open_store
-
-    return ArchiveStore(database_url) if database_url else open_store()
+def _say(text: str, *, error: bool = False) -> None:
+    (err_console if error else out_console).print(text, markup=False, highlight=False)
 
 
 def _print_change(change: Change) -> None:
     mark = "+" if change.kind == "added" else "~"
     fields = f" ({', '.join(change.fields)})" if change.fields else ""
-    out.print(f"{mark} row {change.row}: {change.name} [{change.key}]{fields}", markup=False)
+    _say(f"{mark} row {change.row}: {change.name} [{change.key}]{fields}")
 
 
 @app.command("import")
 def import_command(
+    ctx: typer.Context,
     file: Annotated[Path, typer.Argument(help="Register as CSV (UTF-8 or GB18030) or XLSX, with a header row.")],
     map_: Annotated[
         list[str] | None, typer.Option("--map", help="HEADER=FIELD for a column the header does not name; - skips.")
     ] = None,
-    encoding: Annotated[str | None, typer.Option(help="CSV encoding (default: UTF-8 or GB18030, detected).")] = None,
+    encoding: Annotated[
+        str | None, typer.Option(help="CSV encoding. " + default_note("UTF-8 or GB18030, detected"))
+    ] = None,
     cemetery: Annotated[str, typer.Option(help="Cemetery for rows that give a tomb position without one.")] = "",
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Show what would be added and changed; write nothing.")
@@ -58,7 +57,7 @@ def import_command(
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint="--map") from None
     report = import_register(
-        open_store(db),
+        open_archive(settings_of(ctx), db),
         file,
         mapping=mapping,
         encoding=encoding,
@@ -68,14 +67,15 @@ def import_command(
         on_change=_print_change if dry_run else None,
     )
     for problem in report.problems:
-        err.print(f"skipped {problem}", markup=False)
-    out.print(("dry run: " if dry_run else "") + report.summary(), markup=False)
+        _say(f"skipped {problem}", error=True)
+    _say(("dry run: " if dry_run else "") + report.summary())
     if report.problems:
         raise typer.Exit(1)
 
 
 @app.command("search")
 def search_command(
+    ctx: typer.Context,
     query: Annotated[str, typer.Argument(help="Name in characters or pinyin, or initials (wzg).")] = "",
     place: Annotated[str, typer.Option(help="Native place (籍贯) or place of death.")] = "",
     unit: Annotated[str, typer.Option(help="Unit or post.")] = "",
@@ -92,7 +92,7 @@ def search_command(
     from streamkit.register.search import RegisterQuery, search
 
     found = search(
-        open_store(db),
+        open_archive(settings_of(ctx), db),
         RegisterQuery(query, place, unit, died_in, cemetery, section, include_hidden=hidden, limit=limit),
     )
     for martyr in found:
@@ -100,12 +100,13 @@ def search_command(
         tomb = " ".join(filter(None, (shown["cemetery"], tomb_label(shown["section"], shown["row"], shown["number"]))))
         dates = f"{shown['born'] or '?'}–{shown['died'] or '?'}"
         line = [f"#{martyr.id}", shown["name"], shown["sex"], shown["native_place"], dates, shown["unit"], tomb]
-        out.print("\t".join(line) + ("\t[hidden]" if martyr.hidden else ""), markup=False)
-    out.print(f"{len(found)} found", markup=False)
+        _say("\t".join(line) + ("\t[hidden]" if martyr.hidden else ""))
+    _say(f"{len(found)} found")
 
 
 @app.command("export")
 def export_command(
+    ctx: typer.Context,
     target: Annotated[Path, typer.Argument(help="Output .csv (UTF-8 with BOM) or .xlsx; written atomically.")],
     public: Annotated[
         bool, typer.Option("--public", help="Only what the public may see: no hidden records, no private fields.")
@@ -115,5 +116,5 @@ def export_command(
     """Export the register; the full export re-imports without changes."""
     from streamkit.register.export import export_register
 
-    count = export_register(open_store(db), target, public=public)
-    out.print(f"{count} records written to {target}", markup=False)
+    count = export_register(open_archive(settings_of(ctx), db), target, public=public)
+    _say(f"{count} records written to {target}")

@@ -14,7 +14,7 @@ from streamkit.register.models import Martyr
 from streamkit.register.public import public_fields
 from streamkit.register.record import tomb_label
 from streamkit.register.search import RegisterQuery, find_martyr, search
-from streamkit.web.app import store
+from streamkit.web.extensions import store
 from streamkit.web.page_cache import cached_page
 
 bp = Blueprint("martyrs", __name__)

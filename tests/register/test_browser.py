@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from streamkit.register.importer import import_register
-from streamkit.web import create_app
+from streamkit.web.app import create_app
 from tests.conftest import CHROMIUM, CHROMIUM_ARGS
 from tests.register.conftest import HARD_ROWS, write_csv
 from tests.web.conftest import SECRET, web_settings

@@ -10,7 +10,7 @@ from streamkit.archive.store import ArchiveStore
 from streamkit.ceremony.overlay_images import register_names
 from streamkit.errors import ConfigError
 from streamkit.overlays import load_register
-from streamkit.overlays.register import load_register_from_store
+from streamkit.overlays.register import load_roll
 from streamkit.register.importer import import_register
 from streamkit.register.roll import RollSelection, roll_names, roll_selection
 from tests.register.conftest import write_csv
@@ -46,16 +46,17 @@ def test_roll_lists_public_names_in_tomb_order(filled: ArchiveStore) -> None:
     assert [n.name for n in roll_names(filled, RollSelection())] == ["二排", "𠮷䶮", "十排", "别区"]
 
 
-def test_overlay_and_ceremony_read_the_store_and_still_the_csv(
-    filled: ArchiveStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_overlay_and_ceremony_read_the_store_and_still_the_csv(filled: ArchiveStore, tmp_path: Path) -> None:
     url = filled.database_url
-    monkeypatch.setenv("STREAMKIT_WEB__DATABASE_URL", url)
-    entries = load_register(Path("register:南山烈士陵园/A"))  # the store named by the settings
+    entries = load_roll(Path("register:南山烈士陵园/A"), url)
     assert [e.name for e in entries] == ["二排", "𠮷䶮", "十排"] and entries[2].years == "1920–1947"
     assert register_names(Path("register:南山烈士陵园/B"), tmp_path, url) == ["别区"]
     (tmp_path / "roll.csv").write_text("name,born,died\n王志国,1920,1947\n", encoding="utf-8")
     assert register_names(Path("roll.csv"), tmp_path) == ["王志国"]
-    assert [e.name for e in load_register(tmp_path / "roll.csv")] == ["王志国"]
+    assert [e.name for e in load_roll(tmp_path / "roll.csv", None)] == ["王志国"]
     with pytest.raises(ConfigError, match="no public records"):
-        load_register_from_store("register:北山陵园", url)
+        load_roll("register:北山陵园", url)
+    with pytest.raises(ConfigError, match="needs a database"):
+        load_roll("register:南山烈士陵园", None)
+    with pytest.raises(ConfigError, match="load_roll"):
+        load_register(Path("register:南山烈士陵园"))

@@ -13,7 +13,8 @@ from flask.testing import FlaskClient
 
 from streamkit.archive.store import ArchiveStore
 from streamkit.register.importer import import_register
-from streamkit.web import create_app
+from streamkit.web.app import create_app
+from streamkit.web.extensions import STORE_KEY
 from tests.register.conftest import HARD_ROWS, HEADER, PRIVATE_PHONE, write_csv
 from tests.web.conftest import SECRET, web_settings
 
@@ -27,7 +28,7 @@ def app(tmp_path: Path) -> Iterator[Flask]:
     rows[1] = (*HARD_ROWS[1], "否", "籍贯", NOTE)  # 王志国 of 泰安: the family asked to withhold the native place
     rows.append(("ID-9", "周九", "男", "湖南", "", "1950", "", "", "", "", "", "是", "", ""))
     path = write_csv(tmp_path / "r.csv", rows, header=(*HEADER, "隐藏", "隐藏字段", "内部备注"))
-    archive: ArchiveStore = site.extensions["streamkit_store"]
+    archive: ArchiveStore = site.extensions[STORE_KEY]
     import_register(archive, path)
     yield site
     archive.dispose()
@@ -88,7 +89,7 @@ def test_hidden_and_missing_records_are_not_found(client: FlaskClient, app: Flas
 
     from streamkit.register.models import Martyr
 
-    archive: ArchiveStore = app.extensions["streamkit_store"]
+    archive: ArchiveStore = app.extensions[STORE_KEY]
     with archive.session() as session:
         hidden_id = session.scalar(select(Martyr.id).where(Martyr.name == "周九"))
     assert "周九" not in text(client, f"/martyrs/{hidden_id}", status=404)
