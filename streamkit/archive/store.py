@@ -40,6 +40,7 @@ if TYPE_CHECKING:
 
 DEFAULT_MEDIA_DIR = Path("var/media")
 _REVISION_QUERY = select(SiteRevision.revision)
+NEARLY_FULL_BYTES = 1 << 20  # less room than this beside the database is named in its errors
 BUSY_TIMEOUT_MS = 5000  # how long a write waits for another writer's lock before giving up
 
 
@@ -136,8 +137,12 @@ class ArchiveStore:
         reason = str(driver_error)
         if isinstance(driver_error, sqlite3.OperationalError) and "locked" in reason:
             reason += f" (another program held it for {BUSY_TIMEOUT_MS / 1000:g} s; try again)"
-        if self._file is not None and os.statvfs(self._file.parent).f_flag & os.ST_RDONLY:
-            reason += f" ({self._file.parent} is on a read-only file system)"
+        if self._file is not None:  # SQLite says "disk I/O error" when it cannot grow its side files
+            disk = os.statvfs(self._file.parent)
+            if disk.f_flag & os.ST_RDONLY:
+                reason += f" ({self._file.parent} is on a read-only file system)"
+            elif disk.f_bavail * disk.f_frsize < NEARLY_FULL_BYTES:
+                reason += f" ({self._file.parent} is on a full disk: {disk.f_bavail * disk.f_frsize} bytes free)"
         return reason
 
     def _file_identity(self) -> tuple[int, int] | None:

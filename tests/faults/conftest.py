@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import os
-import resource
+import re
 import subprocess
 import sys
-import tempfile
-import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,6 +26,8 @@ class FaultRow:
 
 
 _ROWS: list[FaultRow] = []
+_TEST_FOLDER = re.compile(r"/\S*?/pytest-\d+/[^/\s]+/")  # a test's own tmp_path says nothing in the table
+FIGURE_WIDTH = 100
 
 
 @pytest.fixture
@@ -44,7 +44,8 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     widths = [max(len(getattr(r, name)) for r in _ROWS) for name in ("scenario", "outcome")]
     terminalreporter.section("faults: scenario, outcome, figure")
     for row in _ROWS:
-        terminalreporter.write_line(f"{row.scenario:<{widths[0]}}  {row.outcome:<{widths[1]}}  {row.figure}")
+        figure = _TEST_FOLDER.sub("", row.figure)[:FIGURE_WIDTH]
+        terminalreporter.write_line(f"{row.scenario:<{widths[0]}}  {row.outcome:<{widths[1]}}  {figure}")
 
 
 @pytest.fixture
@@ -74,8 +75,17 @@ def remount(point: Path, mode: str) -> None:
     subprocess.run(["mount", "-o", f"remount,{mode}", str(point)], check=True)
 
 
-def _cap_memory() -> None:
-    resource.setrlimit(resource.RLIMIT_AS, (MEMORY_CAP_BYTES, MEMORY_CAP_BYTES))
+# Caps the address space, runs the command, writes its peak resident memory. A small process in between, because a
+# child forked straight from pytest would report pytest's own size as its peak (Linux keeps it across exec).
+_LAUNCHER = """
+import resource, subprocess, sys
+cap, report = int(sys.argv[1]), sys.argv[2]
+resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
+code = subprocess.call(sys.argv[3:])
+with open(report, "w") as handle:
+    handle.write(str(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss))
+sys.exit(code)
+"""
 
 
 @dataclass(frozen=True)
@@ -90,26 +100,19 @@ class Capped:
 
 def run_capped(args: Sequence[str], *, cwd: Path, env: dict[str, str] | None = None, timeout: float = 120) -> Capped:
     """``python -m streamkit ARGS`` with its address space (and its children's) capped at 1 GiB."""
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        child = subprocess.Popen(
-            [sys.executable, "-m", "streamkit", *args],
-            cwd=cwd,
-            env={**os.environ, "COLUMNS": "200", "PYTHONPATH": str(ROOT), **(env or {})},
-            stdout=out,
-            stderr=err,
-            preexec_fn=_cap_memory,
-        )
-        watchdog = threading.Timer(timeout, child.kill)  # a hung command fails the test instead of the run
-        watchdog.start()
-        try:
-            _, status, usage = os.wait4(child.pid, 0)  # wait4, not wait: it also reports the child's peak memory
-        finally:
-            watchdog.cancel()
-        child.returncode = os.waitstatus_to_exitcode(status)
-        out.seek(0)
-        err.seek(0)
-        text = (out.read().decode(), err.read().decode())
-    return Capped(child.returncode, *text, peak_rss_mib=usage.ru_maxrss / 1024)
+    report = cwd / ".peak-rss"
+    done = subprocess.run(
+        [sys.executable, "-c", _LAUNCHER, str(MEMORY_CAP_BYTES), str(report), sys.executable, "-m", "streamkit", *args],
+        cwd=cwd,
+        env={**os.environ, "COLUMNS": "200", "PYTHONPATH": str(ROOT), **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+    peak_kib = int(report.read_text())
+    report.unlink()
+    return Capped(done.returncode, done.stdout, done.stderr, peak_rss_mib=peak_kib / 1024)
 
 
 def one_line_error(done: Capped | subprocess.CompletedProcess[str]) -> str:

@@ -121,4 +121,4 @@ def test_publish_on_a_full_disk(
     assert _sha(placed) == before
     assert _partials(media_dir) == []
     assert _rows_and_files(db, media_dir) == (1, [])
-    fault_row.append(FaultRow("disk full: archive add", "refused, 1 row kept", line.split(": ", 2)[-1][:70]))
+    fault_row.append(FaultRow("disk full: archive add", "refused, 1 row kept", line.removeprefix("error: ")))

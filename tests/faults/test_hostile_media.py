@@ -58,7 +58,7 @@ def _entries(db: Path) -> int:
 
 def _figure(done: Capped, line: str, name: str) -> str:
     cause = line.split(f"{name}: ", 1)[-1]
-    return f"peak {done.peak_rss_mib:.0f} of {MEMORY_CAP_BYTES >> 20} MiB; {cause[:70]}"
+    return f"peak {done.peak_rss_mib:.0f} of {MEMORY_CAP_BYTES >> 20} MiB; {cause}"
 
 
 @pytest.mark.parametrize("name", sorted(HOSTILE))
