@@ -136,9 +136,12 @@ class ArchiveStore:
             return exc.__class__.__name__
         reason = str(driver_error)
         if isinstance(driver_error, sqlite3.OperationalError) and "locked" in reason:
-            reason += f" (another program held it for {BUSY_TIMEOUT_MS / 1000:g} s; try again)"
+            reason += f" (another writer held it for {BUSY_TIMEOUT_MS / 1000:g} s; try again)"
         if self._file is not None:  # SQLite says "disk I/O error" when it cannot grow its side files
-            disk = os.statvfs(self._file.parent)
+            try:
+                disk = os.statvfs(self._file.parent)
+            except OSError:  # the folder itself is gone: SQLite's words are all there is
+                return reason
             if disk.f_flag & os.ST_RDONLY:
                 reason += f" ({self._file.parent} is on a read-only file system)"
             elif disk.f_bavail * disk.f_frsize < NEARLY_FULL_BYTES:
