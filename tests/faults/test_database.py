@@ -49,7 +49,7 @@ def exclusive_lock(db: Path) -> Iterator[None]:
         holder.close()
 
 
-def _add(path: Path, title: str, db: Path, media_dir: Path, cwd: Path) -> list[str]:
+def _add(path: Path, title: str, db: Path, media_dir: Path) -> list[str]:
     return ["archive", "add", str(path), "--title", title, "--db", f"sqlite:///{db}", "--media-dir", str(media_dir)]
 
 
@@ -57,13 +57,13 @@ def test_publish_while_another_program_holds_the_lock(
     samples: SampleSet, tmp_path: Path, fault_row: list[FaultRow]
 ) -> None:
     db, media_dir = tmp_path / "site.db", tmp_path / "media"
-    assert run_cli(_add(samples.clips[0], "大门", db, media_dir, tmp_path), cwd=tmp_path).returncode == 0
+    assert run_cli(_add(samples.clips[0], "大门", db, media_dir), cwd=tmp_path).returncode == 0
     with exclusive_lock(db):
-        done = run_cli(_add(samples.clips[1], "墓区", db, media_dir, tmp_path), cwd=tmp_path)
+        done = run_cli(_add(samples.clips[1], "墓区", db, media_dir), cwd=tmp_path)
         line = one_line_error(done)
     assert "locked" in line, line
     assert _count(db, "archive_entries") == 1 and _missing_files(db, media_dir) == []
-    again = run_cli(_add(samples.clips[1], "墓区", db, media_dir, tmp_path), cwd=tmp_path)
+    again = run_cli(_add(samples.clips[1], "墓区", db, media_dir), cwd=tmp_path)
     assert again.returncode == 0, again.stderr  # once the lock is gone, the same command goes through
     assert _count(db, "archive_entries") == 2 and _missing_files(db, media_dir) == []
     fault_row.append(FaultRow("db locked: archive add", "refused, 1 row; retry ok, 2", line.removeprefix("error: ")))
@@ -74,11 +74,11 @@ def test_publish_onto_a_read_only_disk(
 ) -> None:
     disk = small_fs("db", 1 << 20)
     db, media_dir = disk / "site.db", tmp_path / "media"
-    assert run_cli(_add(samples.clips[0], "大门", db, media_dir, tmp_path), cwd=tmp_path).returncode == 0
+    assert run_cli(_add(samples.clips[0], "大门", db, media_dir), cwd=tmp_path).returncode == 0
     before = hashlib.sha256(db.read_bytes()).hexdigest()
     remount(disk, "ro")  # as root, chmod would not stop the write; a read-only file system does
     try:
-        done = run_cli(_add(samples.clips[1], "墓区", db, media_dir, tmp_path), cwd=tmp_path)
+        done = run_cli(_add(samples.clips[1], "墓区", db, media_dir), cwd=tmp_path)
     finally:
         remount(disk, "rw")
     line = one_line_error(done)
@@ -93,10 +93,10 @@ def test_publish_when_the_database_disk_is_full(
 ) -> None:
     disk = small_fs("db", 1 << 20)
     db, media_dir = disk / "site.db", tmp_path / "media"
-    assert run_cli(_add(samples.clips[0], "大门", db, media_dir, tmp_path), cwd=tmp_path).returncode == 0
+    assert run_cli(_add(samples.clips[0], "大门", db, media_dir), cwd=tmp_path).returncode == 0
     free = shutil.disk_usage(disk).free
     (disk / "filler").write_bytes(bytes(free))  # the logs beside the database took the rest
-    done = run_cli(_add(samples.clips[1], "墓区", db, media_dir, tmp_path), cwd=tmp_path)
+    done = run_cli(_add(samples.clips[1], "墓区", db, media_dir), cwd=tmp_path)
     (disk / "filler").unlink()
     line = one_line_error(done)
     assert "full" in line, line
@@ -107,7 +107,7 @@ def test_publish_when_the_database_disk_is_full(
 def test_publish_into_a_corrupt_database(samples: SampleSet, tmp_path: Path, fault_row: list[FaultRow]) -> None:
     db = tmp_path / "site.db"
     db.write_bytes(b"not a database " * 512)
-    done = run_cli(_add(samples.clips[0], "大门", db, tmp_path / "media", tmp_path), cwd=tmp_path)
+    done = run_cli(_add(samples.clips[0], "大门", db, tmp_path / "media"), cwd=tmp_path)
     line = one_line_error(done)
     assert "not a database" in line, line
     assert db.read_bytes() == b"not a database " * 512  # never "repaired" by starting a new one over it

@@ -79,7 +79,13 @@ def test_tour_render_on_a_full_disk(
     assert _partials(disk) == []
     assert not (tmp_path / "site.db").exists() or _rows_and_files(tmp_path / "site.db", tmp_path / "media")[0] == 0
     left = sorted(p.name for p in disk.iterdir())
-    fault_row.append(FaultRow("disk full: tour render --publish", "refused, previous kept, 0 rows", f"left {left}"))
+    fault_row.append(
+        FaultRow(
+            "disk full: tour render --publish",
+            "refused, previous kept, 0 rows",
+            f"left {left}; {line.rsplit(': ', 1)[-1]}",
+        )
+    )
 
 
 def test_recording_remux_on_a_full_disk(
