@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
+from pydantic import ValidationError
 
 from streamkit.cli_common import default_note, err_console, open_archive, out_console, settings_of
 from streamkit.register.photo_checks import PhotoChecks
@@ -157,8 +158,9 @@ def photos_command(
     given["duplicate_distance"] = duplicate_distance
     try:
         checks = PhotoChecks(**{k: v for k, v in given.items() if v is not None})
-    except ValueError as exc:
-        raise typer.BadParameter(str(exc).splitlines()[-1]) from None
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        raise typer.BadParameter(first["msg"], param_hint=f"--{str(first['loc'][0]).replace('_', '-')}") from None
     store = open_archive(settings_of(ctx), db)
     report = survey_photos(store, folder, mapping_file=mapping, cemetery=cemetery, checks=checks, jobs=jobs)
     for photo in report.photos:
