@@ -182,3 +182,17 @@ def test_a_missing_photo_fails_the_package_before_anything_is_written(
     with pytest.raises(ConfigError, match=r"B-01-01\.jpg: photo file is missing"):
         write_package(store, target, "历下区")
     assert not target.parent.exists() or list(target.parent.iterdir()) == []
+
+
+def test_the_photo_migration_downgrades_and_upgrades_again(store: ArchiveStore) -> None:
+    from alembic import command
+    from sqlalchemy import inspect
+
+    from streamkit.archive import schema
+
+    assert "tomb_photos" in inspect(store.engine).get_table_names()
+    with store.engine.begin() as connection:
+        command.downgrade(schema.alembic_config(connection), "0002")
+    tables = set(inspect(store.engine).get_table_names())
+    assert "martyrs" in tables and "tomb_photos" not in tables
+    assert store.migrate() is True and "tomb_photos" in inspect(store.engine).get_table_names()
