@@ -7,6 +7,7 @@ a person decides; a photo nothing points to is ``unmatched``.
 from __future__ import annotations
 
 import csv
+import io
 from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -72,12 +73,19 @@ class RegisterIndex:
 
 
 def read_mapping(path: Path, photos: set[str]) -> dict[str, str]:
-    """A CSV of photo file name, then record (register id, tomb position or name); every bad row reported at once."""
+    """A CSV (UTF-8 or GB18030) of photo file name, then record: a register id, tomb position or name.
+
+    Every bad row is reported at once; a first row whose first cell is a header word (照片, file, …) is skipped.
+    """
     try:
-        with path.open(encoding="utf-8-sig", newline="") as handle:
-            rows = list(csv.reader(handle))
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError.single(path, f"cannot read the mapping: {exc.__class__.__name__}") from None
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ConfigError.single(path, f"cannot read the mapping: {exc.strerror or exc.__class__.__name__}") from None
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:  # Excel in a Chinese locale saves CSV as GBK, which GB18030 contains
+        text = data.decode("gb18030", errors="replace")
+    rows = list(csv.reader(io.StringIO(text, newline="")))
     if rows and rows[0] and rows[0][0].strip().lower() in MAPPING_HEADERS:
         rows = [[], *rows[1:]]
     mapping: dict[str, str] = {}

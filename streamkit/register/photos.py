@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import select, update
+from sqlalchemy.orm import Session
 
 from streamkit.archive.models import utcnow
 from streamkit.archive.store import ArchiveStore
@@ -46,10 +47,11 @@ class SurveyReport:
 
 
 def find_photos(folder: Path) -> list[Path]:
-    """The photos under ``folder`` (any depth), in name order; a ConfigError if it is not a folder."""
+    """The photos under ``folder`` (any depth), in name order, hidden files left out; a ConfigError if no folder."""
     if not folder.is_dir():
         raise ConfigError.single(folder, "not a folder of photos")
-    return sorted(p for p in folder.rglob("*") if p.suffix.lower() in PHOTO_SUFFIXES and p.is_file())
+    found = (p for p in folder.rglob("*") if p.suffix.lower() in PHOTO_SUFFIXES and not p.name.startswith("."))
+    return sorted(p for p in found if p.is_file())
 
 
 def _row_values(match: PhotoMatch, scores: PhotoScores, checks: PhotoChecks) -> dict[str, object]:
@@ -80,7 +82,7 @@ def survey_photos(
     surveyed: list[SurveyedPhoto] = []
     with store.transaction() as session:
         index = RegisterIndex(session, cemetery)
-        stored = {p.path: p for p in session.scalars(select(TombPhoto).where(TombPhoto.path.in_(_paths(files))))}
+        stored = _stored(session, [str(f.resolve()) for f in files])
         for file, score in zip(files, scores, strict=True):
             match = index.match(file, mapping)
             values = _row_values(match, score, checks)
@@ -100,8 +102,13 @@ def survey_photos(
     return SurveyReport(tuple(surveyed), len(duplicates))
 
 
-def _paths(files: list[Path]) -> list[str]:
-    return [str(f.resolve()) for f in files]
+def _stored(session: Session, paths: list[str]) -> dict[str, TombPhoto]:
+    """The stored rows of these paths, asked for in batches that stay under the databases' parameter limits."""
+    found: dict[str, TombPhoto] = {}
+    for start in range(0, len(paths), 1000):
+        batch = select(TombPhoto).where(TombPhoto.path.in_(paths[start : start + 1000]))
+        found |= {p.path: p for p in session.scalars(batch)}
+    return found
 
 
 def describe_candidates(store: ArchiveStore, ids: tuple[int, ...]) -> str:

@@ -33,6 +33,7 @@ def make_survey(folder: Path) -> Path:
     save(stone(14), folder / "李明.jpg")  # a record with no tomb position
     save(stone(15), folder / "unknown.jpg")
     save(stone(10), folder / "IMG_0001.jpg", quality=60)  # the photo of tomb 12 again, mapped to tomb 13
+    (folder / ".IMG_0002.partial.jpg").write_bytes(b"")  # a copy in progress: hidden, left out
     mapping = folder.parent / "mapping.csv"
     mapping.write_text("照片,记录\nIMG_0001.jpg,南山烈士陵园 A-03-13\n", encoding="utf-8")
     return mapping
@@ -106,6 +107,16 @@ def test_mapping_problems_are_reported_at_once_and_nothing_is_stored(
     assert _photos(store) == {}
     with pytest.raises(ConfigError, match="not a folder of photos"):
         survey_photos(store, tmp_path / "nowhere")
+
+
+def test_a_mapping_saved_by_excel_as_gb18030_is_read(store: ArchiveStore, hard_csv: Path, tmp_path: Path) -> None:
+    import_register(store, hard_csv)
+    folder = tmp_path / "photos"
+    mapping = make_survey(folder)
+    mapping.write_bytes("文件,姓名\nIMG_0001.jpg,陳國樑\n".encode("gb18030"))
+    survey_photos(store, folder, mapping_file=mapping, checks=CHECKS)
+    photo = _photos(store)["IMG_0001.jpg"]
+    assert (photo.match, photo.method, photo.martyr_id) == ("matched", "mapping", _ids(store)["南山烈士陵园/B/1/2"])
 
 
 def test_coverage_per_cemetery_and_section(store: ArchiveStore, surveyed: Path, tmp_path: Path) -> None:
