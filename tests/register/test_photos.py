@@ -207,3 +207,19 @@ def test_the_photo_migration_downgrades_and_upgrades_again(store: ArchiveStore) 
     tables = set(inspect(store.engine).get_table_names())
     assert "martyrs" in tables and "tomb_photos" not in tables
     assert store.migrate() is True and "tomb_photos" in inspect(store.engine).get_table_names()
+
+
+def test_the_survey_stores_the_same_on_postgresql(
+    postgresql_store: ArchiveStore, hard_csv: Path, tmp_path: Path
+) -> None:
+    import_register(postgresql_store, hard_csv)
+    folder = tmp_path / "photos"
+    mapping = make_survey(folder)
+    for _ in range(2):  # the second run updates the same rows
+        report = survey_photos(postgresql_store, folder, mapping_file=mapping, checks=CHECKS)
+    assert report.summary() == (
+        "7 photos: matched 5, ambiguous 1, unmatched 1; 4 matched without problems; near-duplicates 1"
+    )
+    photos = _photos(postgresql_store)
+    assert len(photos) == 7 and photos["IMG_0001.jpg"].duplicate_of == photos["A-03-12.jpg"].id
+    assert coverage_lines(coverage(postgresql_store))[0] == "南山烈士陵园 A区: 2 tombs, good 1, poor 1, none 0"
