@@ -11,7 +11,7 @@ import json
 import os
 import re
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -25,13 +25,14 @@ Entry = dict[str, Any]
 class AsRunLog:
     """Append-only writer; each line is on disk before ``write`` returns."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, clock: Callable[[], float] = time.time) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
+        self.clock = clock
         self._fh = path.open("a", encoding="utf-8")
 
     def write(self, event: str, **fields: Any) -> Entry:
-        now = time.time()
+        now = self.clock()
         entry: Entry = {
             "event": event,
             "t": datetime.fromtimestamp(now, UTC).isoformat(timespec="milliseconds"),

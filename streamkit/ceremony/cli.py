@@ -146,7 +146,9 @@ async def _run(
 ) -> dict[str, Any]:
     from streamkit.ceremony import console
     from streamkit.ceremony.asrun import AsRunLog, new_log_path, read_log
-    from streamkit.ceremony.runner import CeremonyRunner, RunOptions, StreamDestination, resume_point
+    from streamkit.ceremony.outputs import StreamDestination
+    from streamkit.ceremony.runner import CeremonyRunner, RunOptions
+    from streamkit.ceremony.schedule import resume_point
     from streamkit.obs.client import ObsClient
 
     destination = None

@@ -13,7 +13,6 @@ import select
 import sys
 import termios
 import threading
-import time
 import tty
 from datetime import datetime
 
@@ -22,7 +21,8 @@ from rich.live import Live
 from rich.table import Table
 from rich.text import Text
 
-from streamkit.ceremony.runner import Action, CeremonyRunner, Command, segment_length
+from streamkit.ceremony.runner import Action, CeremonyRunner, Command
+from streamkit.ceremony.schedule import segment_length
 
 KEYS = {" ": Action.NEXT, "n": Action.NEXT, "h": Action.HOLD, "b": Action.BACK, "p": Action.PANIC, "q": Action.END}
 
@@ -47,7 +47,7 @@ def render(runner: CeremonyRunner) -> Table:
     table = Table(title=f"{rundown.title} — {datetime.now().strftime('%H:%M:%S')}", expand=True)
     for column in ("", "segment", "scene", "planned", "elapsed", "remaining"):
         table.add_column(column)
-    now = time.time()
+    now = runner.clock()
     for i, segment in enumerate(rundown.segments):
         marker, elapsed, remaining, style = "", "", "", ""
         if i == status.index:

@@ -257,6 +257,10 @@ class ObsClient:
                 return await self._call(request_type, data, timeout_s)
         return await self._call(request_type, data, timeout_s)
 
+    async def send(self, request: ObsRequest, *, timeout_s: float | None = None) -> dict[str, Any]:
+        """``call`` for a request built as data (``streamkit.obs.requests``)."""
+        return await self.call(request.type, request.data, timeout_s=timeout_s)
+
     async def _call(self, request_type: str, data: Mapping[str, Any] | None, timeout_s: float | None) -> dict[str, Any]:
         timeout = timeout_s or self.request_timeout_s
         delay = 0.1

@@ -10,7 +10,7 @@ import pytest
 
 from streamkit.errors import ObsError, ObsRequestError
 from streamkit.obs.client import LinkEvent, ObsAuthError, ObsClient, ObsConnection, ObsDisconnected, close_policy
-from tests.obs.fake_obs import FakeObs
+from tests.fakes.obs import FakeObs
 
 
 def run(scenario: Callable[[FakeObs], Awaitable[Any]], **fake_kw: Any) -> Any:

@@ -13,11 +13,15 @@ import base64
 import contextlib
 import hashlib
 import json
+import threading
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import msgpack
 from websockets.asyncio.server import Server, ServerConnection, serve
+
+Reply = tuple[int, str | None, dict[str, Any] | None]  # status code, comment, responseData
 
 
 def auth_string(password: str, salt: str, challenge: str) -> str:
@@ -160,7 +164,7 @@ class FakeObs:
             return
         if self.reply_delay_s:
             await asyncio.sleep(self.reply_delay_s)
-        code, comment, data = await self._execute(conn, d["requestType"], d.get("requestData") or {})
+        code, comment, data = await self._execute(d["requestType"], d.get("requestData") or {})
         reply: dict[str, Any] = {
             "requestType": d["requestType"],
             "requestId": d["requestId"],
@@ -175,7 +179,7 @@ class FakeObs:
         results = []
         for request in d["requests"]:
             self.received.append(request["requestType"])
-            code, comment, data = await self._execute(conn, request["requestType"], request.get("requestData") or {})
+            code, comment, data = await self._execute(request["requestType"], request.get("requestData") or {})
             results.append(
                 {
                     "requestType": request["requestType"],
@@ -188,120 +192,140 @@ class FakeObs:
         with contextlib.suppress(Exception):
             await self._send(conn, {"op": 9, "d": {"requestId": d["requestId"], "results": results}})
 
-    async def _execute(
-        self, conn: ServerConnection, kind: str, data: dict[str, Any]
-    ) -> tuple[int, str | None, dict[str, Any] | None]:
+    async def _execute(self, kind: str, data: dict[str, Any]) -> Reply:
         if kind not in self.available:
             return 204, f"Your request type is not valid: {kind}", None
         if self.not_ready_left > 0:
             self.not_ready_left -= 1
             return 207, "OBS is not ready to perform the request.", None
-        loop = asyncio.get_running_loop()
-        if kind == "GetVersion":
-            return 100, None, {
-                "obsVersion": "29.0.2", "obsWebSocketVersion": "5.1.0", "rpcVersion": 1,
-                "availableRequests": sorted(self.available),
-            }  # fmt: skip
-        if kind == "GetStats":
-            return 100, None, {"activeFps": 30.0, "availableDiskSpace": 50000.0, "outputSkippedFrames": 0}
-        if kind == "GetSceneList":
-            scenes = [{"sceneName": n, "sceneIndex": i} for i, n in enumerate(reversed(list(self.scenes)))]
-            return 100, None, {"currentProgramSceneName": self.program, "scenes": scenes}
-        if kind == "GetCurrentProgramScene":
-            return 100, None, {"currentProgramSceneName": self.program}
-        if kind == "SetCurrentProgramScene":
-            name = data["sceneName"]
-            if name not in self.scenes:
-                return 600, f"No source was found by the name of `{name}`.", None
-            self.program = name
-            loop.call_later(
-                self.transition_s,
-                lambda: self._spawn(self.broadcast("CurrentProgramSceneChanged", {"sceneName": name})),
-            )
-            return 100, None, None
-        if kind == "GetStreamStatus":
-            return 100, None, {"outputActive": self.stream_active, "outputReconnecting": False}
-        if kind == "GetRecordStatus":
-            return 100, None, {"outputActive": self.record_active, "outputPaused": False}
-        if kind in ("StartStream", "StartRecord", "StopStream", "StopRecord"):
-            return self._output(kind)
-        if kind == "CreateScene":
-            if data["sceneName"] in self.scenes:
-                return 601, "A source already exists by that scene name.", None
-            self.scenes[data["sceneName"]] = []
-            return 100, None, None
-        if kind == "GetSceneItemList":
-            items = self.scenes.get(data["sceneName"])
-            if items is None:
-                return 600, "No source was found", None
-            listed = [
-                {"sceneItemId": it.id, "sourceName": it.source, "sceneItemEnabled": it.enabled, "sceneItemIndex": i}
-                for i, it in enumerate(items)
-            ]
-            return 100, None, {"sceneItems": listed}
-        if kind == "GetSceneItemId":
-            for it in self.scenes.get(data["sceneName"], []):
-                if it.source == data["sourceName"]:
-                    return 100, None, {"sceneItemId": it.id}
-            return 600, "No scene items were found in the specified scene by that name.", None
-        if kind == "GetSceneItemEnabled":
-            for it in self.scenes.get(data["sceneName"], []):
-                if it.id == data["sceneItemId"]:
-                    return 100, None, {"sceneItemEnabled": it.enabled}
-            return 600, "No scene item", None
-        if kind == "SetSceneItemEnabled":
-            for it in self.scenes.get(data["sceneName"], []):
-                if it.id == data["sceneItemId"]:
-                    it.enabled = bool(data["sceneItemEnabled"])
-                    await self.broadcast("SceneItemEnableStateChanged", {**data})
-                    return 100, None, None
-            return 600, "No scene item", None
-        if kind == "CreateInput":
-            if data["inputName"] in self.inputs:
-                return 601, "A source already exists by that input name.", None
-            self.inputs[data["inputName"]] = (data["inputKind"], dict(data.get("inputSettings") or {}))
-            item = Item(self.next_id, data["inputName"], bool(data.get("sceneItemEnabled", True)))
-            self.next_id += 1
-            self.scenes[data["sceneName"]].append(item)
-            return 100, None, {"sceneItemId": item.id}
-        if kind == "GetInputList":
-            return 100, None, {"inputs": [{"inputName": n, "inputKind": k} for n, (k, _) in self.inputs.items()]}
-        if kind == "GetInputSettings":
-            found = self.inputs.get(data["inputName"])
-            if found is None:
-                return 600, "No source was found", None
-            return 100, None, {"inputKind": found[0], "inputSettings": found[1]}
-        if kind == "SetInputSettings":
-            found = self.inputs.get(data["inputName"])
-            if found is None:
-                return 600, "No source was found", None
-            found[1].update(data["inputSettings"])
-            return 100, None, None
-        if kind in ("GetInputMute", "SetInputMute", "GetInputVolume", "SetInputVolume"):
-            return await self._audio(kind, data)
-        if kind == "GetMediaInputStatus":
-            return 100, None, {"mediaState": self.media_state.get(data["inputName"], "OBS_MEDIA_STATE_PLAYING")}
-        if kind == "TriggerMediaInputAction":
-            if data["inputName"] not in self.inputs:
-                return 600, "No source was found", None
-            action = data["mediaAction"]
-            if action.endswith("_PLAY") and self.media_state.get(data["inputName"]) == "OBS_MEDIA_STATE_STOPPED":
-                return 100, None, None  # like OBS: PLAY after STOP does nothing (obs-websocket#1046), no event
-            self.media_state[data["inputName"]] = "OBS_MEDIA_STATE_PLAYING"
-            await self.broadcast("MediaInputActionTriggered", {"inputName": data["inputName"], "mediaAction": action})
-            return 100, None, None
-        if kind == "CreateRecordChapter":
-            if not self.record_active:
-                return 501, "The output is not running.", None
-            return 100, None, None
-        if kind == "SetStreamServiceSettings":
-            return 100, None, None
-        if kind == "Sleep":
-            await asyncio.sleep(data.get("sleepMillis", 0) / 1000)
-            return 100, None, None
-        return 204, f"fake does not implement {kind}", None
+        handler = _HANDLERS.get(kind)
+        if handler is None:
+            return 204, f"fake does not implement {kind}", None
+        return await handler(self, data)
 
-    async def _audio(self, kind: str, data: dict[str, Any]) -> tuple[int, str | None, dict[str, Any] | None]:
+    # ---- one handler per request (the dispatch table is at the end of the module) ---------------------------------
+
+    async def _get_version(self, data: dict[str, Any]) -> Reply:
+        return 100, None, {
+            "obsVersion": "29.0.2", "obsWebSocketVersion": "5.1.0", "rpcVersion": 1,
+            "availableRequests": sorted(self.available),
+        }  # fmt: skip
+
+    async def _get_stats(self, data: dict[str, Any]) -> Reply:
+        return 100, None, {"activeFps": 30.0, "availableDiskSpace": 50000.0, "outputSkippedFrames": 0}
+
+    async def _get_scene_list(self, data: dict[str, Any]) -> Reply:
+        scenes = [{"sceneName": n, "sceneIndex": i} for i, n in enumerate(reversed(list(self.scenes)))]
+        return 100, None, {"currentProgramSceneName": self.program, "scenes": scenes}
+
+    async def _get_program_scene(self, data: dict[str, Any]) -> Reply:
+        return 100, None, {"currentProgramSceneName": self.program}
+
+    async def _set_program_scene(self, data: dict[str, Any]) -> Reply:
+        name = data["sceneName"]
+        if name not in self.scenes:
+            return 600, f"No source was found by the name of `{name}`.", None
+        self.program = name
+        asyncio.get_running_loop().call_later(
+            self.transition_s, lambda: self._spawn(self.broadcast("CurrentProgramSceneChanged", {"sceneName": name}))
+        )
+        return 100, None, None
+
+    async def _get_stream_status(self, data: dict[str, Any]) -> Reply:
+        return 100, None, {"outputActive": self.stream_active, "outputReconnecting": False, "outputBytes": 0}
+
+    async def _get_record_status(self, data: dict[str, Any]) -> Reply:
+        return 100, None, {"outputActive": self.record_active, "outputPaused": False}
+
+    async def _create_scene(self, data: dict[str, Any]) -> Reply:
+        if data["sceneName"] in self.scenes:
+            return 601, "A source already exists by that scene name.", None
+        self.scenes[data["sceneName"]] = []
+        return 100, None, None
+
+    async def _get_scene_item_list(self, data: dict[str, Any]) -> Reply:
+        items = self.scenes.get(data["sceneName"])
+        if items is None:
+            return 600, "No source was found", None
+        listed = [
+            {"sceneItemId": it.id, "sourceName": it.source, "sceneItemEnabled": it.enabled, "sceneItemIndex": i}
+            for i, it in enumerate(items)
+        ]
+        return 100, None, {"sceneItems": listed}
+
+    def _item(self, data: dict[str, Any]) -> Item | None:
+        return next((it for it in self.scenes.get(data["sceneName"], []) if it.id == data["sceneItemId"]), None)
+
+    async def _get_scene_item_id(self, data: dict[str, Any]) -> Reply:
+        for it in self.scenes.get(data["sceneName"], []):
+            if it.source == data["sourceName"]:
+                return 100, None, {"sceneItemId": it.id}
+        return 600, "No scene items were found in the specified scene by that name.", None
+
+    async def _get_scene_item_enabled(self, data: dict[str, Any]) -> Reply:
+        item = self._item(data)
+        return (600, "No scene item", None) if item is None else (100, None, {"sceneItemEnabled": item.enabled})
+
+    async def _set_scene_item_enabled(self, data: dict[str, Any]) -> Reply:
+        item = self._item(data)
+        if item is None:
+            return 600, "No scene item", None
+        item.enabled = bool(data["sceneItemEnabled"])
+        await self.broadcast("SceneItemEnableStateChanged", {**data})
+        return 100, None, None
+
+    async def _create_input(self, data: dict[str, Any]) -> Reply:
+        if data["inputName"] in self.inputs:
+            return 601, "A source already exists by that input name.", None
+        self.inputs[data["inputName"]] = (data["inputKind"], dict(data.get("inputSettings") or {}))
+        item = Item(self.next_id, data["inputName"], bool(data.get("sceneItemEnabled", True)))
+        self.next_id += 1
+        self.scenes[data["sceneName"]].append(item)
+        return 100, None, {"sceneItemId": item.id}
+
+    async def _get_input_list(self, data: dict[str, Any]) -> Reply:
+        return 100, None, {"inputs": [{"inputName": n, "inputKind": k} for n, (k, _) in self.inputs.items()]}
+
+    async def _get_input_settings(self, data: dict[str, Any]) -> Reply:
+        found = self.inputs.get(data["inputName"])
+        if found is None:
+            return 600, "No source was found", None
+        return 100, None, {"inputKind": found[0], "inputSettings": found[1]}
+
+    async def _set_input_settings(self, data: dict[str, Any]) -> Reply:
+        found = self.inputs.get(data["inputName"])
+        if found is None:
+            return 600, "No source was found", None
+        found[1].update(data["inputSettings"])
+        return 100, None, None
+
+    async def _get_media_status(self, data: dict[str, Any]) -> Reply:
+        return 100, None, {"mediaState": self.media_state.get(data["inputName"], "OBS_MEDIA_STATE_PLAYING")}
+
+    async def _trigger_media(self, data: dict[str, Any]) -> Reply:
+        name = data["inputName"]
+        if name not in self.inputs:
+            return 600, "No source was found", None
+        action = data["mediaAction"]
+        if action.endswith("_PLAY") and self.media_state.get(name) == "OBS_MEDIA_STATE_STOPPED":
+            return 100, None, None  # like OBS: PLAY after STOP does nothing (obs-websocket#1046), no event
+        self.media_state[name] = "OBS_MEDIA_STATE_PLAYING"
+        await self.broadcast("MediaInputActionTriggered", {"inputName": name, "mediaAction": action})
+        return 100, None, None
+
+    async def _create_record_chapter(self, data: dict[str, Any]) -> Reply:
+        if not self.record_active:
+            return 501, "The output is not running.", None
+        return 100, None, None
+
+    async def _accept(self, data: dict[str, Any]) -> Reply:
+        return 100, None, None
+
+    async def _sleep(self, data: dict[str, Any]) -> Reply:
+        await asyncio.sleep(data.get("sleepMillis", 0) / 1000)
+        return 100, None, None
+
+    async def _audio(self, data: dict[str, Any], kind: str) -> Reply:
         name = data["inputName"]
         if name not in self.inputs:
             return 600, "No source was found", None
@@ -318,7 +342,7 @@ class FakeObs:
         await self.broadcast("InputVolumeChanged", {"inputName": name, "inputVolumeDb": data["inputVolumeDb"]})
         return 100, None, None
 
-    def _output(self, kind: str) -> tuple[int, str | None, None]:
+    def _output(self, kind: str) -> Reply:
         loop = asyncio.get_running_loop()
         stream = "Stream" in kind
         event = "StreamStateChanged" if stream else "RecordStateChanged"
@@ -348,3 +372,66 @@ class FakeObs:
             later(0.01, "OBS_WEBSOCKET_OUTPUT_STOPPING", True)
             later(0.05, "OBS_WEBSOCKET_OUTPUT_STOPPED", False)
         return 100, None, None
+
+
+class FakeObsInThread:
+    """The fake OBS on its own loop in a thread, so a CLI subprocess can talk to it."""
+
+    def __init__(self) -> None:
+        self.fake = FakeObs()
+        self.fake.scenes = {"Scene": [], "开场": [Item(1, "字幕条", False)], "结束": [], "待机": []}
+        self.fake.inputs = {"字幕条": ("image_source", {})}
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+
+    def __enter__(self) -> FakeObsInThread:
+        self.thread.start()
+        asyncio.run_coroutine_threadsafe(self.fake.start(), self.loop).result(10)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        asyncio.run_coroutine_threadsafe(self.fake.stop(), self.loop).result(10)
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(10)
+        self.loop.close()
+
+
+def _output(kind: str) -> Callable[[FakeObs, dict[str, Any]], Awaitable[Reply]]:
+    async def handle(fake: FakeObs, data: dict[str, Any]) -> Reply:
+        return fake._output(kind)
+
+    return handle
+
+
+def _audio(kind: str) -> Callable[[FakeObs, dict[str, Any]], Awaitable[Reply]]:
+    async def handle(fake: FakeObs, data: dict[str, Any]) -> Reply:
+        return await fake._audio(data, kind)
+
+    return handle
+
+
+_HANDLERS: dict[str, Callable[[FakeObs, dict[str, Any]], Awaitable[Reply]]] = {
+    "GetVersion": FakeObs._get_version,
+    "GetStats": FakeObs._get_stats,
+    "GetSceneList": FakeObs._get_scene_list,
+    "GetCurrentProgramScene": FakeObs._get_program_scene,
+    "SetCurrentProgramScene": FakeObs._set_program_scene,
+    "GetStreamStatus": FakeObs._get_stream_status,
+    "GetRecordStatus": FakeObs._get_record_status,
+    **{kind: _output(kind) for kind in ("StartStream", "StopStream", "StartRecord", "StopRecord")},
+    "CreateScene": FakeObs._create_scene,
+    "GetSceneItemList": FakeObs._get_scene_item_list,
+    "GetSceneItemId": FakeObs._get_scene_item_id,
+    "GetSceneItemEnabled": FakeObs._get_scene_item_enabled,
+    "SetSceneItemEnabled": FakeObs._set_scene_item_enabled,
+    "CreateInput": FakeObs._create_input,
+    "GetInputList": FakeObs._get_input_list,
+    "GetInputSettings": FakeObs._get_input_settings,
+    "SetInputSettings": FakeObs._set_input_settings,
+    **{kind: _audio(kind) for kind in ("GetInputMute", "SetInputMute", "GetInputVolume", "SetInputVolume")},
+    "GetMediaInputStatus": FakeObs._get_media_status,
+    "TriggerMediaInputAction": FakeObs._trigger_media,
+    "CreateRecordChapter": FakeObs._create_record_chapter,
+    "SetStreamServiceSettings": FakeObs._accept,
+    "Sleep": FakeObs._sleep,
+}

@@ -1,0 +1,124 @@
+"""The run's outputs: stream and recording on and off (confirmed by OBS), the stream's destination, its health, and
+chapter markers in the recording."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from streamkit.ceremony.rundown import Outputs
+from streamkit.ceremony.status import LogWriter, RunStatus
+from streamkit.errors import ObsError
+from streamkit.obs import requests
+from streamkit.obs.client import ObsClient
+
+HEALTH_EVERY_S = 2.0
+
+
+@dataclass(frozen=True)
+class StreamDestination:
+    """Where the stream goes; the key is a secret and never logged."""
+
+    name: str
+    url: str
+    key: str = field(default="", repr=False)
+
+
+class OutputControl:
+    """Starts and stops the outputs for the runner and logs every command with its result."""
+
+    def __init__(
+        self,
+        client: ObsClient,
+        log: LogWriter,
+        status: RunStatus,
+        *,
+        destination: StreamDestination | None,
+        rehearsal: bool,
+        timeout_s: float,
+        clock: Callable[[], float],
+    ) -> None:
+        self.client = client
+        self.log = log
+        self.status = status
+        self.destination = destination
+        self.rehearsal = rehearsal
+        self.timeout_s = timeout_s
+        self.clock = clock
+        self._health_at = float("-inf")
+        self._health_bytes: tuple[float, int] | None = None
+
+    async def apply(self, change: Outputs) -> None:
+        """Carry out a segment's on_start or on_end (the recording first: it must not miss the stream's start)."""
+        if change.record:
+            await self.set("record", change.record == "start")
+        if change.stream:
+            if self.rehearsal and change.stream == "start":
+                self.log("output", output="stream", state="skipped (rehearsal)")
+            else:
+                await self.set("stream", change.stream == "start")
+
+    async def reassert(self, wanted: dict[str, bool], reason: str) -> None:
+        """Start the outputs that should be on but are not (after a gap, a resume)."""
+        state = self.client.state
+        if wanted["record"] and not state.record_active:
+            self.log("reassert", kind="record", reason=reason)
+            await self.set("record", True)
+        if wanted["stream"] and not state.stream_active and not self.rehearsal:
+            self.log("reassert", kind="stream", reason=reason)
+            await self.set("stream", True)
+
+    async def stop_all(self) -> None:
+        """The ceremony is over: nothing keeps streaming or recording behind the operator's back."""
+        if self.client.state.record_active:
+            await self.set("record", False)
+        if self.client.state.stream_active:
+            await self.set("stream", False)
+
+    async def set(self, output: str, start: bool) -> None:
+        try:
+            if output == "stream" and start:
+                await self._set_destination()
+            event = await self.client.output(output, start, confirm_timeout_s=self.timeout_s)
+            result = "ok" if event is not None else "ok (already)"
+            detail = ""
+        except ObsError as exc:
+            result, detail = "failed", str(exc)
+            setattr(self.status, output, "failed")
+        self.log("output_command", output=output, action="start" if start else "stop", result=result, detail=detail)
+
+    async def _set_destination(self) -> None:
+        if self.destination is None:
+            raise ObsError("no stream target configured")
+        await self.client.send(requests.set_rtmp_destination(self.destination.url, self.destination.key))
+
+    async def poll_health(self) -> None:
+        """Every few seconds while streaming: bitrate, congestion and dropped frames for the console."""
+        now = self.clock()
+        if not self.client.state.stream_active or now - self._health_at < HEALTH_EVERY_S:
+            return
+        self._health_at = now
+        try:
+            stats = await self.client.send(requests.get_stream_status())
+        except ObsError:
+            return
+        sent = int(stats.get("outputBytes", 0))
+        kbps = 0.0
+        if self._health_bytes is not None and now > self._health_bytes[0]:
+            kbps = (sent - self._health_bytes[1]) * 8 / 1000 / (now - self._health_bytes[0])
+        self._health_bytes = (now, sent)
+        self.status.health = (
+            f"{kbps:.0f} kbit/s, congestion {float(stats.get('outputCongestion', 0)):.0%}, "
+            f"dropped {stats.get('outputSkippedFrames', 0)}/{stats.get('outputTotalFrames', 0)}"
+            + (", RECONNECTING" if stats.get("outputReconnecting") else "")
+        )
+
+    async def chapter(self, name: str) -> None:
+        """A chapter marker in the recording where OBS can (obs-websocket >= 5.5 with Hybrid MP4)."""
+        if not (self.client.state.supports("CreateRecordChapter") and self.client.state.record_active):
+            return
+        try:
+            await self.client.send(requests.create_record_chapter(name))
+            self.log("chapter", name=name, result="ok")
+        except ObsError as exc:
+            self.log("chapter", name=name, result="failed", detail=str(exc))
