@@ -31,24 +31,24 @@ def check(
     config: ConfigOption = None,
 ) -> None:
     """Preflight: OBS reachable and its version, scenes and sources, media, fonts, stream target, disk; all at once."""
-    from streamkit.ceremony.preflight import check_obs, check_offline, load_scene_files
-
     settings = load_settings(config)
     rundown = load_rundown(rundown_path)
-    collection, scene_problems = (
-        load_scene_files([p for p in scenes if p.exists()]) if any(p.exists() for p in scenes) else (None, [])
-    )
-    report = check_offline(rundown, settings, collection)
-    report.problems = scene_problems + report.problems
-    asyncio.run(check_obs(rundown, connection(settings), report))
-    for fact in report.facts:
+    _preflight(settings, rundown, scenes, rehearsal=False, show_facts=True)
+    out.print(f"ready: {rundown.title}, {len(rundown.segments)} segments, {rundown.planned_ms / 60000:.1f} min planned")
+
+
+def _preflight(settings: Settings, rundown: Rundown, scenes: list[Path], *, rehearsal: bool, show_facts: bool) -> None:
+    """Run the preflight; print every problem and exit 1 if there is any."""
+    from streamkit.ceremony.preflight import preflight
+
+    report = asyncio.run(preflight(rundown, settings, scenes, connection(settings), rehearsal=rehearsal))
+    for fact in report.facts if show_facts else []:
         out.print(f"ok: {fact}", markup=False, highlight=False)
     for problem in report.problems:
         err.print(f"error: {problem}", markup=False, highlight=False)
     if not report.ok:
         err.print(f"{len(report.problems)} problem(s); not ready to go on air", markup=False)
         raise typer.Exit(1)
-    out.print(f"ready: {rundown.title}, {len(rundown.segments)} segments, {rundown.planned_ms / 60000:.1f} min planned")
 
 
 @app.command()
@@ -70,9 +70,13 @@ def run(
     event: Annotated[
         str | None, typer.Option("--event", help="With --publish: the archive event (slug) this ceremony is.")
     ] = None,
+    scenes: ScenesOption = [Path("scenes")],  # noqa: B006 - typer reads the default, never mutates it
     config: ConfigOption = None,
 ) -> None:
-    """Run the rundown: cues confirmed by OBS events, as-run log under runs/, chapters beside the recording."""
+    """Run the rundown: cues confirmed by OBS events, as-run log under runs/, chapters beside the recording.
+
+    The preflight of ``ceremony check`` runs first: a rundown it refuses never goes on air.
+    """
     settings = load_settings(config)
     rundown = load_rundown(rundown_path)
     if not auto and not sys.stdin.isatty():
@@ -86,6 +90,7 @@ def run(
         if not publish:
             raise typer.BadParameter("goes with --publish", param_hint="--event")
         _check_event(settings, event)  # before air time, not after the ceremony
+    _preflight(settings, rundown, scenes, rehearsal=rehearsal, show_facts=False)
     if time_scale != 1.0:
         rundown = rundown.scaled(time_scale)
     summary = asyncio.run(

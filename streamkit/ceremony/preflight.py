@@ -26,12 +26,26 @@ class PreflightReport:
         return not self.problems
 
 
-def check_offline(rundown: Rundown, settings: Settings, scenes: SceneCollection | None) -> PreflightReport:
-    """Checks that need no OBS: stream target and key, fonts, media files, the register."""
+async def preflight(
+    rundown: Rundown, settings: Settings, scene_paths: list[Path], connection: ObsConnection, *, rehearsal: bool = False
+) -> PreflightReport:
+    """Everything ``ceremony check`` checks, offline and against OBS (read only: nothing is started or switched)."""
+    present = [p for p in scene_paths if p.exists()]
+    collection, scene_problems = load_scene_files(present) if present else (None, [])
+    report = check_offline(rundown, settings, collection, rehearsal=rehearsal)
+    report.problems = scene_problems + report.problems
+    await check_obs(rundown, connection, report)
+    return report
+
+
+def check_offline(
+    rundown: Rundown, settings: Settings, scenes: SceneCollection | None, *, rehearsal: bool = False
+) -> PreflightReport:
+    """Checks that need no OBS: stream target and key (not for a rehearsal), fonts, media files, the register."""
     from streamkit.media.probe import probe
 
     report = PreflightReport()
-    if rundown.stream_target is not None:
+    if rundown.stream_target is not None and not rehearsal:
         target = settings.targets.get(rundown.stream_target)
         if target is None:
             known = ", ".join(sorted(settings.targets)) or "none"

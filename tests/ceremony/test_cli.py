@@ -47,11 +47,30 @@ def test_ceremony_check_draws_every_lower_third_before_air_time(tmp_path: Path) 
     assert len(glyphs) == 1 and "U+1F642" in glyphs[0] and "'开场'" in glyphs[0]
 
 
-def test_ceremony_run_without_obs_is_one_clear_error_and_writes_no_log(tmp_path: Path) -> None:
+def test_ceremony_run_without_obs_is_refused_by_the_preflight_and_writes_no_log(tmp_path: Path) -> None:
     done = run_cli(["ceremony", "run", str(SAMPLE), "--auto", "--rehearsal"], env=_env(tmp_path))
     assert done.returncode == 1
-    assert done.stderr.strip().startswith("error: cannot reach OBS at ws://127.0.0.1:")
-    assert len(done.stderr.strip().splitlines()) == 1
+    errors = [line for line in done.stderr.splitlines() if line.startswith("error: ")]
+    assert any(line.startswith("error: OBS: cannot reach OBS at ws://127.0.0.1:") for line in errors)
+    assert not any("STREAMKIT_TARGETS__LOCAL__KEY" in line for line in errors)  # a rehearsal never streams
+    assert done.stderr.strip().splitlines()[-1].endswith("not ready to go on air")
+    assert "Traceback" not in done.stderr and not (tmp_path / "runs").exists()
+
+
+def test_run_refuses_a_rundown_with_a_missing_scene_before_touching_obs(tmp_path: Path) -> None:
+    rundown = tmp_path / "r.yaml"
+    rundown.write_text(
+        "version: 1\ntitle: missing scene\nsegments:\n"
+        "  - {name: 开场, scene: 开场, duration: 1, on_start: {record: start}}\n"
+        "  - {name: 默哀, scene: 不存在, duration: 1, on_end: {record: stop}}\n",
+        encoding="utf-8",
+    )
+    with FakeObsInThread() as obs:
+        env = _env(tmp_path, STREAMKIT_OBS__PORT=str(obs.fake.port), STREAMKIT_OBS__PASSWORD=obs.fake.password)
+        done = run_cli(["ceremony", "run", str(rundown), "--auto", "--scenes", str(tmp_path / "none")], env=env)
+    assert done.returncode == 1
+    assert "error: scene '不存在' is not in OBS" in done.stderr and "Traceback" not in done.stderr
+    assert [r for r in obs.fake.received if not r.startswith("Get")] == []  # nothing started, nothing switched
     assert not (tmp_path / "runs").exists()
 
 
@@ -80,7 +99,10 @@ def test_run_resume_continues_the_same_log_after_a_controller_crash(tmp_path: Pa
         log.write("cue", segment=0, cue=0, kind="show", result="ok", epoch=crashed_at + 1)
     with FakeObsInThread() as obs:
         env = _env(tmp_path, STREAMKIT_OBS__PORT=str(obs.fake.port), STREAMKIT_OBS__PASSWORD=obs.fake.password)
-        done = run_cli(["ceremony", "run", str(rundown), "--auto", "--resume", str(log_path)], env=env)
+        done = run_cli(
+            ["ceremony", "run", str(rundown), "--auto", "--resume", str(log_path), "--scenes", str(tmp_path / "none")],
+            env=env,
+        )
     assert done.returncode == 0, done.stderr
     entries = read_log(log_path)
     after = [e["event"] for e in entries][3:]
@@ -114,7 +136,8 @@ def test_operator_console_in_a_terminal_takes_next_panics_and_ends(tmp_path: Pat
         }
         pid, fd = pty.fork()
         if pid == 0:  # the child: the command as an operator types it
-            os.execvpe(sys.executable, [sys.executable, "-m", "streamkit", "ceremony", "run", str(rundown)], env)
+            argv = [sys.executable, "-m", "streamkit", "ceremony", "run", str(rundown), "--scenes", "no-such-dir"]
+            os.execvpe(sys.executable, argv, env)
         screen = b""
 
         def read_until(marker: bytes, timeout_s: float = 20) -> None:
