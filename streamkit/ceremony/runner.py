@@ -161,10 +161,13 @@ class CeremonyRunner:
         """Show the stills, then log the start (and go on air under --auto) or pick up a resumed run."""
         await self.feed.prepare(self.rundown, self.media_root)
         if resume is not None:
-            self._log("resume", index=resume.index, segment_started=resume.started)
+            self._log("resume", index=resume.index, segment_started=resume.started, closed=resume.closed)
             self.status.index, self.status.segment_started = resume.index, resume.started
             self._fired = set(resume.fired)
-            await self._recover("resume")
+            if resume.closed_at is not None:
+                await self._resume_after_close(resume.closed_at)
+            else:
+                await self._recover("resume")
             return
         self._log(
             "run_start",
@@ -393,6 +396,16 @@ class CeremonyRunner:
         if not self.status.panic:
             await self._take_scene(self.rundown.segments[found.index].scene, reason)
         await self.outputs.reassert(schedule.desired_outputs(self.rundown, found.index), reason)
+
+    async def _resume_after_close(self, closed_at: float) -> None:
+        """Killed after a segment_end: its on_end is carried out again (OBS says if it was done already), then the
+        next segment starts where that one ended, or the ceremony is over and nothing is left streaming or recording."""
+        await self.outputs.apply(self.rundown.segments[self.status.index].on_end)
+        if self.status.index + 1 >= len(self.rundown.segments):
+            await self._end(already_closed=True)
+            return
+        await self._enter(self.status.index + 1, closed_at)
+        await self._recover("resume")
 
     def _skip_overdue(self, reason: str) -> None:
         """Cues of the current segment that came due while nothing could fire them are logged skipped, not fired."""

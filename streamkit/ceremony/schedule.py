@@ -114,7 +114,11 @@ class ResumePoint:
     index: int
     started: float  # epoch when that segment went on air
     fired: frozenset[int]
-    closed: bool = False  # its segment_end is logged: the segment is over (and its on_end applied)
+    closed_at: float | None = None  # its segment_end was logged at this epoch: the segment is over
+
+    @property
+    def closed(self) -> bool:
+        return self.closed_at is not None
 
 
 def resume_point(entries: Iterable[Mapping[str, Any]]) -> ResumePoint:
@@ -122,13 +126,13 @@ def resume_point(entries: Iterable[Mapping[str, Any]]) -> ResumePoint:
     entries = list(entries)
     index, started = 0, float(entries[0]["epoch"])
     fired: set[int] = set()
-    closed = False
+    closed_at: float | None = None
     for e in entries:
         event = e.get("event")
         if event in ("segment_start", "jump"):
-            index, started, fired, closed = int(e["index"]), float(e["epoch"]), set(), False
+            index, started, fired, closed_at = int(e["index"]), float(e["epoch"]), set(), None
         elif event in ("cue", "skipped") and int(e.get("segment", -1)) == index:
             fired.add(int(e["cue"]))
         elif event == "segment_end" and int(e.get("index", -1)) == index:
-            closed = True
-    return ResumePoint(index, started, frozenset(fired), closed)
+            closed_at = float(e["epoch"])
+    return ResumePoint(index, started, frozenset(fired), closed_at)

@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from streamkit.ceremony.asrun import AsRunLog, Entry, read_log
 from streamkit.ceremony.rundown import Rundown
 from streamkit.ceremony.runner import Action, CeremonyRunner, Command, RunOptions
@@ -340,3 +342,72 @@ def test_cues_due_while_on_standby_are_skipped_not_fired_late(tmp_path: Path) ->
     fake, entries = asyncio.run(operate())
     assert [(e["cue"], e["reason"]) for e in _events(entries, "skipped")] == [(0, "standby")]
     assert _events(entries, "cue") == [] and fake.scenes["A"][0].enabled is False
+
+
+@pytest.mark.parametrize("recording_still_on", [True, False])
+def test_resume_after_a_kill_during_the_closing_ends_without_a_second_close(
+    tmp_path: Path, recording_still_on: bool
+) -> None:
+    rundown = _rundown(
+        {"name": "a", "scene": "A", "duration": 0.5, "on_start": {"record": "start"}},
+        {"name": "b", "scene": "B", "duration": 0.5, "on_end": {"record": "stop"}},
+    )
+    clock = ManualClock()
+    t = clock.now - 2.0
+    recording = str(tmp_path / "rec.mkv")
+    with AsRunLog(tmp_path / "run.jsonl") as log:  # killed right after b's segment_end, before the recording stopped
+        log.write("run_start", title="t", epoch=t)
+        log.write("segment_start", index=0, name="a", scene="A", result="ok", epoch=t)
+        log.write("output", output="record", state="started", path=recording, epoch=t + 0.1)
+        log.write("segment_end", index=0, name="a", overrun_s=0.0, epoch=t + 0.5)
+        log.write("segment_start", index=1, name="b", scene="B", result="ok", epoch=t + 0.5)
+        log.write("segment_end", index=1, name="b", overrun_s=0.0, epoch=t + 1.0)
+    fake = _fake()
+    fake.program, fake.record_active, fake.record_path = "B", recording_still_on, recording
+
+    async def resumed() -> list[Entry]:
+        point = resume_point(read_log(tmp_path / "run.jsonl"))
+        async with running(tmp_path, rundown, auto=True, fake=fake, resume=point, clock=clock) as run:
+            await run.tick_until(lambda: run.runner.status.ended and run.runner.status.record != "stopping")
+        return run.entries()
+
+    entries = asyncio.run(resumed())
+    assert [e["name"] for e in _events(entries, "segment_end")] == ["a", "b"]  # b's end is not logged twice
+    assert "StartRecord" not in fake.received and not fake.record_active  # no recording after the end
+    assert _events(entries, "segment_start")[-1]["name"] == "b" and entries[-1]["event"] == "summary"
+    if recording_still_on:
+        assert fake.received.count("StopRecord") == 1
+        assert Path(recording).with_suffix(".vtt").read_text(encoding="utf-8").count("-->") == 2
+
+
+def test_resume_after_a_kill_between_segments_starts_the_next_one_where_the_last_ended(tmp_path: Path) -> None:
+    rundown = _rundown(
+        {"name": "a", "scene": "A", "duration": 0.5, "on_start": {"record": "start"}},
+        {"name": "b", "scene": "B", "duration": 3.0, "cues": [{"at": 0.1, "show": "X"}, {"at": 2.0, "hide": "X"}]},
+        {"name": "c", "scene": "C", "duration": 0.5, "on_end": {"record": "stop"}},
+    )
+    clock = ManualClock()
+    t = clock.now - 2.0
+    with AsRunLog(tmp_path / "run.jsonl") as log:  # killed after a's segment_end, before b's segment_start
+        log.write("run_start", title="t", epoch=t)
+        log.write("segment_start", index=0, name="a", scene="A", result="ok", epoch=t)
+        log.write("segment_end", index=0, name="a", overrun_s=0.0, epoch=t + 0.5)
+    fake = _fake()
+    fake.program, fake.record_active, fake.record_path = "A", True, str(tmp_path / "rec.mkv")
+
+    async def resumed() -> list[Entry]:
+        point = resume_point(read_log(tmp_path / "run.jsonl"))
+        async with running(tmp_path, rundown, auto=True, fake=fake, resume=point, clock=clock) as run:
+            assert run.runner.status.index == 1 and run.fake.program == "B"
+            await run.step(0.5)  # b started 1.5 s ago: its first cue fell into the gap, the second is due now
+            await run.step(1.0)
+            await run.step(0.5)
+            assert run.runner.status.ended
+        return run.entries()
+
+    entries = asyncio.run(resumed())
+    assert [e["name"] for e in _events(entries, "segment_start")] == ["a", "b", "c"]
+    assert [e["name"] for e in _events(entries, "segment_end")] == ["a", "b", "c"]
+    assert [(e["segment"], e["cue"]) for e in _events(entries, "skipped")] == [(1, 0)]
+    assert [(e["segment"], e["cue"]) for e in _events(entries, "cue")] == [(1, 1)]
+    assert "StartRecord" not in fake.received  # the recording kept going

@@ -132,11 +132,11 @@ def _entries() -> list[dict[str, object]]:
 @pytest.mark.parametrize(
     ("upto", "expected"),
     [
-        (3, ResumePoint(0, 100.0, frozenset({0}), closed=False)),
-        (4, ResumePoint(0, 100.0, frozenset({0}), closed=True)),  # killed between segments
-        (7, ResumePoint(1, 110.0, frozenset({0, 1}), closed=False)),
-        (8, ResumePoint(2, 115.3, frozenset(), closed=False)),
-        (9, ResumePoint(2, 115.3, frozenset(), closed=True)),  # killed during the closing
+        (3, ResumePoint(0, 100.0, frozenset({0}), closed_at=None)),
+        (4, ResumePoint(0, 100.0, frozenset({0}), closed_at=110.0)),  # killed between segments
+        (7, ResumePoint(1, 110.0, frozenset({0, 1}), closed_at=None)),
+        (8, ResumePoint(2, 115.3, frozenset(), closed_at=None)),
+        (9, ResumePoint(2, 115.3, frozenset(), closed_at=120.0)),  # killed during the closing
     ],
 )
 def test_resume_point_from_the_log(upto: int, expected: ResumePoint) -> None:

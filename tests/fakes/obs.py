@@ -69,6 +69,7 @@ class FakeObs:
     volume_db: dict[str, float] = field(default_factory=dict)
     media_state: dict[str, str] = field(default_factory=dict)
     handshakes: int = 0
+    record_path: str = "/tmp/fake.mkv"  # where "OBS" says the recording went (set it inside the test's folder)
 
     def __post_init__(self) -> None:
         self._conns: set[ServerConnection] = set()
@@ -357,7 +358,7 @@ class FakeObs:
                     self.stream_active = is_active
                 else:
                     self.record_active = is_active
-                extra = {"outputPath": "/tmp/fake.mkv"} if not stream else {}
+                extra = {"outputPath": self.record_path} if not stream else {}
                 self._spawn(self.broadcast(event, {"outputActive": is_active, "outputState": state, **extra}))
 
             loop.call_later(delay, fire)
