@@ -5,8 +5,10 @@ from __future__ import annotations
 import asyncio
 import base64
 import io
+import itertools
 import json
 import os
+import subprocess
 import threading
 import time
 from collections.abc import Iterator
@@ -402,6 +404,42 @@ def test_obs_killed_mid_run_runner_reconnects_resyncs_and_finishes(
     assert entries[-1]["event"] == "summary" and entries[-1]["link_gaps_s"]
     assert len(entries[-1]["recordings"]) == 2  # one cut short by the crash, one after the relaunch
     assert os.path.exists(entries[-1]["recordings"][-1])
+
+
+def _keyframes(path: Path) -> list[float]:
+    done = subprocess.run(
+        ["ffprobe", "-v", "error", "-select_streams", "v", "-skip_frame", "nokey", "-show_entries", "frame=pts_time",
+         "-of", "csv=p=0", str(path)],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    return [float(line.strip(",")) for line in done.stdout.split() if line.strip(",")]
+
+
+def test_stream_starts_with_a_keyframe_and_has_one_every_two_seconds(
+    applied: LaunchState, nginx_rtmp: RtmpServer
+) -> None:
+    obs_call(
+        applied,
+        "SetStreamServiceSettings",
+        {"streamServiceType": "rtmp_custom", "streamServiceSettings": {"server": nginx_rtmp.url, "key": "gop-check"}},
+    )
+    obs_call(applied, "StartRecord")  # the recording shares the encoder and starts first, as in a ceremony
+    time.sleep(1.0)
+    obs_call(applied, "StartStream")
+    streamed = time.monotonic()
+    while not obs_call(applied, "GetStreamStatus")["outputActive"]:
+        time.sleep(0.1)
+    time.sleep(6.0)
+    obs_call(applied, "StopStream")
+    streamed = time.monotonic() - streamed
+    obs_call(applied, "StopRecord")
+    time.sleep(1.0)
+    received = max(nginx_rtmp.record_dir.glob("gop-check*.flv"), key=lambda p: p.stat().st_mtime)
+    keyframes = _keyframes(received)
+    gaps = [b - a for a, b in itertools.pairwise(keyframes)]
+    assert len(keyframes) >= 3 and max(gaps) <= 2.05, f"keyframes at {keyframes}"
+    # the receiver's copy starts within 2.5 s of the program, not at the encoder's next default keyframe
+    assert probe(received).duration_ms / 1000 >= streamed - 2.5
 
 
 def _yaml(path: Path) -> Any:
