@@ -2,7 +2,8 @@
 
 Every entry has ``event``, ``t`` (UTC ISO time) and ``epoch`` (seconds). Kinds: ``run_start``, ``segment_start``,
 ``segment_end``, ``cue``, ``output`` (stream/record state from OBS events), ``operator``, ``link`` (lost/resynced),
-``jump``, ``skipped``, ``reassert``, ``resume``, ``summary``. Chapters and the summary are derived from these lines.
+``jump``, ``skipped``, ``reassert``, ``resume``, ``stream_lost``/``stream_back`` (off air while it should have been
+on), ``summary``. Chapters and the summary are derived from these lines.
 """
 
 from __future__ import annotations
@@ -145,6 +146,7 @@ def summarize(entries: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
         if e.get("event") == "segment_end" and e.get("overrun_s", 0) > 0
     ]
     return {
+        **_off_air(entries),
         "segments": sum(1 for e in entries if e.get("event") == "segment_start"),
         "cues": results,
         "outputs_failed": [
@@ -159,3 +161,14 @@ def summarize(entries: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
         "recordings": [path for _, _, path in recordings(entries)],
         "duration_s": round(float(entries[-1]["epoch"]) - float(entries[0]["epoch"]), 3) if entries else 0.0,
     }
+
+
+def _off_air(entries: list[Mapping[str, Any]]) -> dict[str, Any]:
+    """How often the stream dropped while it should have been on air, and for how long in all (until the end of
+    the log when it never came back)."""
+    lost = [e for e in entries if e.get("event") == "stream_lost"]
+    back = [e for e in entries if e.get("event") == "stream_back"]
+    seconds = sum(float(e["off_air_s"]) for e in back)
+    if len(lost) > len(back) and entries:
+        seconds += float(entries[-1]["epoch"]) - float(lost[-1].get("since", lost[-1]["epoch"]))
+    return {"stream_interruptions": len(lost), "off_air_s": round(seconds, 3)}

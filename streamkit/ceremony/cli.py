@@ -108,7 +108,15 @@ def run(
     out.print(json.dumps(summary, ensure_ascii=False, indent=2), markup=False, highlight=False)
     if publish:
         _publish(settings, rundown, summary.get("recordings") or [], event)
-    if summary.get("cues", {}).get("failed") or summary.get("outputs_failed") or summary.get("aborted"):
+    if summary.get("stream_interruptions"):
+        err.print(
+            f"error: the stream was interrupted ({summary['stream_interruptions']} time(s), "
+            f"off air {summary['off_air_s']:.1f} s in all); see {summary['log']}",
+            markup=False,
+            highlight=False,
+        )
+    failed = summary.get("cues", {}).get("failed") or summary.get("outputs_failed") or summary.get("aborted")
+    if failed or summary.get("stream_interruptions"):
         raise typer.Exit(1)
 
 

@@ -69,6 +69,8 @@ def render(runner: CeremonyRunner) -> Table:
     start = rundown.scheduled_start
     until = f"; starts in {_clock(start.timestamp() - now)}" if start and start.timestamp() > now else ""
     stream = f"stream {status.stream}" + (f" ({status.health})" if status.health else "")
+    if status.off_air_since is not None:
+        stream += f" OFF AIR {int(now - status.off_air_since)} s"
     table.caption = (
         f"{link} | {stream} | record {status.record}{' | HOLD' if status.hold else ''}{until}\n"
         f"{status.last}\nkeys: space/n next  h hold  b back  1-9 jump  p panic  q end"

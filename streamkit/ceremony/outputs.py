@@ -47,6 +47,9 @@ class OutputControl:
         self.clock = clock
         self._health_at = float("-inf")
         self._health_bytes: tuple[float, int] | None = None
+        self._on_air = False  # the stream reached STARTED and nobody asked it to stop
+        self._stopping = False  # we asked OBS to stop the stream: its STOPPED is no loss
+        self._link_lost_at: float | None = None
 
     async def apply(self, change: Outputs) -> None:
         """Carry out a segment's on_start or on_end (the recording first: it must not miss the stream's start)."""
@@ -76,6 +79,7 @@ class OutputControl:
             await self.set("stream", False)
 
     async def set(self, output: str, start: bool) -> None:
+        self._stopping = output == "stream" and not start
         try:
             if output == "stream" and start:
                 await self._set_destination()
@@ -85,7 +89,44 @@ class OutputControl:
         except ObsError as exc:
             result, detail = "failed", str(exc)
             setattr(self.status, output, "failed")
+        finally:
+            self._stopping = False
         self.log("output_command", output=output, action="start" if start else "stop", result=result, detail=detail)
+
+    # ---- the stream on air, off air, and back -----------------------------------------------------------------------
+
+    def on_stream_state(self, state: str) -> None:
+        """OBS's news about the stream: one that drops by itself is logged off air until it is back."""
+        if state not in ("started", "reconnected"):
+            self.status.health, self._health_bytes = "", None  # never a bitrate beside a stream that is not sending
+        if state in ("started", "reconnected"):
+            self._on_air = True
+            self._back()
+        elif state in ("reconnecting", "stopped"):
+            if self._on_air and not self._stopping:
+                self._lost(state, self.clock())
+            if state == "stopped":
+                self._on_air = False
+
+    def link_lost(self) -> None:
+        """OBS went out of reach: whether the stream survived is known only when it is back."""
+        self._link_lost_at = self.clock() if self._on_air and self.status.off_air_since is None else None
+
+    def link_back(self) -> None:
+        if self._link_lost_at is not None and not self.client.state.stream_active:
+            self._lost("OBS out of reach", self._link_lost_at)
+            self._on_air = False
+        self._link_lost_at = None
+
+    def _lost(self, state: str, since: float) -> None:
+        if self.status.off_air_since is None:
+            self.status.off_air_since = since
+            self.log("stream_lost", state=state, since=round(since, 3))
+
+    def _back(self) -> None:
+        if self.status.off_air_since is not None:
+            self.log("stream_back", off_air_s=round(self.clock() - self.status.off_air_since, 3))
+            self.status.off_air_since = None
 
     async def _set_destination(self) -> None:
         if self.destination is None:
@@ -95,7 +136,8 @@ class OutputControl:
     async def poll_health(self) -> None:
         """Every few seconds while streaming: bitrate, congestion and dropped frames for the console."""
         now = self.clock()
-        if not self.client.state.stream_active or now - self._health_at < HEALTH_EVERY_S:
+        sending = self.client.state.stream_active and self.status.off_air_since is None
+        if not sending or now - self._health_at < HEALTH_EVERY_S:
             return
         self._health_at = now
         try:

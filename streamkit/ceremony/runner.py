@@ -119,6 +119,8 @@ class CeremonyRunner:
             if event.data.get("outputPath"):
                 fields["path"] = event.data["outputPath"]
             self._log("output", **fields)
+            if output == "stream":
+                self.outputs.on_stream_state(state)
 
     def _on_link(self, event: LinkEvent) -> None:
         if event.kind == "lost":
@@ -127,11 +129,13 @@ class CeremonyRunner:
             self.status.link_up = False
             self.status.reconnecting_since = self._lost_at
             self._log("link", kind="lost", close_code=event.close_code, detail=event.detail)
+            self.outputs.link_lost()
         elif event.kind == "resynced":
             gap = round(self.clock() - (self._lost_at or self.clock()), 3)
             self.status.link_up = True
             self.status.reconnecting_since = None
             self._log("link", kind="resynced", gap_s=gap, detail=event.detail)
+            self.outputs.link_back()
             self._recovered.set()
         elif event.kind == "gave_up":
             self._log("link", kind="gave_up", close_code=event.close_code, detail=event.detail)

@@ -28,4 +28,5 @@ class RunStatus:
     record: str = "off"
     ended: bool = False
     last: str = ""
-    health: str = ""  # stream bitrate, congestion, dropped frames (polled while streaming)
+    health: str = ""  # stream bitrate, congestion, dropped frames (polled while streaming; empty when not)
+    off_air_since: float | None = None  # epoch the stream dropped while it should have been on air

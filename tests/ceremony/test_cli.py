@@ -74,6 +74,28 @@ def test_run_refuses_a_rundown_with_a_missing_scene_before_touching_obs(tmp_path
     assert not (tmp_path / "runs").exists()
 
 
+def test_a_stream_interrupted_mid_ceremony_makes_the_run_fail_and_says_so(tmp_path: Path) -> None:
+    rundown = tmp_path / "r.yaml"
+    rundown.write_text(
+        "version: 1\ntitle: outage\nrecord: false\nstream_target: local\nsegments:\n"
+        "  - {name: 开场, scene: 开场, duration: 2, on_start: {stream: start}, on_end: {stream: stop}}\n",
+        encoding="utf-8",
+    )
+    with FakeObsInThread() as obs:
+        obs.fake.cut_stream_after_s = 0.2
+        env = _env(
+            tmp_path,
+            STREAMKIT_OBS__PORT=str(obs.fake.port),
+            STREAMKIT_OBS__PASSWORD=obs.fake.password,
+            STREAMKIT_TARGETS__LOCAL__URL="rtmp://127.0.0.1:1/live",
+            STREAMKIT_TARGETS__LOCAL__KEY="k",
+        )
+        done = run_cli(["ceremony", "run", str(rundown), "--auto", "--scenes", str(tmp_path / "none")], env=env)
+    assert done.returncode == 1
+    assert "error: the stream was interrupted (1 time(s), off air" in done.stderr
+    assert '"stream_interruptions": 1' in done.stdout
+
+
 def test_console_run_without_a_terminal_asks_for_auto(tmp_path: Path) -> None:
     done = run_cli(["ceremony", "run", str(SAMPLE)], env=_env(tmp_path))
     assert done.returncode == 2 and "use --auto" in done.stderr

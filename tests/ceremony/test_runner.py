@@ -411,3 +411,65 @@ def test_resume_after_a_kill_between_segments_starts_the_next_one_where_the_last
     assert [(e["segment"], e["cue"]) for e in _events(entries, "skipped")] == [(1, 0)]
     assert [(e["segment"], e["cue"]) for e in _events(entries, "cue")] == [(1, 1)]
     assert "StartRecord" not in fake.received  # the recording kept going
+
+
+def test_a_stream_lost_mid_ceremony_is_logged_off_air_and_the_console_drops_its_bitrate(tmp_path: Path) -> None:
+    from rich.console import Console
+
+    from streamkit.ceremony.console import render
+    from streamkit.ceremony.outputs import StreamDestination
+
+    rundown = _rundown(
+        {"name": "a", "scene": "A", "duration": 10, "on_start": {"stream": "start"}, "on_end": {"stream": "stop"}},
+        stream_target="local",
+        record=False,
+    )
+    destination = StreamDestination("local", "rtmp://127.0.0.1:1/live", "k")
+
+    def screen(runner: CeremonyRunner) -> str:
+        console = Console(record=True, width=200)
+        console.print(render(runner))
+        return console.export_text()
+
+    async def outage() -> tuple[list[Entry], list[str]]:
+        async with running(tmp_path, rundown, auto=True, destination=destination) as run:
+            await run.step(2.0)
+            await run.step(2.0)  # health polled twice while streaming
+            shown = [screen(run.runner)]
+            await run.fake.stream_lost()
+            await run.tick_until(lambda: run.runner.status.stream == "reconnecting")
+            await run.step(3.0)
+            shown.append(screen(run.runner))
+            await run.fake.stream_reconnected()
+            await run.tick_until(lambda: run.runner.status.stream == "reconnected")
+            await run.step(3.0)
+        return run.entries(), shown
+
+    entries, shown = asyncio.run(outage())
+    assert "kbit/s" in shown[0] and "OFF AIR" not in shown[0]
+    assert "kbit/s" not in shown[1] and "stream reconnecting OFF AIR 3 s" in shown[1]
+    assert [e["event"] for e in entries if e["event"].startswith("stream_")] == ["stream_lost", "stream_back"]
+    assert _events(entries, "stream_back")[0]["off_air_s"] == 3.0
+    summary = entries[-1]
+    assert (summary["stream_interruptions"], summary["off_air_s"]) == (1, 3.0)
+
+
+def test_stopping_the_stream_on_purpose_is_no_interruption(tmp_path: Path) -> None:
+    from streamkit.ceremony.outputs import StreamDestination
+
+    rundown = _rundown(
+        {"name": "a", "scene": "A", "duration": 1, "on_start": {"stream": "start"}, "on_end": {"stream": "stop"}},
+        {"name": "b", "scene": "B", "duration": 1},
+        stream_target="local",
+        record=False,
+    )
+
+    async def planned() -> list[Entry]:
+        destination = StreamDestination("local", "rtmp://127.0.0.1:1/live", "k")
+        async with running(tmp_path, rundown, auto=True, destination=destination) as run:
+            await run.step(1.0)
+            await run.step(1.0)
+        return run.entries()
+
+    summary = asyncio.run(planned())[-1]
+    assert (summary["stream_interruptions"], summary["off_air_s"]) == (0, 0.0)

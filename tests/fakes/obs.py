@@ -69,6 +69,7 @@ class FakeObs:
     volume_db: dict[str, float] = field(default_factory=dict)
     media_state: dict[str, str] = field(default_factory=dict)
     handshakes: int = 0
+    cut_stream_after_s: float | None = None  # once: the stream stops by itself this long after it started
     record_path: str = "/tmp/fake.mkv"  # where "OBS" says the recording went (set it inside the test's folder)
 
     def __post_init__(self) -> None:
@@ -97,6 +98,18 @@ class FakeObs:
                 conn.transport.abort()
             await self._server.wait_closed()
             self._server = None
+
+    async def stream_lost(self, *, gave_up: bool = False) -> None:
+        """The RTMP link broke: OBS reconnects by itself, or (``gave_up``) stops the stream."""
+        self.stream_active = not gave_up
+        state = "OBS_WEBSOCKET_OUTPUT_STOPPED" if gave_up else "OBS_WEBSOCKET_OUTPUT_RECONNECTING"
+        await self.broadcast("StreamStateChanged", {"outputActive": not gave_up, "outputState": state})
+
+    async def stream_reconnected(self) -> None:
+        self.stream_active = True
+        await self.broadcast(
+            "StreamStateChanged", {"outputActive": True, "outputState": "OBS_WEBSOCKET_OUTPUT_RECONNECTED"}
+        )
 
     def drop_links(self) -> None:
         """Cut every client's TCP link without a close frame: the client sees 1006."""
@@ -369,6 +382,9 @@ class FakeObs:
                 later(0.05, "OBS_WEBSOCKET_OUTPUT_STOPPED", False)
             else:
                 later(0.05, "OBS_WEBSOCKET_OUTPUT_STARTED", True)
+            if stream and self.cut_stream_after_s is not None:
+                later(0.05 + self.cut_stream_after_s, "OBS_WEBSOCKET_OUTPUT_STOPPED", False)
+                self.cut_stream_after_s = None
         else:
             later(0.01, "OBS_WEBSOCKET_OUTPUT_STOPPING", True)
             later(0.05, "OBS_WEBSOCKET_OUTPUT_STOPPED", False)
