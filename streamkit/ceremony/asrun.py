@@ -117,12 +117,28 @@ def chapters_vtt(entries: Iterable[Mapping[str, Any]], start: float, stop: float
     return "\n".join(out)
 
 
+def cut_at(entries: Iterable[Mapping[str, Any]], start: float, until: float) -> float:
+    """When a recording that never reported STOPPED ended: the last loss of the OBS link after ``start`` and before
+    ``until`` (OBS crashed with the file open), else ``until``."""
+    lost = [
+        float(e["epoch"])
+        for e in entries
+        if e.get("event") == "link" and e.get("kind") == "lost" and start < float(e["epoch"]) <= until
+    ]
+    return lost[-1] if lost else until
+
+
 def write_chapters(entries: list[Entry], fallback_dir: Path) -> list[Path]:
-    """Write ``<recording>.vtt`` beside each finished recording (or into ``fallback_dir`` when the file is unknown)."""
+    """Write ``<recording>.vtt`` beside each recording (or into ``fallback_dir`` when the file is unknown).
+
+    A recording cut by a crash has no STOPPED line; its chapters end where it was cut (``cut_at``).
+    """
     written = []
-    for number, (start, stop, path) in enumerate(recordings(entries), 1):
+    found = recordings(entries)
+    for number, (start, stop, path) in enumerate(found, 1):
         if stop is None:
-            continue
+            until = found[number][0] if number < len(found) else float(entries[-1]["epoch"])
+            stop = cut_at(entries, start, until)
         target = Path(path).with_suffix(".vtt") if path else fallback_dir / f"recording-{number}.vtt"
         write_text_atomic(target, chapters_vtt(entries, start, stop))
         written.append(target)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from streamkit.ceremony.asrun import AsRunLog, chapters_vtt, read_log, recordings, summarize
+from streamkit.ceremony.asrun import AsRunLog, chapters_vtt, read_log, recordings, summarize, write_chapters
 from streamkit.ceremony.rundown import Rundown, load_rundown, parse_ms
 from streamkit.errors import ConfigError
 from tests.conftest import ROOT
@@ -117,3 +117,21 @@ def test_read_log_refuses_a_file_that_is_not_a_log(tmp_path: Path) -> None:
     path.write_text('{"event": "cue"}\n', encoding="utf-8")
     with pytest.raises(ConfigError, match="run_start"):
         read_log(path)
+
+
+def test_a_recording_cut_by_an_obs_crash_gets_chapters_up_to_the_crash(tmp_path: Path) -> None:
+    cut, after = tmp_path / "cut.mkv", tmp_path / "after.mkv"
+    entries = [
+        {"event": "run_start", "epoch": 100.0},
+        {"event": "segment_start", "index": 0, "name": "开场", "epoch": 100.0},
+        {"event": "output", "output": "record", "state": "started", "epoch": 100.5, "path": str(cut)},
+        {"event": "segment_start", "index": 1, "name": "默哀", "epoch": 110.0},
+        {"event": "link", "kind": "lost", "epoch": 112.0},  # OBS crashed: the recording never reports STOPPED
+        {"event": "link", "kind": "resynced", "epoch": 118.0},
+        {"event": "output", "output": "record", "state": "started", "epoch": 118.5, "path": str(after)},
+        {"event": "output", "output": "record", "state": "stopped", "epoch": 125.0, "path": str(after)},
+    ]
+    assert write_chapters(entries, tmp_path) == [cut.with_suffix(".vtt"), after.with_suffix(".vtt")]
+    assert cut.with_suffix(".vtt").read_text(encoding="utf-8") == (
+        "WEBVTT\n\n1\n00:00:00.000 --> 00:00:09.500\n开场\n\n2\n00:00:09.500 --> 00:00:11.500\n默哀\n"
+    )

@@ -375,9 +375,9 @@ def test_resume_after_a_kill_during_the_closing_ends_without_a_second_close(
     assert [e["name"] for e in _events(entries, "segment_end")] == ["a", "b"]  # b's end is not logged twice
     assert "StartRecord" not in fake.received and not fake.record_active  # no recording after the end
     assert _events(entries, "segment_start")[-1]["name"] == "b" and entries[-1]["event"] == "summary"
-    if recording_still_on:
-        assert fake.received.count("StopRecord") == 1
-        assert Path(recording).with_suffix(".vtt").read_text(encoding="utf-8").count("-->") == 2
+    assert fake.received.count("StopRecord") == (1 if recording_still_on else 0)
+    # chapters beside the recording, also when its STOPPED never reached the log
+    assert Path(recording).with_suffix(".vtt").read_text(encoding="utf-8").count("-->") == 2
 
 
 def test_resume_after_a_kill_between_segments_starts_the_next_one_where_the_last_ended(tmp_path: Path) -> None:

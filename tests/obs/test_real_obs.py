@@ -404,6 +404,13 @@ def test_obs_killed_mid_run_runner_reconnects_resyncs_and_finishes(
     assert entries[-1]["event"] == "summary" and entries[-1]["link_gaps_s"]
     assert len(entries[-1]["recordings"]) == 2  # one cut short by the crash, one after the relaunch
     assert os.path.exists(entries[-1]["recordings"][-1])
+    # chapters beside both, also beside the recording the crash cut (OBS never said it stopped)
+    for recording in entries[-1]["recordings"]:
+        chapters = Path(recording).with_suffix(".vtt").read_text(encoding="utf-8")
+        assert chapters.startswith("WEBVTT") and "-->" in chapters
+    assert sorted(entries[-1]["chapters"]) == sorted(
+        str(Path(r).with_suffix(".vtt")) for r in entries[-1]["recordings"]
+    )
 
 
 def _keyframes(path: Path) -> list[float]:
