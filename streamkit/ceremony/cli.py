@@ -20,6 +20,9 @@ app = typer.Typer(help="Run ceremonies from a rundown on OBS.", no_args_is_help=
 out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
 
+# On air, OBS is tried again at least every second while it is down: back on air within a second of its return.
+ON_AIR_BACKOFF_S = (0.2, 1.0)
+
 ConfigOption = Annotated[Path | None, typer.Option("--config", help="Settings file (default config/streamkit.yaml).")]
 ScenesOption = Annotated[list[Path], typer.Option("--scenes", help="Scene files or folders whose media to check.")]
 
@@ -177,7 +180,12 @@ async def _run(
         log_path = resume
     else:
         log_path = new_log_path(settings.runs_dir, rundown.title)
-    client = ObsClient(connection(settings), request_timeout_s=settings.obs.request_timeout_s)
+    client = ObsClient(
+        connection(settings),
+        request_timeout_s=settings.obs.request_timeout_s,
+        backoff_s=ON_AIR_BACKOFF_S,
+        refresh=lambda: connection(settings),  # `obs launch` after a crash publishes a new password
+    )
     await client.connect()
     log = AsRunLog(log_path)
     try:

@@ -136,10 +136,23 @@ def seed_config(folder: Path, port: int, password: str, canvas: Canvas) -> Path:
 
 
 def _write_private(path: Path, text: str) -> None:
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    """Write a 0600 file whole: a client re-reading it during a relaunch never sees it empty or half-written."""
+    partial = path.with_name(f".{path.name}.partial")
+    partial.unlink(missing_ok=True)
+    fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as fh:
         fh.write(text)
-    os.chmod(path, 0o600)
+    os.replace(partial, path)
+
+
+def write_state(state: LaunchState, password: str | None = None) -> None:
+    """Publish where the launched OBS listens (and, when given, its new password) for clients to find it again."""
+    folder = Path(state.folder)
+    if password is not None:
+        _write_private(folder / PASSWORD_FILE, password + "\n")
+    partial = folder / f".{STATE_FILE}.partial"
+    partial.write_text(json.dumps(asdict(state), indent=2), encoding="utf-8")
+    os.replace(partial, folder / STATE_FILE)
 
 
 def clear_unclean_shutdown_marker(folder: Path) -> None:
@@ -198,7 +211,7 @@ def launch(
     log_file = folder / "obs.log"
     obs = _start_obs(folder, display, log_file)
     state = LaunchState(str(folder), port, obs.pid, xvfb.pid, display, str(record_dir), str(log_file))
-    (folder / STATE_FILE).write_text(json.dumps(asdict(state), indent=2), encoding="utf-8")
+    write_state(state)
     try:
         wait_ready(state, ready_timeout_s)
     except BaseException:
@@ -268,7 +281,7 @@ def relaunch_obs(state: LaunchState, ready_timeout_s: float = 60.0) -> LaunchSta
     folder = Path(state.folder)
     obs = _start_obs(folder, state.display, Path(state.log_file))
     new = LaunchState(**{**asdict(state), "obs_pid": obs.pid})
-    (folder / STATE_FILE).write_text(json.dumps(asdict(new), indent=2), encoding="utf-8")
+    write_state(new)
     wait_ready(new, ready_timeout_s)
     return new
 

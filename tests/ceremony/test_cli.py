@@ -202,3 +202,58 @@ def test_publish_to_an_unknown_event_is_refused_before_air_time(tmp_path: Path) 
     assert "no archive event 'no-such-event'" in done.stderr
     assert "cannot reach OBS" not in done.stderr  # refused before connecting, so before anything went on air
     assert not (tmp_path / "runs").exists()
+
+
+def test_obs_relaunched_with_a_new_password_mid_run_is_rejoined(tmp_path: Path) -> None:
+    import asyncio
+    import json
+    import os
+    import subprocess
+    import sys
+    import time
+
+    from streamkit.ceremony.asrun import read_log
+    from streamkit.obs import launcher
+
+    rundown = tmp_path / "r.yaml"
+    rundown.write_text(
+        "version: 1\ntitle: relaunch\nrecord: false\nsegments:\n  - {name: 开场, scene: 开场, duration: 5}\n",
+        encoding="utf-8",
+    )
+    folder = tmp_path / "obs"
+    folder.mkdir()
+    with FakeObsInThread() as obs:
+
+        def publish() -> None:  # what `streamkit obs launch` leaves in its folder
+            state = launcher.LaunchState(str(folder), obs.fake.port, 1, 2, ":9", str(folder), str(folder / "obs.log"))
+            launcher.write_state(state, obs.fake.password)
+
+        def in_fake(coroutine: object) -> None:
+            asyncio.run_coroutine_threadsafe(coroutine, obs.loop).result(10)  # type: ignore[arg-type]
+
+        publish()
+        env = {**os.environ, **_env(tmp_path), "STREAMKIT_OBS__LAUNCH_DIR": str(folder), "COLUMNS": "200"}
+        argv = [sys.executable, "-m", "streamkit", "ceremony", "run", str(rundown), "--auto", "--scenes", "none"]
+        with subprocess.Popen(
+            argv, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        ) as run:
+            deadline = time.monotonic() + 30
+            while not any(line.startswith('{"event": "segment_start"') for line in _log_lines(tmp_path)):
+                assert time.monotonic() < deadline and run.poll() is None, run.stderr.read() if run.stderr else ""
+                time.sleep(0.05)
+            port = obs.fake.port
+            in_fake(obs.fake.stop())  # OBS crashed; the relaunch makes a new password
+            obs.fake.password = "relaunched-" + obs.fake.password
+            publish()
+            in_fake(obs.fake.start(port))
+            out, errors = run.communicate(timeout=60)
+    assert run.returncode == 0, errors
+    entries = read_log(next((tmp_path / "runs").glob("*.jsonl")))
+    assert [e["kind"] for e in entries if e["event"] == "link"] == ["lost", "resynced"]
+    assert not any(e["event"] == "abort" for e in entries)
+    assert json.loads(out)["segments"] == 1 and "relaunched-" not in out + errors
+
+
+def _log_lines(tmp_path: Path) -> list[str]:
+    logs = list((tmp_path / "runs").glob("*.jsonl")) if (tmp_path / "runs").exists() else []
+    return logs[0].read_text(encoding="utf-8").splitlines() if logs else []

@@ -374,7 +374,8 @@ def test_obs_killed_mid_run_runner_reconnects_resyncs_and_finishes(
 
     async def scenario() -> list[dict[str, Any]]:
         with AsRunLog(tmp_path / "run.jsonl") as log:
-            async with ObsClient(connection(applied), heartbeat_s=0.5, backoff_s=(0.2, 1.0)) as client:
+            reread = lambda: connection(applied)  # noqa: E731 - as `ceremony run` re-reads the launch folder
+            async with ObsClient(reread(), heartbeat_s=0.5, backoff_s=(0.2, 1.0), refresh=reread) as client:
                 runner = _auto_runner(client, rundown, log, tmp_path, samples)
                 task = asyncio.create_task(runner.run())
                 while not any(e["event"] == "segment_start" and e["index"] == 1 for e in runner.entries):
@@ -384,7 +385,10 @@ def test_obs_killed_mid_run_runner_reconnects_resyncs_and_finishes(
                 assert current is not None
                 launcher.kill_obs(current)
                 await asyncio.sleep(3.0)  # down long enough that the rest of 敬献花篮 falls into the gap
-                await asyncio.to_thread(launcher.relaunch_obs, current)
+                # relaunched as the docs say: a new OBS with a new websocket password, on the same port
+                relaunch = ["obs", "launch", "--port", str(current.port)]
+                done = await asyncio.to_thread(run_cli, relaunch, env={"STREAMKIT_OBS__LAUNCH_DIR": current.folder})
+                assert done.returncode == 0, done.stderr
                 await asyncio.wait_for(task, 60)
                 return runner.entries
 
