@@ -13,6 +13,7 @@ from streamkit.obs import requests
 from streamkit.obs.client import ObsClient
 
 HEALTH_EVERY_S = 2.0
+RESTART_EVERY_S = 2.0  # a stream OBS gave up on is started again this often until it is back
 
 
 @dataclass(frozen=True)
@@ -50,6 +51,7 @@ class OutputControl:
         self._on_air = False  # the stream reached STARTED and nobody asked it to stop
         self._stopping = False  # we asked OBS to stop the stream: its STOPPED is no loss
         self._link_lost_at: float | None = None
+        self._restarted_at = float("-inf")
 
     async def apply(self, change: Outputs) -> None:
         """Carry out a segment's on_start or on_end (the recording first: it must not miss the stream's start)."""
@@ -70,6 +72,18 @@ class OutputControl:
         if wanted["stream"] and not state.stream_active and not self.rehearsal:
             self.log("reassert", kind="stream", reason=reason)
             await self.set("stream", True)
+
+    async def keep_streaming(self, wanted: bool) -> None:
+        """A stream that dropped and that OBS stopped (its own reconnects ran out) is started again, every few
+        seconds, for as long as the rundown wants it on."""
+        if not wanted or self.rehearsal or self.status.off_air_since is None or self.client.state.stream_active:
+            return
+        now = self.clock()
+        if now - self._restarted_at < RESTART_EVERY_S:
+            return
+        self._restarted_at = now
+        self.log("reassert", kind="stream", reason="stream lost")
+        await self.set("stream", True)
 
     async def stop_all(self) -> None:
         """The ceremony is over: nothing keeps streaming or recording behind the operator's back."""

@@ -208,6 +208,7 @@ class CeremonyRunner:
             if self.options.auto and self.clock() >= (self.options.start_at or 0):
                 await self._enter(0, self.clock())
             return
+        await self.outputs.keep_streaming(schedule.desired_outputs(self.rundown, self.status.index)["stream"])
         if self.status.panic:
             return
         segment = self.rundown.segments[self.status.index]

@@ -57,6 +57,12 @@ class Run:
                 await self.runner.tick()
                 await asyncio.sleep(0.01)
 
+    async def until(self, predicate: Callable[[], bool]) -> None:
+        """Wait, without ticking, until OBS's news has arrived (events are handled as they come)."""
+        async with asyncio.timeout(10):
+            while not predicate():
+                await asyncio.sleep(0.01)
+
     def entries(self) -> list[Entry]:
         return read_log(self.log_path)
 
@@ -473,3 +479,35 @@ def test_stopping_the_stream_on_purpose_is_no_interruption(tmp_path: Path) -> No
 
     summary = asyncio.run(planned())[-1]
     assert (summary["stream_interruptions"], summary["off_air_s"]) == (0, 0.0)
+
+
+def test_a_stream_obs_gave_up_on_is_started_again_until_it_is_back(tmp_path: Path) -> None:
+    from streamkit.ceremony.outputs import StreamDestination
+
+    rundown = _rundown(
+        {"name": "a", "scene": "A", "duration": 20, "on_start": {"stream": "start"}, "on_end": {"stream": "stop"}},
+        stream_target="local",
+        record=False,
+    )
+    destination = StreamDestination("local", "rtmp://127.0.0.1:1/live", "k")
+
+    async def outage() -> tuple[FakeObs, list[Entry]]:
+        async with running(tmp_path, rundown, auto=True, destination=destination) as run:
+            run.fake.rtmp_down = True
+            await run.fake.stream_lost(gave_up=True)  # OBS's own reconnects ran out: it stopped the stream
+            await run.until(lambda: run.runner.status.stream == "stopped")
+            await run.step(1.0)  # tries again at once, but the receiver is still down
+            assert run.fake.received.count("StartStream") == 2 and not run.fake.stream_active
+            await run.step(1.0)  # not every tick: the next attempt waits a little
+            assert run.fake.received.count("StartStream") == 2
+            run.fake.rtmp_down = False
+            await run.step(1.0)
+            assert run.fake.stream_active and run.runner.status.off_air_since is None
+            await run.step(17.0)
+        return run.fake, run.entries()
+
+    fake, entries = asyncio.run(outage())
+    assert fake.received.count("StartStream") == 3
+    assert [e["reason"] for e in _events(entries, "reassert") if e["kind"] == "stream"] == ["stream lost"] * 2
+    assert _events(entries, "stream_back")[0]["off_air_s"] == 3.0
+    assert (entries[-1]["stream_interruptions"], entries[-1]["off_air_s"]) == (1, 3.0)

@@ -63,3 +63,9 @@ def test_profile_sets_a_keyframe_every_two_seconds_at_any_frame_rate(tmp_path: P
     for fps, frames in ((30, 60), (25, 50)):
         profile = launcher.profile_ini(Canvas(640, 360, fps), tmp_path)
         assert "UseAdvanced=true\n" in profile and f"x264Settings=keyint={frames}\n" in profile
+
+
+def test_profile_lets_obs_ride_out_an_rtmp_outage() -> None:
+    profile = launcher.profile_ini(Canvas(), Path("/r"))
+    retries = dict(line.split("=", 1) for line in profile.splitlines() if line.startswith(("RetryDelay", "MaxRetries")))
+    assert profile.count("Reconnect=true") == 1 and int(retries["RetryDelay"]) >= 2 and int(retries["MaxRetries"]) >= 20
