@@ -163,8 +163,9 @@ async def _run(
     from streamkit.ceremony import console
     from streamkit.ceremony.asrun import AsRunLog, new_log_path, read_log
     from streamkit.ceremony.outputs import StreamDestination
-    from streamkit.ceremony.runner import CeremonyRunner, RunOptions
+    from streamkit.ceremony.runner import CeremonyRunner
     from streamkit.ceremony.schedule import resume_point
+    from streamkit.ceremony.status import RunOptions
     from streamkit.obs.client import ObsClient
 
     destination = None

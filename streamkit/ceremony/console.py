@@ -21,8 +21,9 @@ from rich.live import Live
 from rich.table import Table
 from rich.text import Text
 
-from streamkit.ceremony.runner import Action, CeremonyRunner, Command
+from streamkit.ceremony.runner import CeremonyRunner
 from streamkit.ceremony.schedule import segment_length
+from streamkit.ceremony.status import Action, Command
 
 KEYS = {" ": Action.NEXT, "n": Action.NEXT, "h": Action.HOLD, "b": Action.BACK, "p": Action.PANIC, "q": Action.END}
 

@@ -11,10 +11,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import enum
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -25,40 +23,12 @@ from streamkit.ceremony.outputs import OutputControl, StreamDestination
 from streamkit.ceremony.overlay_feed import OverlayFeed
 from streamkit.ceremony.rundown import Cue, Rundown, Segment, cue_kind
 from streamkit.ceremony.schedule import ResumePoint
-from streamkit.ceremony.status import RunStatus
+from streamkit.ceremony.status import Action, Command, RunOptions, RunStatus
 from streamkit.errors import ObsError
 from streamkit.obs.client import LinkEvent, ObsClient, ObsDisconnected, ObsEvent
 
 GO_DEBOUNCE_S = 0.5  # two GO presses closer than this are one press (linux-show-player#166)
 OVERRUN_TOLERANCE_S = 0.5  # an auto advance lands a tick or a transition late; that is not an overrun
-
-__all__ = ["Action", "CeremonyRunner", "Command", "ResumePoint", "RunOptions", "RunStatus", "StreamDestination"]
-
-
-class Action(enum.Enum):
-    NEXT = "next"
-    HOLD = "hold"
-    BACK = "back"
-    JUMP = "jump"
-    PANIC = "panic"
-    END = "end"
-
-
-@dataclass(frozen=True)
-class Command:
-    action: Action
-    segment: int | None = None  # for JUMP
-
-
-@dataclass(frozen=True)
-class RunOptions:
-    auto: bool = False
-    rehearsal: bool = False
-    manual_auto_s: float = 5.0  # how long a segment without duration lasts under --auto
-    confirm_timeout_s: float = 3.0
-    output_timeout_s: float = 20.0
-    tick_s: float = 0.05
-    start_at: float | None = None  # --auto: hold the standby scene until this epoch (the scheduled start)
 
 
 class CeremonyRunner:

@@ -1,11 +1,38 @@
-"""What a run looks like from outside: the status the operator console shows, and the as-run log's writer."""
+"""The runner's interface: its options, the operator's commands in, the status the console shows out, the log writer."""
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from streamkit.ceremony.asrun import Entry
+
+
+class Action(enum.Enum):
+    NEXT = "next"
+    HOLD = "hold"
+    BACK = "back"
+    JUMP = "jump"
+    PANIC = "panic"
+    END = "end"
+
+
+@dataclass(frozen=True)
+class Command:
+    action: Action
+    segment: int | None = None  # for JUMP
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    auto: bool = False
+    rehearsal: bool = False
+    manual_auto_s: float = 5.0  # how long a segment without duration lasts under --auto
+    confirm_timeout_s: float = 3.0
+    output_timeout_s: float = 20.0
+    tick_s: float = 0.05
+    start_at: float | None = None  # --auto: hold the standby scene until this epoch (the scheduled start)
 
 
 class LogWriter(Protocol):

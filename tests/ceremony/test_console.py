@@ -9,7 +9,8 @@ from rich.console import Console
 from streamkit.ceremony.asrun import AsRunLog
 from streamkit.ceremony.console import command_for_key, render
 from streamkit.ceremony.rundown import load_rundown
-from streamkit.ceremony.runner import Action, CeremonyRunner, Command, RunOptions
+from streamkit.ceremony.runner import CeremonyRunner
+from streamkit.ceremony.status import Action, Command, RunOptions
 from streamkit.obs.client import ObsClient, ObsConnection
 from tests.conftest import ROOT
 from tests.fakes.clock import ManualClock

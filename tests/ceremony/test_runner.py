@@ -14,8 +14,9 @@ import pytest
 
 from streamkit.ceremony.asrun import AsRunLog, Entry, read_log
 from streamkit.ceremony.rundown import Rundown
-from streamkit.ceremony.runner import Action, CeremonyRunner, Command, RunOptions
+from streamkit.ceremony.runner import CeremonyRunner
 from streamkit.ceremony.schedule import ResumePoint, resume_point
+from streamkit.ceremony.status import Action, Command, RunOptions
 from streamkit.obs.client import ObsClient, ObsConnection
 from tests.fakes.clock import ManualClock
 from tests.fakes.obs import FakeObs, Item

@@ -21,7 +21,8 @@ from PIL import Image, ImageChops, ImageStat
 from streamkit.archive.store import ArchiveStore
 from streamkit.ceremony.asrun import AsRunLog, read_log
 from streamkit.ceremony.rundown import Rundown
-from streamkit.ceremony.runner import Action, CeremonyRunner, Command, RunOptions
+from streamkit.ceremony.runner import CeremonyRunner
+from streamkit.ceremony.status import Action, Command, RunOptions
 from streamkit.media.probe import probe
 from streamkit.media.samples import SampleSet
 from streamkit.obs import launcher
