@@ -76,7 +76,8 @@ class OutputControl:
     async def keep_streaming(self, wanted: bool) -> None:
         """A stream that dropped and that OBS stopped (its own reconnects ran out) is started again, every few
         seconds, for as long as the rundown wants it on."""
-        if not wanted or self.rehearsal or self.status.off_air_since is None or self.client.state.stream_active:
+        given_up = self.status.stream in ("stopped", "failed")  # not while OBS is still reconnecting by itself
+        if not wanted or self.rehearsal or self.status.off_air_since is None or not given_up:
             return
         now = self.clock()
         if now - self._restarted_at < RESTART_EVERY_S:

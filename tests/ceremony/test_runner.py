@@ -438,7 +438,7 @@ def test_a_stream_lost_mid_ceremony_is_logged_off_air_and_the_console_drops_its_
         console.print(render(runner))
         return console.export_text()
 
-    async def outage() -> tuple[list[Entry], list[str]]:
+    async def outage() -> tuple[FakeObs, list[Entry], list[str]]:
         async with running(tmp_path, rundown, auto=True, destination=destination) as run:
             await run.step(2.0)
             await run.step(2.0)  # health polled twice while streaming
@@ -450,9 +450,10 @@ def test_a_stream_lost_mid_ceremony_is_logged_off_air_and_the_console_drops_its_
             await run.fake.stream_reconnected()
             await run.tick_until(lambda: run.runner.status.stream == "reconnected")
             await run.step(3.0)
-        return run.entries(), shown
+        return run.fake, run.entries(), shown
 
-    entries, shown = asyncio.run(outage())
+    fake, entries, shown = asyncio.run(outage())
+    assert fake.received.count("StartStream") == 1  # OBS reconnects by itself: nothing is started over it
     assert "kbit/s" in shown[0] and "OFF AIR" not in shown[0]
     assert "kbit/s" not in shown[1] and "stream reconnecting OFF AIR 3 s" in shown[1]
     assert [e["event"] for e in entries if e["event"].startswith("stream_")] == ["stream_lost", "stream_back"]

@@ -100,10 +100,12 @@ class FakeObs:
             self._server = None
 
     async def stream_lost(self, *, gave_up: bool = False) -> None:
-        """The RTMP link broke: OBS reconnects by itself, or (``gave_up``) stops the stream."""
-        self.stream_active = not gave_up
+        """The RTMP link broke: OBS reconnects by itself, or (``gave_up``) stops the stream.
+
+        Like OBS, the stream is reported inactive while it reconnects (``outputActive`` false, state RECONNECTING)."""
+        self.stream_active = False
         state = "OBS_WEBSOCKET_OUTPUT_STOPPED" if gave_up else "OBS_WEBSOCKET_OUTPUT_RECONNECTING"
-        await self.broadcast("StreamStateChanged", {"outputActive": not gave_up, "outputState": state})
+        await self.broadcast("StreamStateChanged", {"outputActive": False, "outputState": state})
 
     async def stream_reconnected(self) -> None:
         self.stream_active = True
