@@ -78,7 +78,7 @@ def run(
 ) -> None:
     """Run the rundown: cues confirmed by OBS events, as-run log under runs/, chapters beside the recording.
 
-    The preflight of ``ceremony check`` runs first: a rundown it refuses never goes on air.
+    The preflight of ``ceremony check`` runs first (not on --resume): a rundown it refuses never goes on air.
     """
     settings = load_settings(config)
     rundown = load_rundown(rundown_path)
@@ -93,7 +93,8 @@ def run(
         if not publish:
             raise typer.BadParameter("goes with --publish", param_hint="--event")
         _check_event(settings, event)  # before air time, not after the ceremony
-    _preflight(settings, rundown, scenes, rehearsal=rehearsal, show_facts=False)
+    if resume is None:  # a resumed run passed it before going on air; now getting back fast matters most
+        _preflight(settings, rundown, scenes, rehearsal=rehearsal, show_facts=False)
     if time_scale != 1.0:
         rundown = rundown.scaled(time_scale)
     summary = asyncio.run(
