@@ -172,7 +172,8 @@ class CeremonyRunner:
             return
         if self._needs_recovery:
             self._needs_recovery = False
-            await self._recover("reconnect")
+            if self.status.index >= 0:  # before the first segment there is nothing on air to recover
+                await self._recover("reconnect")
             return
         if self.status.index < 0:  # not on air yet: waiting for the first take or the scheduled start
             if self.options.auto and self.clock() >= (self.options.start_at or 0):

@@ -513,3 +513,22 @@ def test_a_stream_obs_gave_up_on_is_started_again_until_it_is_back(tmp_path: Pat
     assert [e["reason"] for e in _events(entries, "reassert") if e["kind"] == "stream"] == ["stream lost"] * 2
     assert _events(entries, "stream_back")[0]["off_air_s"] == 3.0
     assert (entries[-1]["stream_interruptions"], entries[-1]["off_air_s"]) == (1, 3.0)
+
+
+def test_a_link_lost_before_the_first_take_recovers_nothing_and_the_take_still_works(tmp_path: Path) -> None:
+    rundown = _rundown({"name": "a", "scene": "A"}, {"name": "b", "scene": "B"})
+
+    async def early() -> list[Entry]:
+        async with running(tmp_path, rundown) as run:
+            run.fake.drop_links()
+            await run.tick_until(lambda: not run.runner.status.link_up)
+            await run.tick_until(lambda: run.runner.status.link_up)
+            await run.step(0.1)
+            await run.press(Action.NEXT)
+            assert run.fake.program == "A" and run.runner.status.index == 0
+            await run.press(Action.END)
+        return run.entries()
+
+    entries = asyncio.run(early())
+    assert [e["name"] for e in _events(entries, "segment_start")] == ["a"]
+    assert _events(entries, "jump") == [] and _events(entries, "internal_error") == []
