@@ -521,8 +521,9 @@ def test_a_link_lost_before_the_first_take_recovers_nothing_and_the_take_still_w
     async def early() -> list[Entry]:
         async with running(tmp_path, rundown) as run:
             run.fake.drop_links()
-            await run.tick_until(lambda: not run.runner.status.link_up)
-            await run.tick_until(lambda: run.runner.status.link_up)
+            await run.tick_until(
+                lambda: [e.get("kind") for e in _events(run.runner.entries, "link")] == ["lost", "resynced"]
+            )
             await run.step(0.1)
             await run.press(Action.NEXT)
             assert run.fake.program == "A" and run.runner.status.index == 0
@@ -532,3 +533,4 @@ def test_a_link_lost_before_the_first_take_recovers_nothing_and_the_take_still_w
     entries = asyncio.run(early())
     assert [e["name"] for e in _events(entries, "segment_start")] == ["a"]
     assert _events(entries, "jump") == [] and _events(entries, "internal_error") == []
+    assert _events(entries, "reassert") == []  # no scene was put on air before the take
