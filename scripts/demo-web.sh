@@ -5,7 +5,7 @@ set -euo pipefail
 SK=.venv/bin/streamkit
 TITLE="清明祭英烈 网上公祭仪式（示例）"
 
-if ! $SK archive events | grep -qF "$TITLE"; then
+if ! $SK archive list-events | grep -qF "$TITLE"; then
   start=$(TZ=Asia/Shanghai date -d '+1 hour' +%Y-%m-%dT%H:%M)
   $SK archive add-event --title "$TITLE" --start "$start" --minutes 45 --venue "烈士陵园" --campaign "清明" \
     --description "全体肃立，向英烈默哀；敬献花篮；宣读祭文。"

@@ -1,7 +1,9 @@
 """The ``streamkit`` command. Each area adds its commands from its own ``cli`` module.
 
-Errors raised on purpose (StreamkitError) become one ``error: …`` line and exit code 1; usage errors exit 2;
-``--debug`` shows the traceback instead.
+The root callback reads the settings once (``--config``, else config/streamkit.yaml when present, then the
+``STREAMKIT_*`` environment), points the media tools at ``media.ffmpeg``/``media.ffprobe`` and keeps the settings in
+the context for every command. Errors raised on purpose (StreamkitError) become one ``error: …`` line and exit
+code 1; usage errors exit 2; ``--debug`` shows the traceback instead.
 """
 
 from __future__ import annotations
@@ -17,7 +19,10 @@ from rich.console import Console
 from streamkit import __version__
 from streamkit.archive.cli import app as archive_app
 from streamkit.ceremony.cli import app as ceremony_app
+from streamkit.cli_common import FrameSize, default_note, err_console, out_console, settings_of, size_option
+from streamkit.config.settings import load_settings
 from streamkit.errors import ConfigError, StreamkitError
+from streamkit.media.tools import MediaTools, using_media_tools
 from streamkit.obs.cli import app as obs_app
 from streamkit.overlays.cli import app as overlay_app
 from streamkit.tours.cli import app as tours_app
@@ -30,16 +35,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
-err_console = Console(stderr=True, soft_wrap=True)
 INTERRUPTED = 130  # the shell's code for a command stopped by Ctrl-C (128 + SIGINT)
-out_console = Console(soft_wrap=True)
-
-
-class _State:
-    debug = False
-
-
-state = _State()
 
 
 def _version(value: bool) -> None:
@@ -50,14 +46,21 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def root(
+    ctx: typer.Context,
+    config: Annotated[
+        Path | None,
+        typer.Option("--config", help="Settings file. " + default_note("config/streamkit.yaml when present")),
+    ] = None,
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks and debug logs.")] = False,
     version: Annotated[
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version and exit.")
     ] = False,
 ) -> None:
     """streamkit: live ceremonies, guided video tours and an archive site."""
-    state.debug = debug
     logging.basicConfig(level=logging.DEBUG if debug else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    settings = load_settings(config)
+    ctx.with_resource(using_media_tools(MediaTools(settings.media.ffmpeg, settings.media.ffprobe)))
+    ctx.obj = settings
 
 
 @app.command()
@@ -75,15 +78,14 @@ def doctor() -> None:
 @app.command()
 def samples(
     folder: Annotated[Path, typer.Argument(help="Where to write the sample media.")] = Path("samples"),
-    size: Annotated[str, typer.Option(help="Clip size as WIDTHxHEIGHT.")] = "320x180",
+    size: Annotated[FrameSize, size_option("Clip size (even).", minimum=64, even=True)] = FrameSize(320, 180),
     seed: Annotated[int, typer.Option(help="Seed for names and photos; same seed, same files.")] = 1,
     force: Annotated[bool, typer.Option(help="Regenerate even when the set is up to date.")] = False,
 ) -> None:
     """Generate small deterministic sample media: clips, tomb photos, narration, music, logo, register."""
     from streamkit.media.samples import generate
 
-    width, height = _parse_size(size)
-    made = generate(folder, width=width, height=height, seed=seed, force=force)
+    made = generate(folder, width=size.width, height=size.height, seed=seed, force=force)
     out_console.print(
         f"samples in {made.folder}: {len(made.clips)} clips, {len(made.photos)} tomb photos, "
         f"narration ({'espeak-ng speech' if made.spoken else 'tones: espeak-ng not installed'}), "
@@ -128,23 +130,9 @@ app.add_typer(web_app, name="web")
 
 
 @config_app.command("check")
-def config_check(
-    config: Annotated[
-        Path | None, typer.Option(help="Settings file (default: config/streamkit.yaml when present).")
-    ] = None,
-) -> None:
-    """Validate settings (file, environment) and print the merged result with secrets hidden."""
-    from streamkit.config.settings import load_settings
-
-    settings = load_settings(config)
-    out_console.print(settings.model_dump_json(indent=2), markup=False, highlight=False)
-
-
-def _parse_size(text: str) -> tuple[int, int]:
-    width, sep, height = text.lower().partition("x")
-    if not sep or not width.isdigit() or not height.isdigit():
-        raise typer.BadParameter(f"{text!r} is not WIDTHxHEIGHT (for example 320x180)", param_hint="--size")
-    return int(width), int(height)
+def config_check(ctx: typer.Context) -> None:
+    """Validate the settings (streamkit --config FILE, environment) and print the merged result, secrets hidden."""
+    out_console.print(settings_of(ctx).model_dump_json(indent=2), markup=False, highlight=False)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 import subprocess
@@ -15,6 +14,7 @@ from rich.table import Table
 
 from streamkit.fonts import APT_CJK_FONTS, find_cjk_font
 from streamkit.media.runner import run_tool
+from streamkit.media.tools import media_tools
 
 REQUIRED_FILTERS = ("xfade", "acrossfade", "subtitles", "sidechaincompress", "loudnorm", "ebur128")
 REQUIRED_ENCODERS = ("libx264", "aac")
@@ -59,14 +59,15 @@ def _version_of(tool: str, argv: list[str], pattern: str) -> str | None:
 def check_ffmpeg() -> list[Check]:
     apt = "apt-get install ffmpeg"
     checks = []
-    for tool in ("ffmpeg", "ffprobe"):
-        version = _version_of(tool, [tool, "-hide_banner", "-version"], rf"{tool} version (\S+)")
+    tools = media_tools()  # the binaries settings chose, which every command runs
+    for tool, binary in (("ffmpeg", tools.ffmpeg), ("ffprobe", tools.ffprobe)):
+        version = _version_of(binary, [binary, "-hide_banner", "-version"], rf"{tool} version (\S+)")
         if version is None:
-            version = _version_of(tool, [tool, "-version"], rf"{tool} version (\S+)")
+            version = _version_of(binary, [binary, "-version"], rf"{tool} version (\S+)")
         checks.append(Check(tool, version is not None, version or "not found", apt, True, "all media work"))
-    if shutil.which("ffmpeg") is None:
+    if shutil.which(tools.ffmpeg) is None:
         return checks
-    filters = _output(["ffmpeg", "-hide_banner", "-filters"]) or ""
+    filters = _output([tools.ffmpeg, "-hide_banner", "-filters"]) or ""
     names = {line.split()[1] for line in filters.splitlines() if len(line.split()) > 2 and line[:1] == " "}
     for name in REQUIRED_FILTERS:
         ok = name in names
@@ -74,7 +75,7 @@ def check_ffmpeg() -> list[Check]:
         if name == "subtitles" and ok:
             detail = "present (libass)"
         checks.append(Check(f"filter {name}", ok, detail, apt, True, "tours"))
-    encoders = _output(["ffmpeg", "-hide_banner", "-encoders"]) or ""
+    encoders = _output([tools.ffmpeg, "-hide_banner", "-encoders"]) or ""
     enc_names = {line.split()[1] for line in encoders.splitlines() if len(line.split()) > 2 and line[:1] == " "}
     for name in REQUIRED_ENCODERS:
         ok = name in enc_names
@@ -123,7 +124,7 @@ def check_moviepy() -> Check:
         used = set(moviepy_ffmpeg().values())
     except Exception as exc:  # an absent or broken moviepy is a row of the report, not a crash
         return Check("moviepy", False, f"cannot import ({exc})", "pip install 'moviepy>=2'", False, "tour effects")
-    ours = shutil.which(os.environ.get("STREAMKIT_MEDIA__FFMPEG", "ffmpeg"))
+    ours = shutil.which(media_tools().ffmpeg)
     ok = used == {ours}
     detail = f"{moviepy_version()} using ffmpeg {', '.join(sorted(used))}" + ("" if ok else f" (expected {ours})")
     return Check("moviepy", ok, detail, "pip install 'moviepy>=2'", False, "tour effects, --engine moviepy")

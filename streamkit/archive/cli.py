@@ -4,36 +4,34 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Literal, cast
+from typing import Annotated, Literal
 
 import typer
-from rich.console import Console
 
+from streamkit.cli_common import default_note, open_archive, out_console, settings_of
 from streamkit.errors import ArchiveError
 
-if TYPE_CHECKING:
-    from streamkit.archive.store import ArchiveStore
-
 app = typer.Typer(help="Publish recordings, tours and events into the archive.", no_args_is_help=True)
-out = Console(soft_wrap=True)
 
 
-def open_store(database_url: str | None, media_dir: Path | None) -> ArchiveStore:
-    # Imported here so that `streamkit --help` and other areas' commands do not pay for SQLAlchemy.
-    from streamkit.archive.store import open_store as open_configured
-
-    return open_configured(database_url, media_dir)
+# the values of archive.models.EntryKind, spelled here so that every command does not load SQLAlchemy
+EntryKind = Literal["recording", "tour"]
 
 
-DbOption = Annotated[str | None, typer.Option("--db", help="Database URL (default: web.database_url).")]
-MediaDirOption = Annotated[Path | None, typer.Option("--media-dir", help="Media folder (default: web.media_dir).")]
+DbOption = Annotated[
+    str | None, typer.Option("--db", help="Database URL. " + default_note("settings web.database_url"))
+]
+MediaDirOption = Annotated[
+    Path | None, typer.Option("--media-dir", help="Media folder. " + default_note("settings web.media_dir"))
+]
 
 
 @app.command("add")
 def add(
+    ctx: typer.Context,
     media: Annotated[Path, typer.Argument(help="The MP4 (or other media) file to publish.")],
     title: Annotated[str, typer.Option(help="Title shown on the site.")],
-    kind: Annotated[str, typer.Option(help="recording or tour.")] = "tour",
+    kind: Annotated[EntryKind, typer.Option(help="What the media is.")] = "tour",
     duration_ms: Annotated[int | None, typer.Option(help="Duration; probed from the file when left out.")] = None,
     poster: Annotated[Path | None, typer.Option(help="Poster image (JPEG/PNG).")] = None,
     captions: Annotated[Path | None, typer.Option(help="Captions as WebVTT.")] = None,
@@ -56,8 +54,8 @@ def add(
 
         duration_ms = probe(media).duration_ms
     entry = publish_media(
-        open_store(db, media_dir),
-        kind=cast(Literal["recording", "tour"], kind),  # publish_media refuses any other value
+        open_archive(settings_of(ctx), db, media_dir),
+        kind=kind,
         title=title,
         media_path=media,
         duration_ms=duration_ms,
@@ -72,12 +70,15 @@ def add(
         published=not unpublished,
         copy=not link,
     )
-    out.print(f"archive entry {entry.id}: {entry.title} ({entry.kind}, {entry.duration_ms / 1000:.1f} s)", markup=False)
+    out_console.print(
+        f"archive entry {entry.id}: {entry.title} ({entry.kind}, {entry.duration_ms / 1000:.1f} s)", markup=False
+    )
 
 
 @app.command("list")
 def list_entries(
-    kind: Annotated[str, typer.Option(help="Only recording or tour.")] = "",
+    ctx: typer.Context,
+    kind: Annotated[EntryKind | None, typer.Option(help="Only entries of this kind.")] = None,
     all_: Annotated[bool, typer.Option("--all", help="Include unpublished entries.")] = False,
     page: Annotated[int, typer.Option(min=1)] = 1,
     db: DbOption = None,
@@ -86,22 +87,23 @@ def list_entries(
     """List archive entries, newest first."""
     from streamkit.archive.store import ArchiveQuery
 
-    found = open_store(db, media_dir).list_entries(
-        ArchiveQuery(kind=kind), page=page, per_page=50, published_only=not all_
+    found = open_archive(settings_of(ctx), db, media_dir).list_entries(
+        ArchiveQuery(kind=kind or ""), page=page, per_page=50, published_only=not all_
     )
     for entry in found.items:
         state = "" if entry.published else " [unpublished]"
-        out.print(
+        out_console.print(
             f"{entry.id}\t{entry.kind}\t{entry.published_at:%Y-%m-%d}\t"
             f"{entry.duration_ms / 1000:.1f} s\t{entry.title}{state}",
             markup=False,
             highlight=False,
         )
-    out.print(f"page {found.page} of {found.pages}, {found.total} entries", markup=False)
+    out_console.print(f"page {found.page} of {found.pages}, {found.total} entries", markup=False)
 
 
 @app.command("add-event")
 def add_event(
+    ctx: typer.Context,
     title: Annotated[str, typer.Option(help="Title.")],
     start: Annotated[str, typer.Option(help="Local start, e.g. 2026-04-04T09:00.")],
     minutes: Annotated[int, typer.Option(min=1, help="Length in minutes.")] = 60,
@@ -130,15 +132,15 @@ def add_event(
         campaign=campaign,
         stream_url=stream_url,
     )
-    event = create_event(open_store(db, media_dir), draft, actor="cli")
-    out.print(f"event {event.slug}: {event.title}", markup=False)
+    event = create_event(open_archive(settings_of(ctx), db, media_dir), draft, actor="cli")
+    out_console.print(f"event {event.slug}: {event.title}", markup=False)
 
 
-@app.command("events")
-def list_events(db: DbOption = None, media_dir: MediaDirOption = None) -> None:
+@app.command("list-events")
+def list_events(ctx: typer.Context, db: DbOption = None, media_dir: MediaDirOption = None) -> None:
     """List upcoming and live events, soonest first (slug, local start, status, title)."""
-    for event in open_store(db, media_dir).upcoming_events():
-        out.print(
+    for event in open_archive(settings_of(ctx), db, media_dir).upcoming_events():
+        out_console.print(
             f"{event.slug}\t{event.start_local:%Y-%m-%d %H:%M %Z}\t{event.status}\t{event.title}",
             markup=False,
             highlight=False,
@@ -146,7 +148,7 @@ def list_events(db: DbOption = None, media_dir: MediaDirOption = None) -> None:
 
 
 @app.command("migrate")
-def migrate(db: DbOption = None, media_dir: MediaDirOption = None) -> None:
+def migrate(ctx: typer.Context, db: DbOption = None, media_dir: MediaDirOption = None) -> None:
     """Create or upgrade the archive database (also done automatically on first use)."""
-    store = open_store(db, media_dir)
-    out.print(f"archive database is current: {store!r}", markup=False)
+    store = open_archive(settings_of(ctx), db, media_dir)
+    out_console.print(f"archive database is current: {store!r}", markup=False)

@@ -11,9 +11,12 @@ from sqlalchemy.orm import Session
 
 from streamkit.archive.models import Event, EventStatus
 from streamkit.archive.store import ArchiveStore
+from streamkit.archive.urls import playable_url
 from streamkit.errors import ArchiveError
 
-ALLOWED_URL_SCHEMES = ("https://", "http://")
+STREAM_URL_PROBLEM = "the stream URL must start with https:// or be a path on the site (plain http cannot play)"
+# Far enough for any ceremony, and near enough that converting between any two zones stays inside datetime's range.
+EVENT_YEARS = range(1900, 3000)
 
 
 @dataclass(frozen=True)
@@ -43,8 +46,10 @@ class EventDraft:
             found.append(f"unknown time zone {self.timezone!r}")
         if self.end_local <= self.start_local:
             found.append("the end must be after the start")
-        if self.stream_url and not self.stream_url.startswith(ALLOWED_URL_SCHEMES):
-            found.append("the stream URL must start with https:// or http://")
+        if self.start_local.year not in EVENT_YEARS or self.end_local.year not in EVENT_YEARS:
+            found.append(f"start and end must be in the years {EVENT_YEARS[0]} to {EVENT_YEARS[-1]}")
+        if self.stream_url and not playable_url(self.stream_url):
+            found.append(STREAM_URL_PROBLEM)
         if self.status not in {s.value for s in EventStatus}:
             found.append(f"unknown status {self.status!r}")
         return found
@@ -92,9 +97,9 @@ def update_event(session: Session, event: Event, draft: EventDraft, *, actor: st
 def set_event_status(
     store: ArchiveStore, slug: str, status: EventStatus, *, actor: str, stream_url: str | None = None
 ) -> Event:
-    """Mark an event live, ended or cancelled (the ceremony runner calls this when it starts and stops streaming)."""
-    if stream_url is not None and stream_url and not stream_url.startswith(ALLOWED_URL_SCHEMES):
-        raise ArchiveError("the stream URL must start with https:// or http://")
+    """Mark an event live, ended or cancelled; ``stream_url`` is what viewers watch while it is live."""
+    if stream_url and not playable_url(stream_url):
+        raise ArchiveError(STREAM_URL_PROBLEM)
     with store.transaction() as session:
         event = session.scalar(select(Event).where(Event.slug == slug))
         if event is None:

@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine, create_engine, event, func, or_, select, update
 from sqlalchemy.engine import make_url
@@ -21,8 +21,20 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
 from streamkit.archive import schema
-from streamkit.archive.models import ArchiveEntry, AuditRecord, Event, EventStatus, SiteRevision, Tag, utcnow
+from streamkit.archive.models import (
+    ArchiveEntry,
+    AuditRecord,
+    Event,
+    EventStatus,
+    SiteRevision,
+    Tag,
+    entry_tags,
+    utcnow,
+)
 from streamkit.errors import ArchiveError
+
+if TYPE_CHECKING:
+    from streamkit.config.settings import WebSettings
 
 DEFAULT_MEDIA_DIR = Path("var/media")
 _REVISION_QUERY = select(SiteRevision.revision)
@@ -262,7 +274,11 @@ class ArchiveStore:
                 select(ArchiveEntry.campaign).where(published, ArchiveEntry.campaign != "").distinct()
             )
             venues = session.scalars(select(ArchiveEntry.venue).where(published, ArchiveEntry.venue != "").distinct())
-            tags = session.scalars(select(Tag.name).order_by(Tag.name))
+            tags = session.scalars(
+                select(Tag.name)
+                .where(Tag.id.in_(select(entry_tags.c.tag_id).join(ArchiveEntry).where(published)))
+                .order_by(Tag.name)
+            )
             first, last = session.execute(
                 select(func.min(ArchiveEntry.published_at), func.max(ArchiveEntry.published_at)).where(published)
             ).one()
@@ -290,20 +306,16 @@ class ArchiveStore:
         return [found[n] for n in wanted]
 
     @staticmethod
-    def audit(session: Session, actor: str, action: str, target: str = "", detail: str = "") -> None:
-        session.add(AuditRecord(actor=actor, action=action, target=target, detail=detail))
+    def audit(session: Session, actor: str, action: str, target: str = "", detail: str = "") -> AuditRecord:
+        record = AuditRecord(actor=actor, action=action, target=target, detail=detail)
+        session.add(record)
+        return record
 
     def audit_log(self, limit: int = 200) -> list[AuditRecord]:
         with self.session() as session:
             return list(session.scalars(select(AuditRecord).order_by(AuditRecord.id.desc()).limit(limit)))
 
 
-def open_store(database_url: str | None = None, media_dir: str | Path | None = None) -> ArchiveStore:
-    """The store named by Settings (web.database_url, web.media_dir), unless given explicitly."""
-    from streamkit.config.settings import load_settings
-
-    if database_url is None or media_dir is None:
-        web = load_settings().web
-        database_url = database_url or web.database_url
-        media_dir = media_dir or web.media_dir
-    return ArchiveStore(database_url, media_dir)
+def open_store(web: WebSettings, *, database_url: str | None = None, media_dir: Path | None = None) -> ArchiveStore:
+    """The store the site's settings name; a database URL or media folder given on the command line wins."""
+    return ArchiveStore(database_url or web.database_url, media_dir or web.media_dir)

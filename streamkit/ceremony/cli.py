@@ -9,35 +9,33 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 
 from streamkit.ceremony.rundown import Rundown, load_rundown
-from streamkit.config.settings import Settings, load_settings
+from streamkit.cli_common import err_console, open_archive, out_console, settings_of
+from streamkit.config.settings import Settings
 from streamkit.errors import ObsError
 from streamkit.obs.cli import connection
 
 app = typer.Typer(help="Run ceremonies from a rundown on OBS.", no_args_is_help=True)
-out = Console(soft_wrap=True)
-err = Console(stderr=True, soft_wrap=True)
-
 # On air, OBS is tried again at least every second while it is down: back on air within a second of its return.
 ON_AIR_BACKOFF_S = (0.2, 1.0)
 
-ConfigOption = Annotated[Path | None, typer.Option("--config", help="Settings file (default config/streamkit.yaml).")]
 ScenesOption = Annotated[list[Path], typer.Option("--scenes", help="Scene files or folders whose media to check.")]
 
 
 @app.command()
 def check(
+    ctx: typer.Context,
     rundown_path: Annotated[Path, typer.Argument(metavar="RUNDOWN", help="Rundown YAML.")],
     scenes: ScenesOption = [Path("scenes")],  # noqa: B006 - typer reads the default, never mutates it
-    config: ConfigOption = None,
 ) -> None:
     """Preflight: OBS reachable and its version, scenes and sources, media, fonts, stream target, disk; all at once."""
-    settings = load_settings(config)
+    settings = settings_of(ctx)
     rundown = load_rundown(rundown_path)
     _preflight(settings, rundown, scenes, rehearsal=False, show_facts=True)
-    out.print(f"ready: {rundown.title}, {len(rundown.segments)} segments, {rundown.planned_ms / 60000:.1f} min planned")
+    out_console.print(
+        f"ready: {rundown.title}, {len(rundown.segments)} segments, {rundown.planned_ms / 60000:.1f} min planned"
+    )
 
 
 def _preflight(settings: Settings, rundown: Rundown, scenes: list[Path], *, rehearsal: bool, show_facts: bool) -> None:
@@ -46,16 +44,17 @@ def _preflight(settings: Settings, rundown: Rundown, scenes: list[Path], *, rehe
 
     report = asyncio.run(preflight(rundown, settings, scenes, connection(settings), rehearsal=rehearsal))
     for fact in report.facts if show_facts else []:
-        out.print(f"ok: {fact}", markup=False, highlight=False)
+        out_console.print(f"ok: {fact}", markup=False, highlight=False)
     for problem in report.problems:
-        err.print(f"error: {problem}", markup=False, highlight=False)
+        err_console.print(f"error: {problem}", markup=False, highlight=False)
     if not report.ok:
-        err.print(f"{len(report.problems)} problem(s); not ready to go on air", markup=False)
+        err_console.print(f"{len(report.problems)} problem(s); not ready to go on air", markup=False)
         raise typer.Exit(1)
 
 
 @app.command()
 def run(
+    ctx: typer.Context,
     rundown_path: Annotated[Path, typer.Argument(metavar="RUNDOWN", help="Rundown YAML.")],
     auto: Annotated[bool, typer.Option("--auto", help="Follow the timings without an operator.")] = False,
     rehearsal: Annotated[bool, typer.Option("--rehearsal", help="Never start the stream.")] = False,
@@ -74,13 +73,12 @@ def run(
         str | None, typer.Option("--event", help="With --publish: the archive event (slug) this ceremony is.")
     ] = None,
     scenes: ScenesOption = [Path("scenes")],  # noqa: B006 - typer reads the default, never mutates it
-    config: ConfigOption = None,
 ) -> None:
     """Run the rundown: cues confirmed by OBS events, as-run log under runs/, chapters beside the recording.
 
     The preflight of ``ceremony check`` runs first (not on --resume): a rundown it refuses never goes on air.
     """
-    settings = load_settings(config)
+    settings = settings_of(ctx)
     rundown = load_rundown(rundown_path)
     if not auto and not sys.stdin.isatty():
         raise typer.BadParameter("the operator console needs a terminal for its keys; use --auto to run unattended")
@@ -109,11 +107,11 @@ def run(
             start_at=start_at,
         )
     )
-    out.print(json.dumps(summary, ensure_ascii=False, indent=2), markup=False, highlight=False)
+    out_console.print(json.dumps(summary, ensure_ascii=False, indent=2), markup=False, highlight=False)
     if publish:
         _publish(settings, rundown, summary.get("recordings") or [], event)
     if summary.get("stream_interruptions"):
-        err.print(
+        err_console.print(
             f"error: the stream was interrupted ({summary['stream_interruptions']} time(s), "
             f"off air {summary['off_air_s']:.1f} s in all); see {summary['log']}",
             markup=False,
@@ -125,27 +123,28 @@ def run(
 
 
 def _check_event(settings: Settings, slug: str) -> None:
-    from streamkit.archive.store import ArchiveStore
-
-    store = ArchiveStore(settings.web.database_url, settings.web.media_dir)
+    store = open_archive(settings)
     try:
         if store.event_by_slug(slug) is None:
-            raise typer.BadParameter(f"no archive event {slug!r}; see 'streamkit archive events'", param_hint="--event")
+            raise typer.BadParameter(
+                f"no archive event {slug!r}; see 'streamkit archive list-events'", param_hint="--event"
+            )
     finally:
         store.dispose()
 
 
 def _publish(settings: Settings, rundown: Rundown, recordings: list[str], event: str | None) -> None:
-    from streamkit.archive.store import ArchiveStore
     from streamkit.ceremony.publish import publish_recordings
 
     if not recordings:
-        err.print("nothing to publish: the run made no recording", markup=False, highlight=False)
+        err_console.print("nothing to publish: the run made no recording", markup=False, highlight=False)
         return
-    store = ArchiveStore(settings.web.database_url, settings.web.media_dir)
+    store = open_archive(settings)
     try:
         for done in publish_recordings(store, rundown, recordings, event_slug=event):
-            out.print(f"published {done.recording} as archive entry {done.entry_id}: {done.title}", markup=False)
+            out_console.print(
+                f"published {done.recording} as archive entry {done.entry_id}: {done.title}", markup=False
+            )
     finally:
         store.dispose()
 
@@ -200,8 +199,8 @@ async def _run(
             media_root=settings.obs.media_root.resolve(),
             destination=destination,
         )
-        err.print(f"as-run log: {log_path}", markup=False, highlight=False)
-        screen = asyncio.create_task(console.show(runner, err))
+        err_console.print(f"as-run log: {log_path}", markup=False, highlight=False)
+        screen = asyncio.create_task(console.show(runner, err_console))
         try:
             summary = await runner.run(rundown_path=rundown_path, resume=point)
         finally:

@@ -26,8 +26,8 @@ class SpecModel(BaseModel):
 
 
 class _LineLoader(yaml.CSafeLoader):
-    """libyaml's SafeLoader that refuses duplicate keys instead of silently keeping the last one. (The pure-Python
-    parser, run twice per file, took 0.18 s of a sample-tour render under cProfile; this parses it in 3 ms.)"""
+    """libyaml's SafeLoader that refuses duplicate keys instead of silently keeping the last one. (The C parser:
+    a render reads its spec twice, and the pure-Python parser is far slower.)"""
 
 
 def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:

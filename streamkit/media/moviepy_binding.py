@@ -63,7 +63,7 @@ def _fix_reader_leaks() -> None:
 
 
 def load_moviepy() -> ModuleType:
-    """Import moviepy with streamkit's ffmpeg (``STREAMKIT_MEDIA__FFMPEG`` or ``ffmpeg`` on PATH); return it."""
+    """Import moviepy with streamkit's ffmpeg (``media.ffmpeg`` of the settings, see ``tools``); return it."""
     binary = ffmpeg_binary()
     os.environ["FFMPEG_BINARY"] = binary
     os.environ["IMAGEIO_FFMPEG_EXE"] = binary  # imageio's own lookup, should anything ask it

@@ -7,9 +7,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
 
-from streamkit.errors import MediaError, StreamkitError
+from streamkit.cli_common import FrameSize, default_note, out_console, settings_of, size_option
+from streamkit.errors import StreamkitError
 
 if TYPE_CHECKING:
     from streamkit.config.settings import Settings
@@ -17,7 +17,9 @@ if TYPE_CHECKING:
     from streamkit.overlays.video import OverlayClip
 
 app = typer.Typer(help="Overlays: lower-thirds, slates, countdown, name roll.", no_args_is_help=True)
-out_console = Console(soft_wrap=True)
+StyleOption = Annotated[
+    str | None, typer.Option(help="Style name or YAML path. " + default_note("settings overlays.style"))
+]
 
 
 class Kind(StrEnum):
@@ -31,29 +33,17 @@ class Kind(StrEnum):
 STILL_SUFFIXES = (".png",)
 
 
-def parse_size(text: str) -> tuple[int, int]:
-    width, sep, height = text.lower().partition("x")
-    if not sep or not width.isdigit() or not height.isdigit() or int(width) < 16 or int(height) < 16:
-        raise StreamkitError(f"--size {text!r} is not WIDTHxHEIGHT of at least 16x16 (for example 1920x1080)")
-    return int(width), int(height)
-
-
-def _settings() -> Settings:
-    from streamkit.config.settings import DEFAULT_CONFIG, load_settings
-
-    return load_settings(DEFAULT_CONFIG if DEFAULT_CONFIG.exists() else None)
-
-
-def _style(name_or_path: str | None) -> OverlayStyle:
+def _style(settings: Settings, name_or_path: str | None) -> OverlayStyle:
     """The style named on the command line, else the one in settings."""
     from streamkit.overlays import load_style
 
-    overlays = _settings().overlays
+    overlays = settings.overlays
     return load_style(name_or_path or overlays.style, styles_dir=overlays.styles_dir)
 
 
 @app.command()
 def render(
+    ctx: typer.Context,
     kind: Annotated[Kind, typer.Argument(help="What to render.")],
     output: Annotated[
         Path,
@@ -71,13 +61,13 @@ def render(
     ] = None,
     seconds: Annotated[int, typer.Option(help="Countdown: seconds remaining.", min=0)] = 60,
     register: Annotated[Path | None, typer.Option(help="Name roll: the register CSV.")] = None,
-    size: Annotated[str, typer.Option(help="Frame size WIDTHxHEIGHT.")] = "1920x1080",
-    style: Annotated[
-        str | None, typer.Option(help="Style name or YAML path [default: settings overlays.style].")
-    ] = None,
+    size: Annotated[FrameSize, size_option("Frame size.")] = FrameSize(1920, 1080),
+    style: StyleOption = None,
     vertical: Annotated[bool, typer.Option(help="Title: set the lines vertically, right to left.")] = False,
     fps: Annotated[int, typer.Option(help="Name roll: frames per second.", min=1, max=120)] = 25,  # countdown: 1
-    speed: Annotated[float | None, typer.Option(help="Name roll: scroll speed in px/s (default: the style's).")] = None,
+    speed: Annotated[
+        float | None, typer.Option(help="Name roll: scroll speed in px/s. " + default_note("the style's"))
+    ] = None,
     alpha: Annotated[bool, typer.Option(help="Videos and sequences: keep transparency (not for .mp4).")] = True,
     dry_run: Annotated[bool, typer.Option(help="Videos: print the ffmpeg command, render nothing.")] = False,
 ) -> None:
@@ -97,12 +87,12 @@ def render(
         render_title_slate,
     )
 
-    frame = parse_size(size)
-    chosen = _style(style)
+    frame = size.pair
+    chosen = _style(settings_of(ctx), style)
     lines = [t for t in (text or []) if t.strip()]
     if kind is Kind.name_roll:
         if register is None:
-            raise StreamkitError("the name roll needs --register CSV")
+            raise typer.BadParameter("the name roll needs a register CSV", param_hint="--register")
         roll = NameRoll(
             load_register(register),
             size=frame,
@@ -125,14 +115,18 @@ def render(
         _report(output, f"countdown from {seconds} s, {clip.frame_count} frames at 1 fps", dry_run)
         return
     if output.suffix.lower() not in STILL_SUFFIXES:
-        raise MediaError(output, f"a {kind.value} is a still image; name the output .png")
+        raise typer.BadParameter(
+            f"{output}: a {kind.value} is a still image; name the output .png", param_hint="--output"
+        )
     if kind is Kind.lower_third:
         if not lines:
-            raise StreamkitError("a lower-third needs --text NAME (and optionally --text DETAIL)")
+            raise typer.BadParameter(
+                "a lower-third needs --text NAME (and optionally --text DETAIL)", param_hint="--text"
+            )
         image = render_lower_third(lines[0], " ".join(lines[1:]) or None, size=frame, style=chosen)
     elif kind is Kind.title_slate:
         if not lines:
-            raise StreamkitError("a title slate needs at least one --text LINE")
+            raise typer.BadParameter("a title slate needs at least one --text LINE", param_hint="--text")
         image = render_title_slate(lines, size=frame, style=chosen, vertical=vertical)
     elif kind is Kind.standby:
         image = render_standby_slate(" ".join(lines) or None, size=frame, style=chosen)
@@ -140,7 +134,7 @@ def render(
         image = render_countdown(seconds, title=lines[0] if lines else "默哀", size=frame, style=chosen)
     with atomic_output(output) as partial:
         image.save(partial, format="PNG")
-    _report(output, f"{kind.value} {frame[0]}x{frame[1]}", False)
+    _report(output, f"{kind.value} {size}", False)
 
 
 def _write_clip(clip: OverlayClip, output: Path, *, alpha: bool, dry_run: bool) -> None:
@@ -148,7 +142,10 @@ def _write_clip(clip: OverlayClip, output: Path, *, alpha: bool, dry_run: bool) 
 
     if output.suffix == "":
         if dry_run:
-            raise StreamkitError("--dry-run shows the ffmpeg command of a video; a PNG sequence needs none")
+            raise typer.BadParameter(
+                "only a video has an ffmpeg command to show; OUTPUT without a suffix is a PNG sequence",
+                param_hint="--dry-run",
+            )
         publish_clip_frames(clip, output, alpha=alpha)
     else:
         render_clip_video(clip, output, alpha=alpha, dry_run=dry_run)
@@ -161,22 +158,21 @@ def _report(output: Path, what: str, dry_run: bool) -> None:
 
 @app.command()
 def glyphs(
+    ctx: typer.Context,
     text: Annotated[list[str] | None, typer.Option("--text", "-t", help="Texts to check.")] = None,
     register: Annotated[Path | None, typer.Option(help="A register CSV: check every name and year.")] = None,
-    style: Annotated[
-        str | None, typer.Option(help="Style name or YAML path [default: settings overlays.style].")
-    ] = None,
+    style: StyleOption = None,
 ) -> None:
     """Check that the style's fonts draw every character (no tofu); exit 1 listing what is missing."""
     from streamkit.overlays import load_register, resolve_typeface
 
-    chosen = _style(style)
+    chosen = _style(settings_of(ctx), style)
     texts = list(text or [])
     if register is not None:
         entries = load_register(register)
         texts += [e.name for e in entries] + [e.years for e in entries]
     if not texts:
-        raise StreamkitError("give --text or --register to check")
+        raise typer.BadParameter("give --text or --register to check", param_hint="--text")
     problems = []
     for spec in {chosen.fonts.text, chosen.fonts.names}:
         face = resolve_typeface(spec)
@@ -195,18 +191,21 @@ def glyphs(
 
 @app.command()
 def send(
+    ctx: typer.Context,
     overlay: Annotated[str, typer.Argument(help="Page name: lower-third, title, standby, countdown.")],
     action: Annotated[str, typer.Argument(help="set, show, hide or countdown.")],
     text: Annotated[list[str] | None, typer.Option("--text", "-t", help="set: the text lines.")] = None,
     seconds: Annotated[int | None, typer.Option(help="countdown: seconds to count.")] = None,
     title: Annotated[str | None, typer.Option(help="countdown: the title above the digits.")] = None,
-    url: Annotated[str | None, typer.Option(help="The site [default: http://<web.host>:<web.port>].")] = None,
+    url: Annotated[
+        str | None, typer.Option(help="The site. " + default_note("http://<web.host>:<web.port> from settings"))
+    ] = None,
 ) -> None:
     """Publish one event to the overlay pages of a running site (rehearsals, manual control)."""
     from streamkit.overlays.bus import parse_event
     from streamkit.overlays.client import OverlayClient
 
-    settings = _settings()
+    settings = settings_of(ctx)
     event = parse_event(
         {"overlay": overlay, "action": action, "lines": tuple(text or ()), "seconds": seconds, "title": title}
     )
@@ -217,20 +216,21 @@ def send(
 
 @app.command()
 def serve(
+    ctx: typer.Context,
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port.", min=1, max=65535)] = 8010,
-    style: Annotated[
-        str | None, typer.Option(help="Style name or YAML path [default: settings overlays.style].")
-    ] = None,
+    style: StyleOption = None,
 ) -> None:
     """Serve only the overlay pages (/overlays/<name>) for OBS browser sources, without the main site."""
     from werkzeug.serving import make_server
 
     from streamkit.overlays.web import create_overlay_app
 
-    settings = _settings()
+    settings = settings_of(ctx)
     token = settings.overlays.publish_token
-    flask_app = create_overlay_app(style=_style(style), token=token.get_secret_value() if token else None)
+    secret = token.get_secret_value() if token else None
+    # with overlays.channel set (Redis, or the hub:// socket of a site on this machine), the site's events come too
+    flask_app = create_overlay_app(style=_style(settings, style), token=secret, channel=settings.overlays.channel)
     server = make_server(host, port, flask_app, threaded=True)
     out_console.print(f"overlay pages on http://{host}:{port}/overlays/ (Ctrl-C stops)", markup=False, highlight=False)
     try:

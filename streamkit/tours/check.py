@@ -80,9 +80,9 @@ def _media_paths(tour: Tour) -> list[tuple[Loc, str, str]]:
 
 
 def check_media(tour: Tour, report: _Reporter) -> dict[Path, MediaInfo]:
-    """Open every photo and probe every clip and sound, a few at a time (each probe is an ffprobe process: one
-    after another they took 1.3 s of the sample tour's render; a file probed before and unchanged since is not
-    probed again), reported in the spec's order."""
+    """Open every photo and probe every clip and sound, a few at a time (each probe is an ffprobe process, mostly
+    start-up, so they overlap well; a file probed before and unchanged since is not probed again), reported in the
+    spec's order."""
     found = [(loc, text, tour.resolve(text), kind == "image" or tour.resolve(text).suffix.lower() in IMAGE_SUFFIXES)
              for loc, text, kind in _media_paths(tour)]  # fmt: skip
     prune(cache_dir("probes"))  # reports on files no check has probed for a month

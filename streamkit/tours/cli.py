@@ -1,4 +1,4 @@
-"""``streamkit tour render|check``."""
+"""``streamkit tour check|render``: validate a tour spec and its media, render it with either engine."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ from types import FrameType
 from typing import Annotated
 
 import typer
-from rich.console import Console
+
+from streamkit.cli_common import err_console, open_archive, out_console, settings_of
 
 
 class Engine(StrEnum):
@@ -18,8 +19,6 @@ class Engine(StrEnum):
 
 
 app = typer.Typer(help="Guided video tours: check a tour spec, render it.", no_args_is_help=True)
-out_console = Console(soft_wrap=True)
-err_console = Console(stderr=True, soft_wrap=True)
 
 
 def _interrupt(signum: int, frame: FrameType | None) -> None:
@@ -42,6 +41,7 @@ def check(spec: Annotated[Path, typer.Argument(help="Tour spec (config/tours/*.y
 
 @app.command("render")
 def render(
+    ctx: typer.Context,
     spec: Annotated[Path, typer.Argument(help="Tour spec (config/tours/*.yaml).")],
     output: Annotated[Path, typer.Option("-o", "--output", help="The MP4 to write; sidecars go beside it.")],
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the ffmpeg commands; run nothing.")] = False,
@@ -49,15 +49,19 @@ def render(
     preview: Annotated[bool, typer.Option("--preview", help="Fast, low-resolution render for checking.")] = False,
     no_burn: Annotated[bool, typer.Option("--no-burn-captions", help="Soft captions only.")] = False,
     engine: Annotated[
-        Engine, typer.Option("--engine", help="ffmpeg: one graph (fast). moviepy: every frame in Python.")
+        Engine,
+        typer.Option(
+            "--engine",
+            help="ffmpeg: filter graphs, the picture in chunks (fast). moviepy: every frame drawn in Python.",
+        ),
     ] = Engine.ffmpeg,
     publish: Annotated[
-        bool, typer.Option("--publish", help="Add the result to the archive (web.database_url) for the site.")
+        bool, typer.Option("--publish", help="Add the result to the archive of the site (settings web.database_url).")
     ] = False,
     campaign: Annotated[str | None, typer.Option(help="Campaign shown in the archive, e.g. 清明2026.")] = None,
     venue: Annotated[str | None, typer.Option(help="Venue shown in the archive.")] = None,
 ) -> None:
-    """Render a tour to MP4 (+ SRT, VTT, chapters VTT, poster JPG, JSON manifest) in one ffmpeg graph."""
+    """Render a tour to MP4 (+ SRT, VTT, chapters VTT, poster JPG, JSON manifest)."""
     from streamkit.tours.render import RenderOptions, render_tour
 
     if publish and preview:
@@ -65,8 +69,8 @@ def render(
 
     # a service manager stops with SIGTERM: clean up exactly as for Ctrl-C (ffmpeg stopped, partial files removed)
     signal.signal(signal.SIGTERM, _interrupt)
-    options = RenderOptions(hls_dir=hls, preview=preview, dry_run=dry_run, burn_captions=False if no_burn else None,
-                            engine=engine.value)  # fmt: skip
+    burn = False if no_burn else None
+    options = RenderOptions(hls_dir=hls, preview=preview, dry_run=dry_run, burn_captions=burn, engine=engine.value)
     result = render_tour(spec, output, options, console=err_console)
     if dry_run:
         return
@@ -78,9 +82,8 @@ def render(
     if hls is not None:
         out_console.print(f"  {hls / 'master.m3u8'}", markup=False)
     if publish:
-        from streamkit.archive.store import open_store
         from streamkit.tours.publish import publish_tour
         from streamkit.tours.spec import load_tour
 
-        entry = publish_tour(open_store(None, None), load_tour(spec), result, campaign=campaign, venue=venue)
+        entry = publish_tour(open_archive(settings_of(ctx)), load_tour(spec), result, campaign=campaign, venue=venue)
         out_console.print(f"published as archive entry {entry.id}: {entry.title}", markup=False)

@@ -1,8 +1,8 @@
 """The poster of a rendered tour: the sharpest frame that is not black and not a title card.
 
 Candidates are the middle of every photo and clip shot (away from transitions); cards are never candidates. The
-ffmpeg engine saves the candidate frames while it renders them (``candidate_frames``); seeking them back in the
-finished MP4 took 2.5 s of the sample tour's render (OpenCV decodes from the previous keyframe for each).
+ffmpeg engine saves the candidate frames while it renders them (``candidate_frames``): seeking them back in the
+finished MP4 would decode from the previous keyframe for each one.
 """
 
 from __future__ import annotations

@@ -21,12 +21,12 @@ from PIL.PngImagePlugin import PngInfo
 from streamkit.cache import mark_used
 from streamkit.errors import MediaError
 from streamkit.media.publish import atomic_output
-from streamkit.media.tour_graph import STILL_PIXEL_FORMAT
 from streamkit.overlays import OverlayStyle, render_lower_third, render_title_slate
 from streamkit.tours.spec import Card
 
 Size = tuple[int, int]
 CACHE_VERSION = "2"
+STILL_PIXEL_FORMAT = "yuv444p"  # of the raw stills ffmpeg's graph reads (``raw_still``)
 
 
 def _cached(cache_dir: Path, key: str) -> tuple[Path, bool]:
@@ -115,9 +115,9 @@ _BT601_OFFSET = np.array([16.0, 128.0, 128.0])
 def raw_still(png: Path) -> Path:
     """A prepared still as raw planar YUV 4:4:4 at its own size (``STILL_PIXEL_FORMAT``), cached beside its PNG.
 
-    Every chunk of a tour opens the stills it shows. From PNGs, inflating and converting them to YUV was about a
-    third of the 0.54-0.79 s a chunk spent on one core before its first frame; the raw file is only read. It is
-    4.3 MB for a moving photo at 720p (1.25x the frame), against ~1 MB of PNG.
+    Every chunk of a tour opens the stills it shows. A PNG would be inflated and converted to YUV on one core
+    before the chunk's first frame, while x264 waits; the raw file is only read. The price is disk: three bytes a
+    pixel, several times the PNG.
     """
     target = png.with_suffix("." + STILL_PIXEL_FORMAT)
     if target.exists():

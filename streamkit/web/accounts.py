@@ -1,11 +1,15 @@
-"""Staff accounts: salted password hashes (werkzeug scrypt), never the password itself."""
+"""Staff accounts: salted password hashes (werkzeug scrypt), never the password itself; which sessions still hold.
+
+A session names the audit record of its sign-in. It ends when the audit log shows, after that record, the user
+signing out or the password being reset: every copy of the cookie ends with it, wherever it is used from.
+"""
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from streamkit.archive.models import User
+from streamkit.archive.models import AuditRecord, User
 from streamkit.archive.store import ArchiveStore
 from streamkit.errors import ArchiveError
 
@@ -41,6 +45,17 @@ def authenticate(store: ArchiveStore, username: str, password: str) -> User | No
     return user if check_password_hash(user.password_hash, password) else None
 
 
-def user_by_id(store: ArchiveStore, user_id: int) -> User | None:
+def session_user(store: ArchiveStore, user_id: int, sign_in: int) -> User | None:
+    """The active user of a session begun at audit record ``sign_in``; None once it has ended."""
     with store.session() as session:
-        return session.get(User, user_id)
+        user = session.get(User, user_id)
+        if user is None or not user.active:
+            return None
+        ended = and_(
+            AuditRecord.id > sign_in,
+            or_(
+                and_(AuditRecord.action == "logout", AuditRecord.actor == user.username),
+                and_(AuditRecord.action == "user.password", AuditRecord.target == f"user:{user.username}"),
+            ),
+        )
+        return None if session.scalar(select(AuditRecord.id).where(ended).limit(1)) else user

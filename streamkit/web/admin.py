@@ -20,25 +20,32 @@ from streamkit.archive.events import EventDraft, create_event, update_event
 from streamkit.archive.models import ArchiveEntry, Event, EventStatus
 from streamkit.archive.store import ArchiveQuery, ArchiveStore
 from streamkit.errors import ArchiveError
-from streamkit.web.accounts import authenticate, user_by_id
-from streamkit.web.app import login_manager, store
+from streamkit.web.accounts import authenticate, session_user
+from streamkit.web.extensions import limiter, login_manager, login_rate_limit, store
 from streamkit.web.forms import ConfirmForm, EntryForm, EventForm, LoginForm
 
 bp = Blueprint("admin", __name__)
 
 
 class StaffUser(UserMixin):
-    def __init__(self, user_id: int, username: str) -> None:
+    """A signed-in staff user; ``sign_in`` is the audit record of the sign-in this session began with."""
+
+    def __init__(self, user_id: int, username: str, sign_in: int) -> None:
         self.id = user_id
         self.username = username
+        self.sign_in = sign_in
+
+    def get_id(self) -> str:
+        return f"{self.id}:{self.sign_in}"
 
 
 @login_manager.user_loader
-def load_user(user_id: str) -> StaffUser | None:
-    if not user_id.isdigit():
+def load_user(session_id: str) -> StaffUser | None:
+    user_id, _, sign_in = session_id.partition(":")
+    if not (user_id.isdigit() and sign_in.isdigit()):
         return None
-    user = user_by_id(store(), int(user_id))
-    return StaffUser(user.id, user.username) if user and user.active else None
+    user = session_user(store(), int(user_id), int(sign_in))
+    return StaffUser(user.id, user.username, int(sign_in)) if user else None
 
 
 @bp.context_processor
@@ -53,15 +60,17 @@ def actor() -> str:
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(login_rate_limit, methods=["POST"])
 def login() -> str | Response | tuple[str, int]:
     form = LoginForm()
     if form.validate_on_submit():
         user = authenticate(store(), form.username.data or "", form.password.data or "")
         if user is not None:
-            cookie_session.permanent = True  # the session ends after PERMANENT_SESSION_LIFETIME (8 h), not never
-            login_user(StaffUser(user.id, user.username))
             with store().transaction() as session:
-                ArchiveStore.audit(session, user.username, "login")
+                record = ArchiveStore.audit(session, user.username, "login")
+                session.flush()
+            cookie_session.permanent = True  # the session ends after PERMANENT_SESSION_LIFETIME (8 h), not never
+            login_user(StaffUser(user.id, user.username, record.id))
             return redirect(url_for("admin.dashboard"))
         with store().transaction() as session:
             ArchiveStore.audit(session, (form.username.data or "")[:80], "login.failed")

@@ -12,24 +12,20 @@ import secrets
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, Response, current_app, render_template, request
-from flask_babel import Babel
-from flask_limiter import Limiter
-from flask_limiter.util import get_remote_address
-from flask_login import LoginManager
-from flask_wtf.csrf import CSRFError, CSRFProtect
-from limits import parse as parse_limit
+from flask import Flask, Response, make_response, render_template, request
+from flask_babel import get_locale
+from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import IntegerConverter, Map
 
 from streamkit.archive.store import ArchiveStore
 from streamkit.config.settings import Settings
 from streamkit.errors import ConfigError
+from streamkit.web import admin, feeds, public
+from streamkit.web.extensions import LOCALES, STORE_KEY, babel, csrf, limiter, login_manager, select_locale
 from streamkit.web.page_cache import PageCacheMiddleware
 
 WEB_ROOT = Path(__file__).resolve().parents[2] / "web"
-LOCALES = ("zh", "en")
-LANG_COOKIE = "lang"
 log = logging.getLogger(__name__)
 
 # Same-origin everything: no inline script or style, no CDNs. Live HLS may come from another host over https,
@@ -57,30 +53,12 @@ SECURITY_HEADERS = {
     "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
 }
 
-csrf = CSRFProtect()
-login_manager = LoginManager()
-babel = Babel()
-
 
 class RowIdConverter(IntegerConverter):
     """A positive integer that fits a database row id; larger numbers are a 404, not an overflow."""
 
     def __init__(self, map: Map) -> None:
         super().__init__(map, min=1, max=2**63 - 1)
-
-
-def store() -> ArchiveStore:
-    """The archive store of the running app."""
-    found: ArchiveStore = current_app.extensions["streamkit_store"]
-    return found
-
-
-def select_locale() -> str:
-    asked = request.args.get("lang") or request.cookies.get(LANG_COOKIE)
-    if asked in LOCALES:
-        return asked
-    default: str = current_app.config["STREAMKIT_DEFAULT_LOCALE"]
-    return default
 
 
 def create_app(settings: Settings, *, archive: ArchiveStore | None = None, secret_key: str | None = None) -> Flask:
@@ -113,38 +91,30 @@ def create_app(settings: Settings, *, archive: ArchiveStore | None = None, secre
         BABEL_DEFAULT_LOCALE=web.default_locale,
         STREAMKIT_DEFAULT_LOCALE=web.default_locale,
         STREAMKIT_PAGE_SIZE=web.page_size,
+        STREAMKIT_LOGIN_RATE_LIMIT=web.login_rate_limit,
+        RATELIMIT_STORAGE_URI=web.rate_limit_storage_uri,
         SEND_FILE_MAX_AGE_DEFAULT=3600,
     )
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     app.jinja_env.autoescape = True  # every template, whatever its extension: titles are user data
-    app.extensions["streamkit_store"] = archive or ArchiveStore(web.database_url, web.media_dir)
+    archive_store = archive or ArchiveStore(web.database_url, web.media_dir)
+    app.extensions[STORE_KEY] = archive_store
     mimetypes.add_type("text/vtt", ".vtt")
 
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
     login_manager.init_app(app)
-    login_manager.login_view = "admin.login"
-    login_manager.session_protection = "strong"
-    try:
-        parse_limit(web.login_rate_limit)
-    except ValueError:
-        raise ConfigError.single(
-            "settings", f"{web.login_rate_limit!r} is not a rate like '5 per minute'", field="web.login_rate_limit"
-        ) from None
-    limiter = Limiter(get_remote_address, app=app, storage_uri=web.rate_limit_storage_uri, default_limits=[])
+    limiter.init_app(app)
 
     app.url_map.converters["id"] = RowIdConverter
-    from streamkit.web import admin, feeds, public
-
     app.register_blueprint(public.bp)
     app.register_blueprint(feeds.bp)
     app.register_blueprint(admin.bp, url_prefix="/admin")
     _mount_overlays(app, settings)
-    limited: Any = limiter.limit(web.login_rate_limit, methods=["POST"])(app.view_functions["admin.login"])
-    app.view_functions["admin.login"] = limited
     app.after_request(_security_headers)
-    archive_store: ArchiveStore = app.extensions["streamkit_store"]
-    app.wsgi_app = PageCacheMiddleware(app.wsgi_app, archive_store.revision)  # type: ignore[method-assign]
+    app.wsgi_app = PageCacheMiddleware(  # type: ignore[method-assign]
+        app.wsgi_app, archive_store.revision, session_cookie=app.config["SESSION_COOKIE_NAME"]
+    )
     app.context_processor(_template_globals)
     _register_error_pages(app)
     return app
@@ -158,7 +128,8 @@ def _mount_overlays(app: Flask, settings: Settings) -> None:
 
     token = settings.overlays.publish_token
     style = load_style(settings.overlays.style, styles_dir=settings.overlays.styles_dir)
-    init_overlays(app, style=style, token=token.get_secret_value() if token else None)
+    secret = token.get_secret_value() if token else None
+    init_overlays(app, style=style, token=secret, channel=settings.overlays.channel)
     # the event endpoint is for the ceremony runner (loopback or bearer token), not for browser forms
     csrf.exempt(overlays_blueprint)
 
@@ -170,29 +141,32 @@ def _security_headers(response: Response) -> Response:
 
 
 def _template_globals() -> dict[str, Any]:
-    from flask_babel import get_locale
-
     return {"locale": str(get_locale() or "zh"), "locales": LOCALES}
 
 
 def _register_error_pages(app: Flask) -> None:
-    def render_error(code: int, message: str | None = None) -> tuple[str | dict[str, Any], int]:
+    def render_error(code: int, message: str | None = None) -> Response:
         if request.path.startswith("/api/"):
-            return {"error": code, "message": message or ""}, code
-        return render_template("error.html", code=code, message=message), code
+            return make_response({"error": code, "message": message or ""}, code)
+        return make_response(render_template("error.html", code=code, message=message), code)
 
     @app.errorhandler(CSRFError)
-    def csrf_failed(error: CSRFError) -> tuple[str | dict[str, Any], int]:
+    def csrf_failed(error: CSRFError) -> Response:
         return render_error(400, "csrf")
 
     @app.errorhandler(HTTPException)
-    def http_error(error: HTTPException) -> tuple[str | dict[str, Any], int] | HTTPException:
+    def http_error(error: HTTPException) -> Response | HTTPException:
         if error.code is None or error.code < 400:
             return error
-        return render_error(error.code)
+        response = render_error(error.code)
+        # the exception's own headers tell the client what to do next: Allow (405), Content-Range (416)…
+        for name, value in error.get_headers():
+            if name.lower() != "content-type":
+                response.headers[name] = value
+        return response
 
     @app.errorhandler(Exception)
-    def internal_error(error: Exception) -> tuple[str | dict[str, Any], int]:
+    def internal_error(error: Exception) -> Response:
         # The traceback goes to the server log only; the visitor sees a plain page.
         log.exception("unhandled error on %s", request.path)
         return render_error(500)

@@ -17,8 +17,9 @@ from icalendar import Event as CalendarEvent
 
 from streamkit.archive.models import ArchiveEntry, EntryKind, Event, EventStatus, utcnow
 from streamkit.archive.store import ArchiveQuery
-from streamkit.web.app import store
+from streamkit.web.extensions import store
 from streamkit.web.page_cache import cached_page
+from streamkit.web.plain_text import plain
 from streamkit.web.public import entry_source, media_url
 
 bp = Blueprint("feeds", __name__)
@@ -33,7 +34,7 @@ def build_calendar(events: list[Event], *, name: str, url_for_event: Any) -> Cal
     calendar.add("version", "2.0")
     calendar.add("calscale", "GREGORIAN")
     calendar.add("method", "PUBLISH")
-    calendar.add("x-wr-calname", name)
+    calendar.add("x-wr-calname", plain(name))
     for event in events:
         item = CalendarEvent()
         item.add("uid", event.uid)
@@ -41,11 +42,11 @@ def build_calendar(events: list[Event], *, name: str, url_for_event: Any) -> Cal
         item.add("last-modified", event.updated_at.replace(tzinfo=UTC))
         item.add("dtstart", event.start_local)
         item.add("dtend", event.end_local)
-        item.add("summary", event.title)
+        item.add("summary", plain(event.title))
         if event.description:
-            item.add("description", event.description)
+            item.add("description", plain(event.description))
         if event.venue:
-            item.add("location", event.venue)
+            item.add("location", plain(event.venue))
         item.add("url", url_for_event(event))
         item.add("status", "CANCELLED" if event.status == EventStatus.CANCELLED.value else "CONFIRMED")
         calendar.add_component(item)
@@ -83,45 +84,52 @@ def event_ics(slug: str) -> Response:
     return response
 
 
-def _feed(*, enclosures: bool) -> FeedGenerator:
-    """The archive feed. feedgen 1.0 drops ``rel`` from Atom links, so an Atom enclosure would read as a second
-    alternate link: enclosures go only into RSS, and Atom readers follow the page link."""
+def _feed(*, itself: str, enclosures: bool) -> FeedGenerator:
+    """The archive feed, served at the endpoint ``itself``. feedgen 1.0 drops ``rel`` from Atom links, so an Atom
+    enclosure would read as a second alternate link: enclosures go only into RSS, and Atom readers follow the page
+    link."""
     entries = store().list_entries(ArchiveQuery(), per_page=FEED_SIZE).items
     feed = FeedGenerator()
-    feed.id(url_for("public.archive_page", _external=True))
+    listing = url_for("public.archive_page", _external=True)
+    feed.id(listing)
     feed.title(gettext("Memorial archive: recordings and tours"))
     feed.subtitle(gettext("Ceremony recordings and guided tours"))
-    feed.link(href=url_for("public.archive_page", _external=True), rel="alternate")
-    feed.link(href=url_for("feeds.archive_atom", _external=True), rel="self")
+    feed.author({"name": gettext("Online remembrance")})  # RFC 4287: a feed without one is not valid Atom
+    feed.link(href=url_for(itself, _external=True), rel="self")
+    feed.link(href=listing, rel="alternate")  # last, because feedgen makes the last link RSS's <channel><link>
     feed.language(current_app.config["STREAMKIT_DEFAULT_LOCALE"])
     for entry in reversed(entries):  # feedgen prepends; newest ends up first
         item = feed.add_entry()
         page = url_for("public.entry_page", entry_id=entry.id, _external=True)
         item.id(page)
         item.guid(page, permalink=True)
-        item.title(entry.title)
+        item.title(plain(entry.title))
         item.link(href=page)
-        item.description(entry.description or entry.title)
+        item.description(plain(entry.description or entry.title))
         item.published(entry.published_at.replace(tzinfo=UTC))
         item.updated(entry.updated_at.replace(tzinfo=UTC))
         source = entry_source(entry, external=True)
         if source and enclosures:
             item.enclosure(source, "0", "video/mp4")
         for tag in entry.tag_names:
-            item.category(term=tag)
+            item.category(term=plain(tag))
     return feed
 
 
 @bp.get("/archive.atom")
 @cached_page(lag_s=3600)
 def archive_atom() -> Response:
-    return Response(_feed(enclosures=False).atom_str(pretty=False), mimetype="application/atom+xml")
+    return Response(
+        _feed(itself="feeds.archive_atom", enclosures=False).atom_str(pretty=False), mimetype="application/atom+xml"
+    )
 
 
 @bp.get("/archive.rss")
 @cached_page(lag_s=3600)
 def archive_rss() -> Response:
-    return Response(_feed(enclosures=True).rss_str(pretty=False), mimetype="application/rss+xml")
+    return Response(
+        _feed(itself="feeds.archive_rss", enclosures=True).rss_str(pretty=False), mimetype="application/rss+xml"
+    )
 
 
 def event_json(event: Event) -> dict[str, Any]:

@@ -16,17 +16,43 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import URL, DataRequired, Length, NumberRange, Optional, ValidationError
+from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
+from streamkit.archive.events import EVENT_YEARS
 from streamkit.archive.models import EntryKind, EventStatus
+from streamkit.archive.urls import playable_url
+from streamkit.web.plain_text import has_controls
 
 COMMON_ZONES = ["Asia/Shanghai", "Asia/Hong_Kong", "Asia/Taipei", "UTC", "Europe/London", "America/New_York"]
 
 
-def http_url(form: FlaskForm, field: StringField) -> None:
-    """Only http(s) links may reach an href or src: no javascript:, data: or relative tricks."""
-    if field.data and not str(field.data).startswith(("https://", "http://")):
-        raise ValidationError(_l("Must start with https:// or http://"))
+class PlainText:
+    """No control characters (they break feeds and calendars); a one-line field also refuses tabs and line breaks."""
+
+    def __init__(self, *, multiline: bool = False) -> None:
+        self.multiline = multiline
+
+    def __call__(self, form: FlaskForm, field: StringField) -> None:
+        if field.data and has_controls(str(field.data), multiline=self.multiline):
+            raise ValidationError(_l("Control characters (including line breaks in one-line fields) are not allowed"))
+
+
+ONE_LINE = PlainText()
+MULTILINE = PlainText(multiline=True)
+
+
+def playable(form: FlaskForm, field: StringField) -> None:
+    """Only URLs a player on the site can load: https, or a path on the site (no javascript:, data:, plain http)."""
+    if field.data and not playable_url(str(field.data)):
+        raise ValidationError(_l("Must start with https:// or be a path on this site (plain http cannot play here)"))
+
+
+def in_event_years(field: DateTimeLocalField) -> None:
+    """Dates such as 0001-01-01 or 9999-12-31 overflow when moved to UTC: refuse them with a message."""
+    if field.data and field.data.year not in EVENT_YEARS:
+        raise ValidationError(
+            _l("The year must be between %(first)d and %(last)d", first=EVENT_YEARS[0], last=EVENT_YEARS[-1])
+        )
 
 
 class LoginForm(FlaskForm):
@@ -35,14 +61,16 @@ class LoginForm(FlaskForm):
 
 
 class EventForm(FlaskForm):
-    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=200)])
-    description = TextAreaField(_l("Description"), validators=[Length(max=5000)])
-    venue = StringField(_l("Venue"), validators=[Length(max=200)])
-    campaign = StringField(_l("Campaign"), validators=[Length(max=200)])
+    title = StringField(_l("Title"), validators=[ONE_LINE, DataRequired(), Length(max=200)])
+    description = TextAreaField(_l("Description"), validators=[MULTILINE, Length(max=5000)])
+    venue = StringField(_l("Venue"), validators=[ONE_LINE, Length(max=200)])
+    campaign = StringField(_l("Campaign"), validators=[ONE_LINE, Length(max=200)])
     start = DateTimeLocalField(_l("Start (local time)"), format="%Y-%m-%dT%H:%M", validators=[DataRequired()])
     end = DateTimeLocalField(_l("End (local time)"), format="%Y-%m-%dT%H:%M", validators=[DataRequired()])
     timezone = SelectField(_l("Time zone"), default="Asia/Shanghai")
-    stream_url = StringField(_l("Live stream URL (HLS .m3u8)"), validators=[Optional(), Length(max=500), http_url])
+    stream_url = StringField(
+        _l("Live stream URL (HLS .m3u8)"), validators=[ONE_LINE, Optional(), Length(max=500), playable]
+    )
     status = SelectField(
         _l("Status"),
         choices=[
@@ -58,14 +86,18 @@ class EventForm(FlaskForm):
         # Plain strings (value = label): WTForms 3.3 deprecates (value, label) tuples.
         self.timezone.choices = COMMON_ZONES + sorted(available_timezones() - set(COMMON_ZONES))
 
+    def validate_start(self, field: DateTimeLocalField) -> None:
+        in_event_years(field)
+
     def validate_end(self, field: DateTimeLocalField) -> None:
+        in_event_years(field)
         if self.start.data and field.data and field.data <= self.start.data:
             raise ValidationError(_l("The end must be after the start"))
 
 
 class EntryForm(FlaskForm):
-    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=200)])
-    description = TextAreaField(_l("Description"), validators=[Length(max=5000)])
+    title = StringField(_l("Title"), validators=[ONE_LINE, DataRequired(), Length(max=200)])
+    description = TextAreaField(_l("Description"), validators=[MULTILINE, Length(max=5000)])
     kind = SelectField(
         _l("Kind"),
         choices=[
@@ -73,13 +105,13 @@ class EntryForm(FlaskForm):
             SelectChoice(EntryKind.TOUR.value, _l("Tour")),
         ],
     )
-    media_url = StringField(_l("Media URL (MP4)"), validators=[Optional(), Length(max=500), URL(), http_url])
-    hls_url = StringField(_l("HLS URL (.m3u8)"), validators=[Optional(), Length(max=500), URL(), http_url])
+    media_url = StringField(_l("Media URL (MP4)"), validators=[ONE_LINE, Optional(), Length(max=500), playable])
+    hls_url = StringField(_l("HLS URL (.m3u8)"), validators=[ONE_LINE, Optional(), Length(max=500), playable])
     duration_s = IntegerField(_l("Duration (seconds)"), validators=[Optional(), NumberRange(min=0, max=100_000)])
-    campaign = StringField(_l("Campaign"), validators=[Length(max=200)])
-    venue = StringField(_l("Venue"), validators=[Length(max=200)])
-    tags = StringField(_l("Tags (comma separated)"), validators=[Length(max=500)])
-    event_slug = StringField(_l("Event (slug)"), validators=[Length(max=120)])
+    campaign = StringField(_l("Campaign"), validators=[ONE_LINE, Length(max=200)])
+    venue = StringField(_l("Venue"), validators=[ONE_LINE, Length(max=200)])
+    tags = StringField(_l("Tags (comma separated)"), validators=[ONE_LINE, Length(max=500)])
+    event_slug = StringField(_l("Event (slug)"), validators=[ONE_LINE, Length(max=120)])
     published = BooleanField(_l("Published"), default=True)
 
 

@@ -23,11 +23,11 @@ from flask_login import current_user
 from werkzeug.http import parse_cookie
 from werkzeug.wrappers import Response as BaseResponse
 
+from streamkit.web.extensions import LANG_COOKIE, store
+
 MAX_PAGES = 2048  # about 10 kB each: some 20 MB per worker at most
 DEFAULT_LAG_S = 30
 MARKER = "X-Streamkit-Cache"
-SESSION_COOKIE = "session"
-LANG_COOKIE = "lang"
 
 StartResponse = Callable[..., Any]
 PageKey = tuple[str, str, str, str, str]
@@ -43,8 +43,6 @@ def cached_page(view: Callable[..., Any] | None = None, *, lag_s: int = DEFAULT_
             response = make_response(inner(*args, **kwargs))
             if response.status_code != 200 or response.direct_passthrough or current_user.is_authenticated:
                 return response
-            from streamkit.web.app import store
-
             revision, bucket = store().revision(), int(time.time() // lag_s)
             response.set_etag(f"{get_locale()}-{revision}-{bucket}")
             response.headers["Vary"] = "Cookie"
@@ -69,16 +67,19 @@ class CachedPage:
 class PageCacheMiddleware:
     """Serve stored pages for anonymous GETs; store the pages views marked as cacheable."""
 
-    def __init__(self, app: WsgiApp, revision: Callable[[], int], size: int = MAX_PAGES) -> None:
+    def __init__(
+        self, app: WsgiApp, revision: Callable[[], int], *, session_cookie: str, size: int = MAX_PAGES
+    ) -> None:
         self.app = app
         self.revision = revision
+        self.session_cookie = session_cookie
         self.size = size
         self.pages: OrderedDict[PageKey, CachedPage] = OrderedDict()
         self.lock = threading.Lock()
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         cookies = parse_cookie(environ.get("HTTP_COOKIE", ""))
-        if environ.get("REQUEST_METHOD") != "GET" or SESSION_COOKIE in cookies:
+        if environ.get("REQUEST_METHOD") != "GET" or self.session_cookie in cookies:
             return self._pass_through(environ, start_response)
         # Host and scheme are part of the key: pages hold absolute URLs (canonical, Open Graph, feeds), and a
         # forged Host header must not poison what other visitors get.

@@ -6,18 +6,22 @@ from pathlib import Path
 from typing import Any
 
 from flask import Blueprint, abort, current_app, redirect, render_template, request, send_from_directory, url_for
+from werkzeug.exceptions import RequestedRangeNotSatisfiable
 from werkzeug.wrappers import Response
 
 from streamkit.archive.models import ArchiveEntry, EntryKind, EventStatus
 from streamkit.archive.store import ArchiveQuery
-from streamkit.web.app import LANG_COOKIE, LOCALES, store
+from streamkit.archive.urls import site_path
+from streamkit.web.byte_ranges import effective_range
 from streamkit.web.chapters import read_chapters
+from streamkit.web.extensions import LANG_COOKIE, LOCALES, store
 from streamkit.web.page_cache import cached_page
 from streamkit.web.structured import broadcast_event, video_object
 
 bp = Blueprint("public", __name__)
 # Archive listings and player pages do not depend on the clock, only on the data (the revision).
 STABLE_PAGE_S = 3600
+ARCHIVE_FILTERS = ("kind", "campaign", "venue", "tag", "year", "q")
 
 
 def media_url(relative: str, *, external: bool = False) -> str:
@@ -114,7 +118,9 @@ def archive_page() -> str:
     )
     archive = store()
     found = archive.list_entries(query, page=page, per_page=current_app.config["STREAMKIT_PAGE_SIZE"])
-    filters = {k: v for k, v in request.args.items() if k != "page" and v}
+    # Only the known filters go back into the page links: other names (endpoint, _external, _anchor…) would be
+    # taken by url_for as its own arguments.
+    filters = {name: request.args[name] for name in ARCHIVE_FILTERS if request.args.get(name)}
     return render_template("archive.html", page=found, query=query, facets=archive.facets(), filters=filters)
 
 
@@ -146,17 +152,28 @@ def _media_path(relative: str) -> Path:
 @bp.get("/media/<path:name>")
 def media(name: str) -> Response:
     """Published files with byte ranges (seeking) and validators; send_from_directory refuses paths outside."""
-    return send_from_directory(store().media_dir.resolve(), name, conditional=True, max_age=3600)
+    response = send_from_directory(store().media_dir.resolve(), name, conditional=False, max_age=3600)
+    environ = {k: v for k, v in request.environ.items() if k != "HTTP_RANGE"}
+    asked = effective_range(request.headers.get("Range"), response.content_length or 0)
+    if asked is not None:
+        environ["HTTP_RANGE"] = asked
+    try:
+        return response.make_conditional(environ, accept_ranges=True, complete_length=response.content_length)
+    except RequestedRangeNotSatisfiable:
+        response.close()  # the file is open already
+        raise
+
+
+def local_path(target: str) -> str:
+    """``target`` when it is a path on this site, else ``/``: the language switch is no open redirect."""
+    return target if site_path(target) else "/"
 
 
 @bp.get("/lang/<code>")
 def switch_language(code: str) -> Response:
     if code not in LOCALES:
         abort(404)
-    target = request.args.get("next", "/")
-    if not target.startswith("/") or target.startswith("//") or "\\" in target:
-        target = "/"
-    response = redirect(target)
+    response = redirect(local_path(request.args.get("next", "/")))
     response.set_cookie(
         LANG_COOKIE,
         code,

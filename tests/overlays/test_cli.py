@@ -76,15 +76,21 @@ def test_render_name_roll_video(samples: SampleSet, tmp_path: Path) -> None:
     assert out.stat().st_size > 0 and "name roll of 40 names" in done.stdout
 
 
+def _render(args: list[str], where: Path, monkeypatch: pytest.MonkeyPatch) -> int:
+    # in-process through the real entry point (a subprocess per case would cost seconds each); the
+    # subprocess path is covered by the tests above and by test_glyphs_command_checks_a_register
+    monkeypatch.chdir(where)
+    monkeypatch.setenv("COLUMNS", "200")
+    with pytest.raises(SystemExit) as exited:
+        main(["overlay", "render", *args])
+    return int(exited.value.code or 0)
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["lower-third", "-o", "x.png"], "error: a lower-third needs --text NAME"),
         (["lower-third", "-t", "周\U000f0000", "-o", "x.png"], "error: font Noto Sans CJK SC has no glyph for"),
-        (["title", "-t", "清明", "--size", "big", "-o", "x.png"], "error: --size 'big' is not WIDTHxHEIGHT"),
-        (["title", "-t", "清明", "-o", "x.jpg"], "x.jpg: a title is a still image; name the output .png"),
         (["title", "-t", "清明", "--style", "nope", "-o", "x.png"], "error: nope: no overlay style of that name"),
-        (["name-roll", "-o", "x.webm"], "error: the name roll needs --register CSV"),
         (["name-roll", "--register", "missing.csv", "-o", "x.webm"], "error: missing.csv: file not found"),
         (["lower-third", "-t", "李青云", "-t", "很长的说明" * 40, "-o", "x.png"], "the style allows 2"),
     ],
@@ -96,15 +102,35 @@ def test_bad_input_is_one_line_and_writes_nothing(
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    # in-process through the real entry point (a subprocess per case would cost seconds each); the
-    # subprocess path is covered by the tests above and by test_glyphs_command_checks_a_register
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("COLUMNS", "200")
-    with pytest.raises(SystemExit) as exited:
-        main(["overlay", "render", *args])
-    assert exited.value.code == 1
+    assert _render(args, tmp_path, monkeypatch) == 1
     err = capsys.readouterr().err
     assert err.startswith("error: ") and err.count("\n") == 1, err
     assert message in err
+    assert "Traceback" not in err
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["lower-third", "-o", "x.png"], "Invalid value for --text: a lower-third needs --text NAME"),
+        (["title", "-o", "x.png"], "Invalid value for --text: a title slate needs at least one --text LINE"),
+        (["title", "-t", "清明", "--size", "big", "-o", "x.png"], "--size: 'big' is not WIDTHxHEIGHT"),
+        (["title", "-t", "清明", "--size", "8x8", "-o", "x.png"], "--size: 8x8 is smaller than 16x16"),
+        (["title", "-t", "清明", "-o", "x.jpg"], "--output: x.jpg: a title is a still image; name the output .png"),
+        (["name-roll", "-o", "x.webm"], "Invalid value for --register: the name roll needs a register CSV"),
+        (["countdown", "--dry-run", "-o", "frames"], "Invalid value for --dry-run: only a video has an ffmpeg command"),
+    ],
+)
+def test_usage_errors_exit_2_and_write_nothing(
+    tmp_path: Path,
+    args: list[str],
+    message: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert _render(args, tmp_path, monkeypatch) == 2
+    err = capsys.readouterr().err
+    assert message in err, err
     assert "Traceback" not in err
     assert list(tmp_path.iterdir()) == []

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import re
 import subprocess
 from pathlib import Path
 
@@ -81,6 +82,10 @@ def test_manifest_lists_inputs_with_checksums(main_render: MainRender) -> None:
     assert manifest["duration_ms"] == pytest.approx(main_render.result.timeline.duration_ms, abs=40)
     assert len(manifest["chapters"]) == 7 and manifest["captions"][0]["text"] == TRICKY
     assert all(len(i["sha256"]) == 64 for i in manifest["inputs"])
+    # the pictures depend on the tools: the manifest names the ffmpeg that ran and the x264 that encoded
+    ffmpeg_line = subprocess.run(["ffmpeg", "-hide_banner", "-version"], capture_output=True, text=True).stdout
+    assert ffmpeg_line.startswith(f"ffmpeg version {manifest['tools']['ffmpeg']} ")
+    assert re.fullmatch(r"\d+ r\d+ [0-9a-f]+", manifest["tools"]["x264"])
     assert any(i["path"].endswith("phone-portrait.mp4") for i in manifest["inputs"])
     assert manifest["settings"]["measured"]["integrated"] < 0
 

@@ -5,43 +5,22 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from streamkit.archive.events import EventDraft, create_event
-from streamkit.archive.models import Event
 from streamkit.archive.store import ArchiveStore
 from streamkit.config.settings import Settings, WebSettings
-from streamkit.web import create_app
 from streamkit.web.accounts import add_user
+from streamkit.web.app import create_app
+from streamkit.web.extensions import STORE_KEY
+from tests.archive.conftest import vtt_files as vtt_files  # the same WebVTT files for the site's tests
 
 SECRET = "test-secret-key-that-is-long-enough"
 STAFF = ("archivist", "correct horse battery")
 CSRF_RE = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
-
-CAPTIONS_VTT = """WEBVTT
-
-00:00:00.000 --> 00:00:02.500
-向英烈默哀
-
-00:00:02.500 --> 00:00:06.000
-敬献花篮
-"""
-CHAPTERS_VTT = """WEBVTT
-
-chapter-1
-00:00:00.000 --> 00:00:02.000
-开场
-
-chapter-2
-00:00:02.000 --> 00:00:05.000
-敬献花篮
-"""
 
 
 def web_settings(tmp_path: Path, **overrides: object) -> Settings:
@@ -61,7 +40,7 @@ def app(tmp_path: Path) -> Flask:
 
 @pytest.fixture
 def store(app: Flask) -> Iterator[ArchiveStore]:
-    archive: ArchiveStore = app.extensions["streamkit_store"]
+    archive: ArchiveStore = app.extensions[STORE_KEY]
     yield archive
     archive.dispose()
 
@@ -99,33 +78,3 @@ def staff(store: ArchiveStore, client: FlaskClient) -> Staff:
     response = sign_in(client)
     assert response.status_code == 302  # type: ignore[attr-defined]
     return Staff(client)
-
-
-def make_event(
-    store: ArchiveStore,
-    title: str = "清明祭英烈仪式",
-    *,
-    starts_in: timedelta = timedelta(days=2),
-    minutes: int = 60,
-    status: str = "upcoming",
-    **fields: str,
-) -> Event:
-    # Drafts hold local time at the venue (Asia/Shanghai by default), not the machine's.
-    start = (datetime.now(ZoneInfo("Asia/Shanghai")) + starts_in).replace(second=0, microsecond=0, tzinfo=None)
-    draft = EventDraft(
-        title=title,
-        start_local=start,
-        end_local=start + timedelta(minutes=minutes),
-        status=status,
-        **fields,  # type: ignore[arg-type]
-    )
-    return create_event(store, draft, actor="test")
-
-
-@pytest.fixture
-def vtt_files(tmp_path: Path) -> tuple[Path, Path]:
-    captions = tmp_path / "captions.vtt"
-    captions.write_text(CAPTIONS_VTT, encoding="utf-8")
-    chapters = tmp_path / "chapters.vtt"
-    chapters.write_text(CHAPTERS_VTT, encoding="utf-8")
-    return captions, chapters

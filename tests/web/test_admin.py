@@ -14,7 +14,8 @@ from streamkit.archive.models import ArchiveEntry
 from streamkit.archive.store import ArchiveStore
 from streamkit.errors import ArchiveError
 from streamkit.web.accounts import add_user, authenticate
-from tests.web.conftest import STAFF, Staff, csrf_token, make_event, sign_in
+from tests.archive.conftest import make_event
+from tests.web.conftest import STAFF, Staff, csrf_token, sign_in
 
 ADMIN_GETS = [
     "/admin/",
@@ -126,7 +127,7 @@ def test_create_event_appears_on_schedule_and_calendar(staff: Staff, store: Arch
     [
         ({"title": ""}, "该字段是必填字段"),
         ({"end": "2000-01-01T00:00"}, "结束时间必须晚于开始时间"),
-        ({"stream_url": "javascript:alert(1)"}, "必须以 https:// 或 http:// 开头"),
+        ({"stream_url": "javascript:alert(1)"}, "必须以 https:// 开头"),
         ({"timezone": "Mars/Olympus"}, "不是有效的选择"),
         ({"start": "tomorrow-ish"}, "该字段是必填字段"),
         ({"status": "exploded"}, "不是有效的选择"),
@@ -175,7 +176,7 @@ def test_entries_add_edit_publish_unpublish(staff: Staff, store: ArchiveStore) -
     public = staff.client.application.test_client()
     assert public.get(f"/watch/{entry.id}").status_code == 200
     for bad, message in [
-        ({"media_url": "javascript:alert(1)"}, "必须以 https:// 或 http:// 开头"),
+        ({"media_url": "javascript:alert(1)"}, "必须以 https:// 开头"),
         ({"event_slug": "nope"}, "没有这个标识的活动"),
     ]:
         response = staff.post(f"/admin/entries/{entry.id}/edit", {**form, **bad})

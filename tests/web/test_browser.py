@@ -18,11 +18,13 @@ from flask import Flask
 from streamkit.archive.publish import publish_media
 from streamkit.archive.store import ArchiveStore
 from streamkit.media.samples import SampleSet
-from streamkit.web import create_app
 from streamkit.web.accounts import add_user
+from streamkit.web.app import create_app
+from streamkit.web.extensions import STORE_KEY
+from tests.archive.conftest import make_event
 from tests.conftest import CHROMIUM as CHROMIUM_PATH
 from tests.conftest import CHROMIUM_ARGS
-from tests.web.conftest import SECRET, STAFF, make_event, web_settings
+from tests.web.conftest import SECRET, STAFF, web_settings
 from tests.web.test_admin import event_form
 
 pytestmark = pytest.mark.browser
@@ -47,7 +49,7 @@ class LiveSite:
         from werkzeug.serving import make_server
 
         self.app = app
-        self.store: ArchiveStore = app.extensions["streamkit_store"]
+        self.store: ArchiveStore = app.extensions[STORE_KEY]
         self.server = make_server("127.0.0.1", 0, app, threaded=True)
         self.url = f"http://127.0.0.1:{self.server.server_port}"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
@@ -152,7 +154,7 @@ def test_live_event_plays_hls_through_vendored_hlsjs(site: LiveSite, page: Any, 
         "正在直播",
         starts_in=timedelta(minutes=-5),
         status="live",
-        stream_url=f"{site.url}/media/live/index.m3u8",
+        stream_url="/media/live/index.m3u8",
     )
     page.goto(f"{site.url}/events/{event.slug}")
     page.wait_for_function("() => document.getElementById('player').currentTime > 0.5", timeout=20_000)

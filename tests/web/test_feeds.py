@@ -10,7 +10,7 @@ from icalendar import Calendar
 
 from streamkit.archive.models import ArchiveEntry
 from streamkit.archive.store import ArchiveStore
-from tests.web.conftest import make_event
+from tests.archive.conftest import make_event
 
 
 def read_calendar(client: FlaskClient) -> Calendar:

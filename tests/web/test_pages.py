@@ -17,10 +17,13 @@ from streamkit.archive.events import set_event_status
 from streamkit.archive.models import ArchiveEntry, EventStatus
 from streamkit.archive.publish import publish_media
 from streamkit.archive.store import ArchiveStore
+from streamkit.config.settings import load_settings
 from streamkit.errors import ArchiveError, ConfigError
 from streamkit.media.samples import SampleSet
-from streamkit.web import WEB_ROOT, create_app
-from tests.web.conftest import SECRET, make_event, web_settings
+from streamkit.web.app import WEB_ROOT, create_app
+from streamkit.web.extensions import STORE_KEY
+from tests.archive.conftest import make_event
+from tests.web.conftest import SECRET, web_settings
 
 XSS_TITLE = '<script>alert("t")</script>"><img src=x onerror=alert(1)>'
 XSS_TEXT = "</script><script>alert('d')</script><a href=\"javascript:alert(2)\">x</a>"
@@ -111,7 +114,7 @@ def test_one_event_page_from_upcoming_to_live_to_recording(
     assert ld["workPerformed"]["duration"] == "PT0H0M3S"
 
 
-def test_runner_flips_an_event_live_and_an_overrun_event_reads_as_ended(
+def test_an_event_set_live_shows_the_player_and_an_overrun_event_reads_as_ended(
     client: FlaskClient, store: ArchiveStore
 ) -> None:
     event = make_event(store, "即将直播", starts_in=timedelta(minutes=-1))
@@ -231,12 +234,13 @@ def test_session_and_language_cookies_are_secure_by_default(tmp_path: Path) -> N
     assert "Secure" in cookie and "HttpOnly" in cookie and "SameSite=Lax" in cookie
     lang = client.get("/lang/en", base_url="https://localhost").headers["Set-Cookie"]
     assert "Secure" in lang and "HttpOnly" in lang
-    app.extensions["streamkit_store"].dispose()
+    app.extensions[STORE_KEY].dispose()
 
 
-def test_a_bad_rate_limit_setting_is_a_config_error(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match="login_rate_limit"):
-        create_app(web_settings(tmp_path, login_rate_limit="five a minute"), secret_key=SECRET)
+def test_a_bad_rate_limit_setting_is_a_config_error() -> None:
+    # refused when the settings are read, before any app exists and long before the first sign-in
+    with pytest.raises(ConfigError, match=r"STREAMKIT_WEB__LOGIN_RATE_LIMIT: web\.login_rate_limit: 'five a minute'"):
+        load_settings(None, environ={"STREAMKIT_WEB__LOGIN_RATE_LIMIT": "five a minute"})
 
 
 def test_errors_show_plain_pages_without_tracebacks(app: Flask, client: FlaskClient) -> None:
