@@ -46,20 +46,40 @@ class StallingProxy:
         return self
 
     def __exit__(self, *exc: object) -> None:
+        asyncio.run_coroutine_threadsafe(self._shutdown(), self.loop).result(10)
         self.loop.call_soon_threadsafe(self.loop.stop)
         self._thread.join(10)
+        self.loop.close()
 
     async def _serve(self) -> None:
         self._flowing = asyncio.Event()
         self._flowing.set()
-        server = await asyncio.start_server(self._handle, "127.0.0.1", 0)
-        self.port = server.sockets[0].getsockname()[1]
+        self._handlers: set[asyncio.Task[None]] = set()
+        self._server = await asyncio.start_server(self._handle, "127.0.0.1", 0)
+        self.port = self._server.sockets[0].getsockname()[1]
+
+    async def _shutdown(self) -> None:
+        self._server.close()
+        for task in list(self._handlers):
+            task.cancel()
+        await asyncio.gather(*self._handlers, return_exceptions=True)
+        await self._server.wait_closed()
 
     async def _handle(self, client_r: asyncio.StreamReader, client_w: asyncio.StreamWriter) -> None:
-        obs_r, obs_w = await asyncio.open_connection("127.0.0.1", self.target_port)
-        await asyncio.gather(self._pump(client_r, obs_w), self._pump(obs_r, client_w), return_exceptions=True)
-        for writer in (client_w, obs_w):
-            writer.close()
+        task = asyncio.current_task()
+        assert task is not None
+        self._handlers.add(task)
+        obs_w: asyncio.StreamWriter | None = None
+        try:
+            obs_r, obs_w = await asyncio.open_connection("127.0.0.1", self.target_port)
+            await asyncio.gather(self._pump(client_r, obs_w), self._pump(obs_r, client_w), return_exceptions=True)
+        finally:
+            for writer in (client_w, obs_w):
+                if writer is not None:
+                    writer.close()
+                    with contextlib.suppress(Exception):
+                        await writer.wait_closed()
+            self._handlers.discard(task)
 
     async def _pump(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         assert self._flowing is not None
