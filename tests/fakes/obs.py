@@ -3,7 +3,9 @@
 It speaks the real handshake (Hello with challenge/salt, Identify, Identified) on the msgpack and json subprotocols,
 answers the requests streamkit uses with real status codes (100, 204, 207, 600...), runs asynchronous output state
 machines (STARTING -> STARTED, or STARTING -> STOPPED when the "RTMP server" is down) and delays scene-change events
-like a transition. Faults: drop the link (client sees 1006), close with any code, 207 windows, slow or missing replies.
+like a transition. Faults: drop the link (client sees 1006), close with any code, 207 windows, slow or missing replies,
+a stream that drops (OBS reconnecting, or giving up) or is cut once after it started. Requests are answered through
+a dispatch table, one small handler per request.
 """
 
 from __future__ import annotations
