@@ -29,13 +29,18 @@ def _year(text: str) -> int | None:
     return int(text)
 
 
+MAX_PAGE = 100_000
+
+
 @bp.get("/martyrs")
 @cached_page
 def martyrs_page() -> str:
     args = {name: request.args.get(name, "").strip()[:100] for name in FILTERS}
     try:
-        page = max(1, int(request.args.get("page", "1")))
+        page = int(request.args.get("page", "1"))
     except ValueError:
+        abort(400)
+    if not 1 <= page <= MAX_PAGE:  # the offset must fit the database's integers
         abort(400)
     per_page = current_app.config["STREAMKIT_PAGE_SIZE"]
     query = RegisterQuery(
