@@ -85,6 +85,7 @@ class LiveSettings(SpecModel):
     relay_http_port: int = Field(19380, gt=0, lt=65536)  # the relay's statistics and HLS on 127.0.0.1
     hls_fragment_s: float = Field(1.0, gt=0, le=10)
     stall_after_s: float = Field(5.0, gt=0)  # no bytes moved on a leg for this long: stalled, then restarted
+    connect_timeout_s: float = Field(15.0, gt=0)  # a leg that sent nothing yet gets this long (ffmpeg probes first)
     retry_first_s: float = Field(1.0, gt=0)  # backoff before the first retry, doubled each attempt
     retry_max_s: float = Field(30.0, gt=0)
     max_attempts: int = Field(6, ge=1)  # failed starts in a row before a leg is given up ("failed")
