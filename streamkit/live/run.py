@@ -14,6 +14,7 @@ import os
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
@@ -59,8 +60,15 @@ class LiveRun:
     """Relay plus legs; ``start`` brings them up, ``stop`` takes everything down and records the end."""
 
     def __init__(
-        self, live: LiveSettings, targets: list[Target], *, ffmpeg_bin: str = "ffmpeg", feed: str | None = None
+        self,
+        live: LiveSettings,
+        targets: list[Target],
+        *,
+        ffmpeg_bin: str = "ffmpeg",
+        feed: str | None = None,
+        on_change: Callable[[LegChange], None] = lambda change: None,
     ) -> None:
+        self.on_change = on_change
         self.plan = RelayPlan.from_settings(live)
         self.relay = Relay(self.plan)
         self.run_dir = live.run_dir
@@ -121,6 +129,7 @@ class LiveRun:
         if change.next_retry_at is not None:
             fields["next_retry_in_s"] = round(change.next_retry_at - change.at, 1)
         self.events.write("leg", **fields)
+        self.on_change(change)
 
     def poll(self) -> None:
         """Take operator actions from ``control/``, note the program coming and going, refresh ``status.json``."""
