@@ -5,7 +5,6 @@ from __future__ import annotations
 import signal
 import sys
 import time
-from collections.abc import Callable
 from pathlib import Path
 from types import FrameType
 from typing import Annotated
@@ -33,8 +32,8 @@ def _say(text: str) -> None:
     out_console.print(text, markup=False, highlight=False)
 
 
-def _until_stopped(seconds: float | None, every: float, work: Callable[[], None] | None = None) -> None:
-    """Sleep in steps until ``seconds`` passed, Ctrl-C or SIGTERM; call ``work`` at every step."""
+def _until_stopped(seconds: float | None, every: float) -> None:
+    """Sleep in steps until ``seconds`` passed, Ctrl-C or SIGTERM."""
 
     def terminate(signum: int, frame: FrameType | None) -> None:
         raise KeyboardInterrupt
@@ -44,8 +43,6 @@ def _until_stopped(seconds: float | None, every: float, work: Callable[[], None]
     try:
         while deadline is None or time.monotonic() < deadline:
             time.sleep(every)
-            if work is not None:
-                work()
     except KeyboardInterrupt:
         pass
     finally:
@@ -80,7 +77,8 @@ def run_command(
         _say(f"relay: publish the program to {run.plan.program_url}; site HLS at {run.plan.hls_url}")
         for target in targets:
             _say(f"  {target.name}: {target.protocol} {target.shown}{'' if target.enabled else ' (disabled)'}")
-        _until_stopped(seconds, POLL_S, run.poll)
+        _say("legs start when the program reaches the relay")
+        _until_stopped(seconds, POLL_S)
     finally:
         run.stop()
     _say("stopped: every leg and the relay")
@@ -103,6 +101,8 @@ def status_command(ctx: typer.Context) -> None:
     state = "running" if status["running"] else "ended"
     on_relay = "on the relay" if program.get("publishing") else "not on the relay"
     _say(f"live push {state}; program {on_relay} ({program.get('bitrate_in', 0) // 1000} kbit/s in)")
+    if status["running"] and not status.get("legs_started"):
+        _say("  legs wait for the program")
     for leg in status.get("legs", []):
         parts = [f"{leg['name']}: {leg['state']}", leg["destination"]]
         if leg.get("uptime_s") is not None:

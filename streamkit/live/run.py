@@ -24,12 +24,13 @@ from streamkit.config.settings import LiveSettings
 from streamkit.live.destinations import Target
 from streamkit.live.errors import LiveError
 from streamkit.live.leg import LegChange, RetryPolicy
-from streamkit.live.masking import mask_url, redact
+from streamkit.live.masking import redact
 from streamkit.live.relay import PROGRAM, ProgramState, Relay, RelayPlan, write_private
 from streamkit.live.supervisor import LegView, Supervisor
 from streamkit.media.publish import write_text_atomic
 
 STATUS_VERSION = 1
+POLL_S = 0.5
 ACTIONS = ("retry", "disable", "key")
 
 
@@ -57,7 +58,11 @@ class EventLog:
 
 
 class LiveRun:
-    """Relay plus legs; ``start`` brings them up, ``stop`` takes everything down and records the end."""
+    """Relay plus legs; ``start`` brings them up, ``stop`` takes everything down and records the end.
+
+    The legs start when the program first reaches the relay, so an early start does not spend their retries on a
+    program that is not there yet. A watcher thread polls the relay, takes operator actions and writes the status.
+    """
 
     def __init__(
         self,
@@ -75,6 +80,9 @@ class LiveRun:
         self.events = EventLog(self.run_dir / "events.jsonl")
         policy = RetryPolicy.from_settings(live)
         self._program = ProgramState()
+        self._legs_started = False
+        self._stopping = threading.Event()
+        self._watcher = threading.Thread(target=self._watch, name="live-run", daemon=True)
         self.legs = Supervisor(
             self.plan.program_url,
             targets,
@@ -103,14 +111,21 @@ class LiveRun:
             self.events.write("run_start", publish=self.plan.program_url, hls=self.plan.hls_url)
             if self.feed is not None:
                 self.feed.start()
-            self.legs.start()
         except BaseException:
             self.relay.stop()
             raise
         self.write_status()
+        self._watcher.start()
         return self
 
+    def _watch(self) -> None:
+        while not self._stopping.wait(POLL_S):
+            self.poll()
+
     def stop(self) -> None:
+        self._stopping.set()
+        if self._watcher.is_alive():
+            self._watcher.join()
         try:
             self.legs.stop()
             if self.feed is not None:
@@ -132,7 +147,8 @@ class LiveRun:
         self.on_change(change)
 
     def poll(self) -> None:
-        """Take operator actions from ``control/``, note the program coming and going, refresh ``status.json``."""
+        """Take operator actions from ``control/``, note the program coming and going, start the legs when it first
+        comes, refresh ``status.json``."""
         for path in sorted((self.run_dir / "control").glob("*.json")):
             self._take_control(path)
         with contextlib.suppress(OSError, ValueError):
@@ -140,6 +156,9 @@ class LiveRun:
             if program.publishing != self._program.publishing:
                 self.events.write("program", on_relay=program.publishing)
             self._program = program
+        if self._program.publishing and not self._legs_started:
+            self._legs_started = True
+            self.legs.start()
         self.write_status()
 
     def _take_control(self, path: Path) -> None:
@@ -167,7 +186,9 @@ class LiveRun:
             "publish": self.plan.program_url,
             "hls": self.plan.hls_url,
             "program": asdict(self._program),
+            "legs_started": self._legs_started,
             "legs": [_view_dict(v) for v in self.legs.views()],
+            "feed": [_view_dict(v) for v in self.feed.views()] if self.feed is not None else [],
         }
         write_text_atomic(self.run_dir / "status.json", json.dumps(status, ensure_ascii=False, indent=2) + "\n")
 
@@ -179,10 +200,7 @@ class LiveRun:
 
 
 def _view_dict(view: LegView) -> dict[str, Any]:
-    fields = asdict(view)
-    fields["state"] = view.state.value
-    fields["destination"] = mask_url(view.destination)
-    return fields
+    return {**asdict(view), "state": view.state.value}
 
 
 def read_status(run_dir: Path) -> dict[str, Any]:
