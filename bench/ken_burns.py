@@ -22,11 +22,11 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from streamkit.media import ken_burns
-from streamkit.media.commands import FILTER_THREADS
-from streamkit.media.tour_graph import STILL_PIXEL_FORMAT, filter_value
-from streamkit.media.tour_graph import ken_burns as perspective_move
+from streamkit.media.commands import FILTER_THREADS, filter_value
 from streamkit.tours import stills
+from streamkit.tours.ffmpeg import ken_burns
+from streamkit.tours.ffmpeg.video import perspective_move
+from streamkit.tours.stills import STILL_PIXEL_FORMAT
 
 SIZE = (1280, 720)
 

@@ -9,7 +9,7 @@ the same moment (sampled every 50 ms from /proc: the sound renders beside the pi
 chunks at once, so one process's ``ru_maxrss`` would understate it). CPU is user + system time of all of them.
 The long run is the same tour with its stops repeated 10 times, to see whether memory stays flat as it grows.
 The same run also renders the x1 tour with ``--engine moviepy`` and prints its ratio to the ffmpeg engine and
-the floor (issue 4 expects the ffmpeg engine at least 5x faster).
+the floor (the ffmpeg engine should be at least 5x faster).
 
 This VM's speed drifts by a quarter within minutes (the same floor took 10.6 s and 14.0 s three minutes apart),
 so the x1 tour and its floor are measured ``--pairs`` times, one right after the other, and the median of the
@@ -118,7 +118,7 @@ def main() -> None:
     parser.add_argument("--samples", type=Path, default=ROOT / "var" / "bench-samples")
     parser.add_argument("--skip-long", action="store_true", help="skip the 10x longer tour")
     parser.add_argument("--parallel", type=int, default=1, help="chunk processes at once (default 1)")
-    parser.add_argument("--skip-moviepy", action="store_true", help="skip the moviepy engine's render (issue 4)")
+    parser.add_argument("--skip-moviepy", action="store_true", help="skip the moviepy engine's render")
     parser.add_argument("--pairs", type=int, default=3, help="x1 tour and floor measured this many times (default 3)")
     parser.add_argument("--one", nargs=5, help=argparse.SUPPRESS)
     args = parser.parse_args()

@@ -22,11 +22,13 @@ from pathlib import Path
 
 from tour import make_spec  # type: ignore[import-not-found]
 
-from streamkit.media import tour_graph as graph
-from streamkit.media import tour_sound
+from streamkit.media import loudness as levels
+from streamkit.media.codecs import X264_THREADS
 from streamkit.media.runner import run_ffmpeg
 from streamkit.tours.check import check_tour
-from streamkit.tours.render import prepare_inputs
+from streamkit.tours.ffmpeg import sections
+from streamkit.tours.inputs import prepare_inputs
+from streamkit.tours.job import encoding_for, loudness_targets
 from streamkit.tours.timeline import build_timeline
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -74,30 +76,34 @@ def main() -> None:
         timeline = build_timeline(tour, checked.media, size=(tour.output.width, tour.output.height))
         inputs = prepare_inputs(checked, timeline, work, burn=False)
         music = work / "music.f32"
-        wall, cpu = timed(tour_sound.music_command(timeline, music).argv)
+        wall, cpu = timed(sections.music_command(timeline, music, ffmpeg_bin="ffmpeg").argv)
         voice_ms = {path: info.duration_ms for path, info in checked.media.items()}
         files = []
-        for k, section in enumerate(tour_sound.plan_sections(timeline, voice_ms, inputs.ducking)):
+        for k, section in enumerate(sections.plan_sections(timeline, voice_ms, inputs.ducking)):
             files.append(work / f"mix-{k:04d}.f32")
-            command = tour_sound.section_command(timeline, section, inputs.ducking, music, files[-1])
+            command = sections.section_command(timeline, section, inputs.ducking, music, files[-1], ffmpeg_bin="ffmpeg")
             wall, cpu = (a + b for a, b in zip((wall, cpu), timed(command.argv), strict=True))
         print(f"music and {len(files)} section(s) wall {wall:5.2f} s  cpu {cpu:5.2f} s")
         stats = work / "loudness.txt"
-        wall, cpu = timed(tour_sound.measure_command(timeline, files, stats).argv)
+        wall, cpu = timed(sections.measure_command(timeline, files, stats, ffmpeg_bin="ffmpeg").argv)
         print(f"pass 1 (ebur128)        wall {wall:5.2f} s  cpu {cpu:5.2f} s")
-        measured = graph.parse_ebur128_stats(stats.read_text(encoding="utf-8"))
-        target = graph.Loudness(tour.output.loudness.target_lufs, tour.output.loudness.target_true_peak)
+        measured = levels.parse_ebur128_stats(stats.read_text(encoding="utf-8"))
+        target = loudness_targets(tour.output.loudness)
+        encoding = encoding_for(tour.output, preview=False, threads=X264_THREADS)
         loudness = dataclasses.replace(target, measured=measured)
         gain = target.target_lufs - measured.integrated
         print(f"measured I {measured.integrated} LUFS, TP {measured.true_peak} dBTP; gain {gain:+.2f} dB "
               f"-> peak {measured.true_peak + gain:+.2f} dBTP (ceiling {target.target_true_peak}); "
-              f"the render uses: {graph.normalise(loudness)}")  # fmt: skip
+              f"the render uses: {levels.normalise(loudness)}")  # fmt: skip
         # loudnorm with the real ceiling, whichever branch the render would choose
-        loudnorm = graph.normalise(dataclasses.replace(loudness, target_true_peak=-99.0))
+        loudnorm = levels.normalise(dataclasses.replace(loudness, target_true_peak=-99.0))
         loudnorm = loudnorm.replace(":TP=-99:", f":TP={target.target_true_peak:g}:")
         for name, chain in (("volume", f"volume={gain:.2f}dB"), ("loudnorm", loudnorm)):
-            command = tour_sound.sound_command(timeline, files, work / f"{name}.m4a", loudness=loudness)
-            argv = [a.replace(graph.normalise(loudness), chain) if "[mix]" in a else a for a in command.argv]
+            stem = work / f"{name}.m4a"
+            command = sections.sound_command(
+                timeline, files, stem, encoding=encoding, loudness=loudness, ffmpeg_bin="ffmpeg"
+            )
+            argv = [a.replace(levels.normalise(loudness), chain) if "[mix]" in a else a for a in command.argv]
             wall, cpu = timed(argv)
             integrated, peak = loudness_of(work / f"{name}.m4a")
             print(f"stem with {name:9} wall {wall:5.2f} s  cpu {cpu:5.2f} s  -> I {integrated} LUFS, TP {peak} dBTP")

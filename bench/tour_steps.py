@@ -20,6 +20,8 @@ from typing import Any
 
 from tour import make_spec  # type: ignore[import-not-found]
 
+import streamkit.tours.ffmpeg.engine as engine_module
+import streamkit.tours.job as job_module
 import streamkit.tours.render as render_module
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -35,8 +37,8 @@ def main() -> None:
     generate(args.samples, width=1280, height=720)
     steps: list[tuple[str, str, float, float]] = []
     began = time.monotonic()
-    original_run = render_module.run_ffmpeg
-    original_publish = render_module.atomic_output
+    original_run = job_module.run_ffmpeg
+    original_publish = engine_module.atomic_output
 
     def timed_run(argv: Any, **kwargs: Any) -> None:
         start = time.monotonic() - began
@@ -51,8 +53,8 @@ def main() -> None:
             yield partial
         steps.append(("published " + Path(target).name, threading.current_thread().name, 0, time.monotonic() - began))
 
-    render_module.run_ffmpeg = timed_run  # type: ignore[assignment]
-    render_module.atomic_output = timed_publish  # type: ignore[assignment]
+    job_module.run_ffmpeg = timed_run  # type: ignore[assignment]
+    engine_module.atomic_output = timed_publish  # type: ignore[assignment]
     with tempfile.TemporaryDirectory(prefix="bench-steps-") as tmp:
         spec = make_spec(args.samples, Path(tmp), 1)
         began = time.monotonic()

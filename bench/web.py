@@ -6,7 +6,7 @@ as the baseline measured in the same run, a static file. Prints each route's fig
 
     .venv/bin/python bench/web.py [--seconds 5] [--connections 16] [--warm-seconds 30]
 
-Target (issue 6): >= 500 requests/s on the archive page with p99 < 100 ms.
+Target: >= 500 requests/s on the archive page with p99 < 100 ms.
 """
 
 from __future__ import annotations

@@ -26,6 +26,7 @@ from streamkit.live.cli import app as live_app
 from streamkit.media.tools import MediaTools, using_media_tools
 from streamkit.obs.cli import app as obs_app
 from streamkit.overlays.cli import app as overlay_app
+from streamkit.register.cli import app as register_app
 from streamkit.tours.cli import app as tours_app
 from streamkit.web.cli import app as web_app
 
@@ -127,6 +128,7 @@ app.add_typer(ceremony_app, name="ceremony")
 app.add_typer(tours_app, name="tour")
 app.add_typer(overlay_app, name="overlay")
 app.add_typer(archive_app, name="archive")
+app.add_typer(register_app, name="register")
 app.add_typer(web_app, name="web")
 app.add_typer(live_app, name="live")
 

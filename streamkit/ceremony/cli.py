@@ -173,6 +173,7 @@ async def _run(
             overlay_dir=settings.obs.overlay_dir.resolve(),
             media_root=settings.obs.media_root.resolve(),
             destination=destination,
+            register_database_url=settings.web.database_url,
         )
         err_console.print(f"as-run log: {log_path}", markup=False, highlight=False)
         screen = asyncio.create_task(console.show(runner, err_console))

@@ -16,6 +16,7 @@ from PIL import Image, ImageDraw, ImageFont
 
 from streamkit.errors import MediaError
 from streamkit.fonts import find_font
+from streamkit.register import ROLL_PREFIX
 
 Size = tuple[int, int]
 
@@ -42,7 +43,13 @@ def render_name_roll(names: Sequence[str], size: Size = (640, 360), title: str =
     return image
 
 
-def register_names(path: Path) -> list[str]:
+def register_names(source: Path, media_root: Path, database_url: str | None = None) -> list[str]:
+    """The roll's names: a register CSV (relative to ``media_root``) or ``register:CEMETERY/SECTION`` in the store."""
+    if str(source).startswith(ROLL_PREFIX):
+        from streamkit.overlays.register import load_roll
+
+        return [entry.name for entry in load_roll(source, database_url)]
+    path = source if source.is_absolute() else media_root / source
     try:
         with path.open(encoding="utf-8", newline="") as fh:
             return [row["name"] for row in csv.DictReader(fh) if row.get("name")]

@@ -5,12 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from streamkit.ceremony import overlay_images
 from streamkit.ceremony.rundown import LowerThirdCue, Rundown, cue_target
 from streamkit.config.settings import Settings
 from streamkit.errors import ConfigError, MediaError, ObsError, StreamkitError
 from streamkit.fonts import find_font
 from streamkit.obs.client import ObsClient, ObsConnection, ObsRequest
 from streamkit.obs.scenes import ImageSource, SceneCollection, media_files
+from streamkit.register import ROLL_PREFIX
 
 # generous recording budget: the x264 profile streams well under this, and a full disk ends a recording silently
 RECORD_BUDGET_MBIT_S = 6.0
@@ -66,7 +68,12 @@ def check_offline(rundown: Rundown, settings: Settings, scenes: SceneCollection 
                 probe(path)
             except MediaError as exc:
                 report.problems.append(f"source {name!r}: {exc}")
-    if rundown.name_roll is not None:
+    if rundown.name_roll is not None and str(rundown.name_roll).startswith(ROLL_PREFIX):
+        try:
+            overlay_images.register_names(rundown.name_roll, media_root, settings.web.database_url)
+        except StreamkitError as exc:
+            report.problems.append(f"name_roll: {exc}")
+    elif rundown.name_roll is not None:
         register = rundown.name_roll if rundown.name_roll.is_absolute() else media_root / rundown.name_roll
         if not register.exists():
             report.problems.append(f"name_roll register {register} does not exist")

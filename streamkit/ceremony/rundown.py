@@ -173,7 +173,7 @@ class Rundown(SpecModel):
     stream_target: str | None = None  # a name under `targets:` in settings
     record: bool = True
     standby_scene: str = "待机"
-    name_roll: Path | None = None  # register CSV whose names the 英名录 overlay lists
+    name_roll: Path | None = None  # register CSV (or register:CEMETERY/SECTION) whose names the 英名录 lists
     segments: list[Segment] = Field(min_length=1)
 
     @field_validator("scheduled_start")

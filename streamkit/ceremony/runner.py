@@ -174,8 +174,10 @@ class CeremonyRunner:
         destination: StreamDestination | None = None,
         commands: asyncio.Queue[Command] | None = None,
         clock: Callable[[], float] = time.time,
+        register_database_url: str | None = None,
     ) -> None:
         self.client = client
+        self.register_database_url = register_database_url  # for a name roll read from the register
         self.rundown = rundown
         self.log = log
         self.options = options
@@ -611,9 +613,7 @@ class CeremonyRunner:
             self.canvas = (int(video["baseWidth"]), int(video["baseHeight"]))
         stills: dict[str, Image.Image] = {"standby": overlays.render_standby_slate(size=self.canvas)}
         if self.rundown.name_roll is not None:
-            register = self.rundown.name_roll
-            register = register if register.is_absolute() else self.media_root / register
-            names = overlay_images.register_names(register)
+            names = overlay_images.register_names(self.rundown.name_roll, self.media_root, self.register_database_url)
             stills["name-roll"] = overlay_images.render_name_roll(names, size=self.canvas)
         overlays.render_lower_third("预备", None, size=self.canvas)  # loads the typeface now, not during the first cue
         empty = Image.new("RGBA", self.canvas, (0, 0, 0, 0))

@@ -104,6 +104,10 @@ class WebSettings(SpecModel):
     # memory:// is per process; use redis://… when several gunicorn workers must share the login limit.
     rate_limit_storage_uri: str = "memory://"
     login_rate_limit: str = "5 per minute"
+    # Reverse proxies in front of `web serve --prod`: how many add X-Forwarded-For, and the addresses (comma
+    # separated) of the one nearest the site. 0: every X-Forwarded-* header is ignored (gunicorn reached directly).
+    proxy_hops: int = Field(0, ge=0, le=5)
+    proxy_addresses: str = "127.0.0.1,::1"
     page_size: int = Field(20, gt=0, le=100)
 
     @field_validator("login_rate_limit")
@@ -132,6 +136,9 @@ class OverlaySettings(SpecModel):
     style: str = "memorial"  # a name under overlays/styles/ (or styles_dir), or a YAML path
     styles_dir: Path | None = None  # looked in before ./overlays/styles and the package's own
     publish_token: SecretStr | None = None  # lets other machines POST /overlays/events; unset: this machine only
+    # joins the processes serving overlay pages: redis://…, rediss://…, unix://<redis socket>, or hub:///<socket>,
+    # where `web serve --prod` starts its embedded hub (unset: on a private socket, for its own workers only)
+    channel: str | None = None
 
 
 class Settings(SpecModel):

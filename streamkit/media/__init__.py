@@ -1,4 +1,4 @@
-"""Media toolbox: probe files, build ffmpeg commands, run them, publish outputs atomically."""
+"""The ffmpeg dialect: probe files, build ffmpeg commands, run them, publish outputs atomically. Imports no area."""
 
 from streamkit.media.probe import AudioStream, MediaInfo, VideoStream, probe
 from streamkit.media.publish import atomic_output

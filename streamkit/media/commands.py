@@ -1,11 +1,10 @@
-"""The one module that spells ffmpeg command lines. Builders return argv lists; nothing here runs them.
+"""ffmpeg argv idioms every builder shares: the escaper, filter graphs, inputs, the command value. Pure.
 
 ffmpeg-python compiles stream graphs into argv; it stays behind this module so it can be replaced.
 """
 
 from __future__ import annotations
 
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,10 +14,9 @@ import ffmpeg
 
 # Linux refuses any single argument of 128 KiB or more (MAX_ARG_STRLEN); stay well below it.
 FILTER_SCRIPT_THRESHOLD = 64 * 1024
-# Filters run in the thread that feeds the encoder. With slice threads, ffmpeg 5.1's `scale` builds a thread pool
-# and a swscale context per thread every time it reconfigures, which a Ken Burns zoom does on every frame
-# (8.0 -> 4.9 ms of CPU per 720p frame with one thread), and x264 keeps the cores busy anyway: the x1 bench
-# tour's chunks took 10.0-10.5 s of filtering CPU with slice threads, 7.7-8.3 s without.
+# One filter thread: with slice threads, ffmpeg 5.1's `scale` rebuilds its thread pool and swscale contexts at
+# every reconfigure, which a Ken Burns zoom does every frame, and x264 keeps the cores busy anyway
+# (bench/ken_burns.py measures it).
 FILTER_THREADS = ["-filter_complex_threads", "1"]
 
 COMMON_HEAD = ["-hide_banner", "-nostdin", "-y"]
@@ -26,16 +24,52 @@ PROGRESS_ARGS = ["-progress", "pipe:1", "-nostats", "-loglevel", "error"]
 
 
 @dataclass(frozen=True)
+class ScriptFile:
+    """A text file an ffmpeg command reads (a filter script), kept as data until the executor writes it."""
+
+    path: Path
+    text: str
+
+
+@dataclass(frozen=True)
 class FFmpegCommand:
-    """An ffmpeg invocation: argv, plus any temporary file (a filter script) it refers to."""
+    """An ffmpeg invocation: argv, plus the script files it reads (``write_scripts`` before running it)."""
 
     argv: list[str]
     expected_duration_ms: int | None = None
-    temp_files: tuple[Path, ...] = field(default_factory=tuple)
+    scripts: tuple[ScriptFile, ...] = field(default_factory=tuple)
+
+    def write_scripts(self) -> None:
+        for script in self.scripts:
+            script.path.write_text(script.text, encoding="utf-8")
 
     def cleanup(self) -> None:
-        for path in self.temp_files:
-            path.unlink(missing_ok=True)
+        for script in self.scripts:
+            script.path.unlink(missing_ok=True)
+
+
+def filter_value(text: str) -> str:
+    """Quote a value (a path) for an option inside a filtergraph: both escaping levels ffmpeg applies."""
+    quoted = "'" + text.replace("'", "'\\''") + "'"  # level 1: the option parser
+    return "".join("\\" + c if c in "\\'[],;" else c for c in quoted)  # level 2: the graph parser
+
+
+def seconds(ms: int) -> str:
+    """Milliseconds as ffmpeg's seconds, to the millisecond."""
+    return f"{ms / 1000:.3f}"
+
+
+class InputList:
+    """The ``-i`` inputs of a command being built; ``add`` returns each one's index for the graph."""
+
+    def __init__(self) -> None:
+        self.argv: list[str] = []
+        self.count = 0
+
+    def add(self, *args: str) -> int:
+        self.argv += [*args]
+        self.count += 1
+        return self.count - 1
 
 
 def compile_stream(stream: Any, ffmpeg_bin: str = "ffmpeg") -> list[str]:
@@ -49,18 +83,12 @@ def with_progress(argv: Sequence[str]) -> list[str]:
     return [argv[0], *COMMON_HEAD, *PROGRESS_ARGS, *[a for a in argv[1:] if a not in ("-y",)]]
 
 
-def filter_graph_args(graph: str, *, work_dir: Path | None = None) -> tuple[list[str], tuple[Path, ...]]:
-    """``-filter_complex GRAPH``, or ``-filter_complex_script FILE`` when the graph is too long for argv; either
-    way filtered in one thread (``FILTER_THREADS``)."""
+def filter_graph_args(graph: str, script: Path) -> tuple[list[str], tuple[ScriptFile, ...]]:
+    """``-filter_complex GRAPH``, or ``-filter_complex_script SCRIPT`` when the graph is too long for argv (the
+    script's text is returned for the executor to write); either way filtered in one thread (``FILTER_THREADS``)."""
     if len(graph.encode()) < FILTER_SCRIPT_THRESHOLD:
         return [*FILTER_THREADS, "-filter_complex", graph], ()
-    handle = tempfile.NamedTemporaryFile(  # noqa: SIM115 - closed here, removed by FFmpegCommand.cleanup
-        "w", suffix=".ffgraph", prefix="streamkit-", dir=work_dir, delete=False, encoding="utf-8"
-    )
-    with handle:
-        handle.write(graph)
-    script = Path(handle.name)
-    return [*FILTER_THREADS, "-filter_complex_script", str(script)], (script,)
+    return [*FILTER_THREADS, "-filter_complex_script", str(script)], (ScriptFile(script, graph),)
 
 
 def transcode_argv(

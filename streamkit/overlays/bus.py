@@ -1,15 +1,20 @@
 """The overlay bus: the ceremony runner publishes overlay events; every open browser-source page receives them.
 
-In-process and thread-safe. Each subscriber has a bounded queue; one that stops reading is dropped (its page
-reconnects and is brought up to date), so a stuck browser never blocks the ceremony. The bus remembers the latest
-text and visibility of each overlay and replays them to a new subscriber: an OBS browser source that reloads
-mid-ceremony shows what it should at once.
+Thread-safe. Each subscriber has a bounded queue; one that stops reading is dropped (its page reconnects and is
+brought up to date), so a stuck browser never blocks the ceremony. The bus remembers the latest text and visibility
+of each overlay and replays them to a new subscriber: an OBS browser source that reloads mid-ceremony shows what it
+should at once.
+
+Alone, a bus reaches the pages of its own process. Given an ``OverlayChannel`` (the embedded hub, or Redis), it
+publishes through the channel, which numbers the event, retains it and hands it to the bus of every process that
+serves pages, on this machine or another.
 """
 
 from __future__ import annotations
 
 import contextlib
 import itertools
+import json
 import queue
 import threading
 import time
@@ -64,6 +69,10 @@ class OverlayEventError(StreamkitError):
     """An event that is not valid (from a POST body or the command line), described in one line."""
 
 
+class OverlayChannelError(StreamkitError):
+    """The channel between the site's processes (the hub, or Redis) could not take an event."""
+
+
 def parse_event(data: object) -> OverlayEvent:
     """Validate untrusted event data; the first problem becomes one readable line."""
     try:
@@ -81,21 +90,52 @@ class OverlayPublisher(Protocol):
     def publish(self, event: OverlayEvent) -> int: ...
 
 
+class OverlayChannel(Protocol):
+    """What carries events between the processes that serve pages: numbers, retains and fans them out."""
+
+    def attach(self, bus: OverlayBus) -> None:
+        """Give ``bus`` the retained state now, then every delivery as it is published (from any process)."""
+
+    def publish(self, event: OverlayEvent) -> int:
+        """Publish ``event``; returns how many pages, in all attached processes, received it."""
+
+    def close(self) -> None: ...
+
+
 @dataclass(frozen=True)
 class Delivery:
-    """An event as published: its sequence number and when (monotonic clock), for countdown catch-up."""
+    """An event as published: its sequence number and when (wall clock, for countdown catch-up in any process)."""
 
     id: int
     event: OverlayEvent
     published_at: float
 
+    @property
+    def slot(self) -> str:
+        """What the delivery replaces in the retained state: the overlay's text, or its visibility."""
+        return f"{self.event.overlay}/{'text' if self.event.action == 'set' else 'visibility'}"
+
     def payload(self, now: float | None = None) -> dict[str, Any]:
         """What a page receives; a countdown carries the milliseconds still to run at the time of sending."""
         data: dict[str, Any] = {"id": self.id, **self.event.model_dump(mode="json", exclude_none=True)}
         if self.event.seconds is not None:
-            elapsed_ms = ((time.monotonic() if now is None else now) - self.published_at) * 1000
+            elapsed_ms = ((time.time() if now is None else now) - self.published_at) * 1000
             data["remaining_ms"] = max(0, round(self.event.seconds * 1000 - elapsed_ms))
         return data
+
+    def to_json(self) -> str:
+        """The wire form between processes (``from_json`` reads it back)."""
+        return delivery_json(self.id, self.published_at, self.event.model_dump_json(exclude_none=True))
+
+    @classmethod
+    def from_json(cls, text: str | bytes) -> Delivery:
+        data = json.loads(text)
+        return cls(int(data["id"]), OverlayEvent.model_validate(data["event"]), float(data["published_at"]))
+
+
+def delivery_json(delivery_id: int, published_at: float, event_json: str) -> str:
+    """One delivery as JSON text; the Redis script builds the same text around an id it draws itself."""
+    return f'{{"id":{delivery_id},"published_at":{published_at!r},"event":{event_json}}}'
 
 
 class Subscription:
@@ -143,41 +183,61 @@ class SubscriptionClosed(Exception):
 
 
 class OverlayBus:
-    """Publish/subscribe for overlay events, safe to use from any thread."""
+    """Publish/subscribe for overlay events, safe to use from any thread; shared between processes by a channel."""
 
-    def __init__(self) -> None:
+    def __init__(self, channel: OverlayChannel | None = None) -> None:
         self._lock = threading.Lock()
         self._subscribers: list[Subscription] = []
         self._ids = itertools.count(1)
-        # latest text ("set") and latest visibility (show/hide/countdown) per overlay
-        self._retained: dict[tuple[str, str], Delivery] = {}
+        # latest text ("set") and latest visibility (show/hide/countdown) per overlay, by Delivery.slot
+        self._retained: dict[str, Delivery] = {}
         self._closed = False
+        self._channel = channel
+        if channel is not None:
+            channel.attach(self)
 
     def publish(self, event: OverlayEvent) -> int:
         """Send ``event`` to every interested page; returns how many subscribers got it."""
+        if self._channel is not None:
+            return 0 if self._closed else self._channel.publish(event)
         with self._lock:
-            if self._closed:
-                return 0
-            delivery = Delivery(next(self._ids), event, time.monotonic())
-            slot = "text" if event.action == "set" else "visibility"
-            self._retained[(event.overlay, slot)] = delivery
-            delivered = 0
-            for sub in list(self._subscribers):
-                if not sub.wants(delivery):
-                    continue
-                if sub.offer(delivery):
-                    delivered += 1
-                else:  # fell behind: drop it; the page reconnects and replays the retained state
-                    self._subscribers.remove(sub)
-                    sub.close()
-            return delivered
+            return self._deliver(Delivery(next(self._ids), event, time.time()))
+
+    def deliver(self, delivery: Delivery) -> int:
+        """Hand a delivery numbered elsewhere (by the channel) to this process's pages; returns how many got it."""
+        with self._lock:
+            return self._deliver(delivery)
+
+    def restore(self, retained: list[Delivery]) -> None:
+        """Take the channel's retained state (on attaching, and after reconnecting to it)."""
+        with self._lock:
+            self._retained = {}
+            for delivery in sorted(retained, key=lambda d: d.id):
+                self._retained[delivery.slot] = delivery
+
+    def _deliver(self, delivery: Delivery) -> int:
+        if self._closed:
+            return 0
+        kept = self._retained.get(delivery.slot)
+        if kept is None or kept.id < delivery.id:
+            self._retained[delivery.slot] = delivery
+        delivered = 0
+        for sub in list(self._subscribers):
+            if not sub.wants(delivery):
+                continue
+            if sub.offer(delivery):
+                delivered += 1
+            else:  # fell behind: drop it; the page reconnects and replays the retained state
+                self._subscribers.remove(sub)
+                sub.close()
+        return delivered
 
     @contextmanager
     def subscribe(self, overlay: str | None = None) -> Iterator[Subscription]:
         """Subscribe to one overlay's events (or all); the backlog holds the retained state to replay first."""
         with self._lock:
             backlog = sorted(
-                (d for (name, _), d in self._retained.items() if overlay is None or name == overlay),
+                (d for d in self._retained.values() if overlay is None or d.event.overlay == overlay),
                 key=lambda d: d.id,
             )
             sub = Subscription(overlay, backlog)
@@ -205,3 +265,5 @@ class OverlayBus:
             subs, self._subscribers = self._subscribers, []
         for sub in subs:
             sub.close()
+        if self._channel is not None:
+            self._channel.close()

@@ -60,7 +60,9 @@ def render(
         ),
     ] = None,
     seconds: Annotated[int, typer.Option(help="Countdown: seconds remaining.", min=0)] = 60,
-    register: Annotated[Path | None, typer.Option(help="Name roll: the register CSV.")] = None,
+    register: Annotated[
+        Path | None, typer.Option(help="Name roll: the register CSV, or register:CEMETERY/SECTION from the store.")
+    ] = None,
     size: Annotated[FrameSize, size_option("Frame size.")] = FrameSize(1920, 1080),
     style: StyleOption = None,
     vertical: Annotated[bool, typer.Option(help="Title: set the lines vertically, right to left.")] = False,
@@ -80,12 +82,12 @@ def render(
     from streamkit.overlays import (
         CountdownClip,
         NameRoll,
-        load_register,
         render_countdown,
         render_lower_third,
         render_standby_slate,
         render_title_slate,
     )
+    from streamkit.overlays.register import load_roll
 
     frame = size.pair
     chosen = _style(settings_of(ctx), style)
@@ -94,7 +96,7 @@ def render(
         if register is None:
             raise typer.BadParameter("the name roll needs a register CSV", param_hint="--register")
         roll = NameRoll(
-            load_register(register),
+            load_roll(register, settings_of(ctx).web.database_url),
             size=frame,
             fps=fps,
             speed_px_per_s=speed,
@@ -160,16 +162,19 @@ def _report(output: Path, what: str, dry_run: bool) -> None:
 def glyphs(
     ctx: typer.Context,
     text: Annotated[list[str] | None, typer.Option("--text", "-t", help="Texts to check.")] = None,
-    register: Annotated[Path | None, typer.Option(help="A register CSV: check every name and year.")] = None,
+    register: Annotated[
+        Path | None, typer.Option(help="A register CSV or register:CEMETERY/SECTION: check every name and year.")
+    ] = None,
     style: StyleOption = None,
 ) -> None:
     """Check that the style's fonts draw every character (no tofu); exit 1 listing what is missing."""
-    from streamkit.overlays import load_register, resolve_typeface
+    from streamkit.overlays import resolve_typeface
+    from streamkit.overlays.register import load_roll
 
     chosen = _style(settings_of(ctx), style)
     texts = list(text or [])
     if register is not None:
-        entries = load_register(register)
+        entries = load_roll(register, settings_of(ctx).web.database_url)
         texts += [e.name for e in entries] + [e.years for e in entries]
     if not texts:
         raise typer.BadParameter("give --text or --register to check", param_hint="--text")
@@ -228,7 +233,9 @@ def serve(
 
     settings = settings_of(ctx)
     token = settings.overlays.publish_token
-    flask_app = create_overlay_app(style=_style(settings, style), token=token.get_secret_value() if token else None)
+    secret = token.get_secret_value() if token else None
+    # with overlays.channel set (Redis, or the hub:// socket of a site on this machine), the site's events come too
+    flask_app = create_overlay_app(style=_style(settings, style), token=secret, channel=settings.overlays.channel)
     server = make_server(host, port, flask_app, threaded=True)
     out_console.print(f"overlay pages on http://{host}:{port}/overlays/ (Ctrl-C stops)", markup=False, highlight=False)
     try:

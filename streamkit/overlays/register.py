@@ -1,4 +1,5 @@
-"""The register of the fallen (英名录) as a CSV: read once into frozen entries, every bad row reported together."""
+"""The register of the fallen (英名录) for name rolls: a CSV read once into frozen entries, every bad row reported
+together, or the public records of the register in the store (``register:CEMETERY/SECTION``)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from pydantic import Field, ValidationError, field_validator
 
 from streamkit.config.loader import SpecModel, format_loc
 from streamkit.errors import ConfigError, ConfigProblem
+from streamkit.register import ROLL_PREFIX
 
 COLUMNS = ("name", "born", "died", "unit", "hometown", "section", "row", "number", "photo")
 REQUIRED = ("name",)
@@ -43,6 +45,8 @@ class RegisterEntry(SpecModel):
 
 def load_register(csv_path: Path) -> tuple[RegisterEntry, ...]:
     """Read the register CSV (UTF-8, a BOM from Excel is fine); raise ConfigError listing every bad row."""
+    if str(csv_path).startswith(ROLL_PREFIX):
+        raise ConfigError.single(csv_path, "a register in the store is read where its database is known: load_roll")
     csv_path = Path(csv_path)
     try:
         text = csv_path.read_text(encoding="utf-8-sig")
@@ -81,3 +85,42 @@ def load_register(csv_path: Path) -> tuple[RegisterEntry, ...]:
     if not entries:
         raise ConfigError.single(csv_path, "the register has no entries")
     return tuple(entries)
+
+
+def load_roll(source: Path | str, database_url: str | None) -> tuple[RegisterEntry, ...]:
+    """A name roll's register: a CSV path, or ``register:CEMETERY/SECTION`` read from the store at ``database_url``."""
+    if not str(source).startswith(ROLL_PREFIX):
+        return load_register(Path(source))
+    if not database_url:
+        raise ConfigError.single(str(source), "reading the register needs a database (settings web.database_url)")
+    return load_register_from_store(str(source), database_url)
+
+
+def load_register_from_store(source: str, database_url: str) -> tuple[RegisterEntry, ...]:
+    """The public records of ``register:CEMETERY/SECTION`` in the store at ``database_url``, in tomb order."""
+    # Imported here: only rolls read from the store pay for SQLAlchemy, not every overlay command.
+    from streamkit.archive.store import ArchiveStore
+    from streamkit.register.roll import roll_names, roll_selection
+
+    selection = roll_selection(source)
+    assert selection is not None  # the caller checked the prefix
+    store = ArchiveStore(database_url)
+    try:
+        names = roll_names(store, selection)
+    finally:
+        store.dispose()
+    if not names:
+        raise ConfigError.single(source, "the register has no public records there")
+    return tuple(
+        RegisterEntry(
+            name=n.name,
+            born=n.born,
+            died=n.died,
+            unit=n.unit,
+            hometown=n.native_place,
+            section=n.section,
+            row=n.row,
+            number=n.number,
+        )
+        for n in names
+    )

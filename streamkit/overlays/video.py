@@ -16,11 +16,11 @@ from typing import Protocol
 from PIL import Image
 
 from streamkit.errors import MediaError
-from streamkit.media.overlay_video import encode_frames_argv, extract_frame_argv, overlay_format
 from streamkit.media.publish import atomic_output, partial_path, verify_media
 from streamkit.media.runner import run_ffmpeg
 from streamkit.media.tools import ffmpeg_binary
 from streamkit.overlays.style import OverlayStyle
+from streamkit.overlays.video_commands import encode_frames_argv, extract_frame_argv, overlay_format
 
 FRAME_PATTERN = "frame-%06d.png"
 

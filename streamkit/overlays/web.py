@@ -3,23 +3,36 @@
 The main site mounts these with ``init_overlays(app)``; ``create_overlay_app()`` serves them alone
 (``streamkit overlay serve``, tests). Pages carry no inline script or style, so a strict Content-Security-Policy
 holds; the look comes from ``/overlays/theme.css``, generated from the same YAML style the Pillow renderer uses.
+
+An open event stream costs a greenlet under the production server (gevent workers), not a thread; the number a
+process holds is still capped, so that connections and file descriptors stay for the pages.
 """
 
 from __future__ import annotations
 
 import hmac
 import json
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from flask import Blueprint, Flask, Response, abort, current_app, jsonify, render_template, request
 
-from streamkit.overlays.bus import OverlayBus, OverlayEventError, SubscriptionClosed, parse_event
+from streamkit.overlays.bus import (
+    OverlayBus,
+    OverlayChannelError,
+    OverlayEventError,
+    SubscriptionClosed,
+    parse_event,
+)
+from streamkit.overlays.channel import open_channel
 from streamkit.overlays.style import OverlayStyle, Rgba, load_style
 
 EXTENSION = "streamkit.overlays"
 PAGES = ("lower-third", "title", "standby", "countdown")
 KEEPALIVE_S = 15.0
+MAX_STREAMS = 1000  # per process; the production server keeps connections beyond these for the pages
+RETRY_AFTER_S = 5
 CSP = (
     "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; "
     "font-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
@@ -35,31 +48,69 @@ blueprint = Blueprint(
 )
 
 
+class StreamSlots:
+    """A count of the event streams one process holds, refused beyond ``limit``."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self._lock = threading.Lock()
+        self.taken = 0
+
+    def take(self) -> bool:
+        with self._lock:
+            if self.taken >= self.limit:
+                return False
+            self.taken += 1
+            return True
+
+    def release(self) -> None:
+        with self._lock:
+            self.taken -= 1
+
+
 @dataclass(frozen=True)
 class OverlayService:
-    """What the blueprint needs from its app: the bus, the style, and the token that may publish (if any)."""
+    """What the blueprint needs from its app: the bus, the style, the token that may publish (if any), the cap."""
 
     bus: OverlayBus
     style: OverlayStyle
     token: str | None = field(default=None, repr=False)
+    streams: StreamSlots = field(default_factory=lambda: StreamSlots(MAX_STREAMS))
 
 
 def init_overlays(
-    app: Flask, *, bus: OverlayBus | None = None, style: OverlayStyle | None = None, token: str | None = None
+    app: Flask,
+    *,
+    bus: OverlayBus | None = None,
+    style: OverlayStyle | None = None,
+    token: str | None = None,
+    channel: str | None = None,
+    max_streams: int = MAX_STREAMS,
 ) -> OverlayBus:
-    """Mount the overlay pages on ``app``; returns the bus the ceremony runner publishes to."""
-    service = OverlayService(bus or OverlayBus(), style or load_style(), token)
+    """Mount the overlay pages on ``app``; returns the bus the ceremony runner publishes to.
+
+    ``channel`` (the ``overlays.channel`` setting) joins this process's bus to the other processes serving pages.
+    """
+    service = OverlayService(
+        bus or OverlayBus(open_channel(channel)), style or load_style(), token, StreamSlots(max_streams)
+    )
     app.extensions[EXTENSION] = service
     app.register_blueprint(blueprint)
     return service.bus
 
 
 def create_overlay_app(
-    *, bus: OverlayBus | None = None, style: OverlayStyle | str = "memorial", token: str | None = None
+    *,
+    bus: OverlayBus | None = None,
+    style: OverlayStyle | str = "memorial",
+    token: str | None = None,
+    channel: str | None = None,
+    max_streams: int = MAX_STREAMS,
 ) -> Flask:
     """A Flask app with only the overlay pages (for ``streamkit overlay serve`` and tests)."""
     app = Flask(__name__)
-    init_overlays(app, bus=bus, style=style if isinstance(style, OverlayStyle) else load_style(style), token=token)
+    look = style if isinstance(style, OverlayStyle) else load_style(style)
+    init_overlays(app, bus=bus, style=look, token=token, channel=channel, max_streams=max_streams)
     return app
 
 
@@ -133,10 +184,14 @@ def theme() -> Response:
 
 
 @blueprint.get("/events")
-def events() -> Response:
+def events() -> Response | tuple[Response, int, dict[str, str]]:
     """The event stream: the retained state first, then every new event; a comment line keeps proxies awake."""
     overlay = request.args.get("overlay") or None
-    bus = _service().bus
+    service = _service()
+    bus, slots = service.bus, service.streams
+    if not slots.take():
+        busy = jsonify(error="too many open overlay event streams; try again shortly")
+        return busy, 503, {"Retry-After": str(RETRY_AFTER_S)}
 
     def stream() -> Iterator[str]:
         with bus.subscribe(overlay) as sub:
@@ -151,7 +206,9 @@ def events() -> Response:
                 yield ": keepalive\n\n" if delivery is None else _sse(delivery.id, delivery.payload())
 
     headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
-    return Response(stream(), mimetype="text/event-stream", headers=headers)
+    response = Response(stream(), mimetype="text/event-stream", headers=headers)
+    response.call_on_close(slots.release)  # the server closes the response however the stream ends
+    return response
 
 
 def _sse(event_id: int, payload: dict[str, object]) -> str:
@@ -160,15 +217,34 @@ def _sse(event_id: int, payload: dict[str, object]) -> str:
 
 @blueprint.post("/events")
 def publish() -> tuple[Response, int]:
-    """Publish one event (JSON body). Allowed with the bearer token, or from this machine when no token is set."""
+    """Publish one event (JSON body). Allowed with the bearer token, or from this machine when no token is set.
+
+    Never from a web page of another site: a browser on the streaming machine is on loopback too. Such a page
+    can send a "simple" cross-site POST (text/plain, no preflight) but cannot hide where it comes from.
+    """
     service = _service()
+    if _cross_site():
+        return jsonify(error="cross-site requests may not publish overlay events"), 403
     if not _may_publish(service.token):
         return jsonify(error="not allowed to publish overlay events"), 403
+    if not request.is_json:
+        return jsonify(error="overlay events are JSON: send Content-Type: application/json"), 415
     try:
-        event = parse_event(request.get_json(silent=True, force=True) or {})
+        event = parse_event(request.get_json(silent=True) or {})
+        return jsonify(delivered=service.bus.publish(event)), 202
     except OverlayEventError as exc:
         return jsonify(error=str(exc)), 400
-    return jsonify(delivered=service.bus.publish(event)), 202
+    except OverlayChannelError as exc:
+        return jsonify(error=str(exc)), 503
+
+
+def _cross_site() -> bool:
+    """True for a request a browser sent on behalf of another origin (the runner and curl send neither header)."""
+    fetch_site = request.headers.get("Sec-Fetch-Site")
+    if fetch_site is not None and fetch_site not in ("same-origin", "none"):
+        return True
+    origin = request.headers.get("Origin")
+    return origin is not None and origin != request.host_url.rstrip("/")
 
 
 def _may_publish(token: str | None) -> bool:

@@ -69,8 +69,8 @@ def render(
 
     # a service manager stops with SIGTERM: clean up exactly as for Ctrl-C (ffmpeg stopped, partial files removed)
     signal.signal(signal.SIGTERM, _interrupt)
-    options = RenderOptions(hls_dir=hls, preview=preview, dry_run=dry_run, burn_captions=False if no_burn else None,
-                            engine=engine.value)  # fmt: skip
+    burn = False if no_burn else None
+    options = RenderOptions(hls_dir=hls, preview=preview, dry_run=dry_run, burn_captions=burn, engine=engine.value)
     result = render_tour(spec, output, options, console=err_console)
     if dry_run:
         return

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from streamkit.tours.render import RenderResult, sidecar_paths
+from streamkit.tours.outputs import sidecar_paths
+from streamkit.tours.render import RenderResult
 from streamkit.tours.spec import Tour
 
 if TYPE_CHECKING:

@@ -69,6 +69,7 @@ XFADE_TRANSITIONS = frozenset(
 )
 
 LOUDNESS_PRESETS = {"web": (-16.0, -1.5), "broadcast": (-23.0, -1.0)}
+LOUDNESS_RANGE_LU = 11.0  # the loudness range loudnorm aims at when it has to work dynamically
 
 
 class Transition(SpecModel):
@@ -123,6 +124,10 @@ class Loudness(SpecModel):
     @property
     def target_true_peak(self) -> float:
         return self.true_peak if self.true_peak is not None else LOUDNESS_PRESETS[self.preset][1]
+
+    @property
+    def target_lra(self) -> float:
+        return LOUDNESS_RANGE_LU
 
 
 class Output(SpecModel):

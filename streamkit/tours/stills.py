@@ -21,12 +21,12 @@ from PIL.PngImagePlugin import PngInfo
 from streamkit.cache import mark_used
 from streamkit.errors import MediaError
 from streamkit.media.publish import atomic_output
-from streamkit.media.tour_graph import STILL_PIXEL_FORMAT
 from streamkit.overlays import OverlayStyle, render_lower_third, render_title_slate
 from streamkit.tours.spec import Card
 
 Size = tuple[int, int]
 CACHE_VERSION = "2"
+STILL_PIXEL_FORMAT = "yuv444p"  # of the raw stills ffmpeg's graph reads (``raw_still``)
 
 
 def _cached(cache_dir: Path, key: str) -> tuple[Path, bool]:

@@ -23,7 +23,7 @@ Move = Literal["in", "out", "pan-left", "pan-right", "none"]
 AUTO_MOVES: tuple[Move, ...] = ("in", "pan-right", "out", "pan-left")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Shot:
     """One continuous piece of picture on the output: a trimmed clip, a photo or a card."""
 
@@ -98,7 +98,7 @@ class Segment:
     end_ms: int  # where the next segment starts (its chapter end)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Timeline:
     width: int
     height: int
@@ -155,7 +155,15 @@ class _Builder:
             name = transition.name if overlap else "cut"
         start = self.cursor - overlap
         self.shots.append(
-            Shot(kind, start, frames, overlap, name, segment, **extra)  # type: ignore[arg-type]
+            Shot(
+                kind=kind,
+                start_frame=start,
+                frames=frames,
+                overlap_in=overlap,
+                transition_in=name,
+                segment=segment,
+                **extra,  # type: ignore[arg-type]
+            )
         )
         self.cursor = start + frames
 
@@ -257,9 +265,18 @@ def build_timeline(tour: Tour, media: Mapping[Path, MediaInfo], *, size: tuple[i
     voices += [VoicePlacement(tour.resolve(n.path), round(n.at * 1000), n.volume, None) for n in tour.narration]
     music = tuple(_music(bed, tour) for bed in tour.music)
     return Timeline(
-        width, height, fps, shots, tuple(segments), chapters, tuple(captions), tuple(lower_thirds), tuple(voices),
-        music, total,
-    )  # fmt: skip
+        width=width,
+        height=height,
+        fps=fps,
+        shots=shots,
+        segments=tuple(segments),
+        chapters=chapters,
+        captions=tuple(captions),
+        lower_thirds=tuple(lower_thirds),
+        voices=tuple(voices),
+        music=music,
+        total_frames=total,
+    )
 
 
 def _music(bed: MusicBed, tour: Tour) -> MusicPlacement:

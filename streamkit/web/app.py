@@ -21,7 +21,7 @@ from werkzeug.routing import IntegerConverter, Map
 from streamkit.archive.store import ArchiveStore
 from streamkit.config.settings import Settings
 from streamkit.errors import ConfigError
-from streamkit.web import admin, feeds, public
+from streamkit.web import admin, feeds, martyrs, public
 from streamkit.web.extensions import LOCALES, STORE_KEY, babel, csrf, limiter, login_manager, select_locale
 from streamkit.web.page_cache import PageCacheMiddleware
 
@@ -108,6 +108,7 @@ def create_app(settings: Settings, *, archive: ArchiveStore | None = None, secre
 
     app.url_map.converters["id"] = RowIdConverter
     app.register_blueprint(public.bp)
+    app.register_blueprint(martyrs.bp)
     app.register_blueprint(feeds.bp)
     app.register_blueprint(admin.bp, url_prefix="/admin")
     _mount_overlays(app, settings)
@@ -128,7 +129,8 @@ def _mount_overlays(app: Flask, settings: Settings) -> None:
 
     token = settings.overlays.publish_token
     style = load_style(settings.overlays.style, styles_dir=settings.overlays.styles_dir)
-    init_overlays(app, style=style, token=token.get_secret_value() if token else None)
+    secret = token.get_secret_value() if token else None
+    init_overlays(app, style=style, token=secret, channel=settings.overlays.channel)
     # the event endpoint is for the ceremony runner (loopback or bearer token), not for browser forms
     csrf.exempt(overlays_blueprint)
 

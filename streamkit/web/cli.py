@@ -4,37 +4,60 @@ from __future__ import annotations
 
 import getpass
 import logging
-from typing import Annotated, Any
+import resource
+from contextlib import ExitStack
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from streamkit.cli_common import default_note, open_archive, out_console, settings_of
 from streamkit.errors import ConfigError
 
+if TYPE_CHECKING:
+    from streamkit.config.settings import WebSettings
+
 app = typer.Typer(help="The schedule and archive site.", no_args_is_help=True)
 log = logging.getLogger(__name__)
+PAGE_CONNECTIONS = 1000  # per worker, beyond the event streams it may hold
 
 
-def gunicorn_options(bind: str, workers: int) -> dict[str, Any]:
-    """Gunicorn settings for production: threaded workers behind a reverse proxy that terminates TLS.
+def gunicorn_options(bind: str, workers: int, web: WebSettings | None = None) -> dict[str, Any]:
+    """Gunicorn settings for production: gevent workers behind a reverse proxy that terminates TLS.
 
-    Threads, not sync workers: every OBS browser source keeps an overlay event stream open for the whole
-    ceremony, and a sync worker would be taken by each one.
+    gevent, not threads: every OBS browser source, and anyone on the internet, may hold an overlay event stream
+    open for as long as they like. A thread per stream let a few dozen idle streams take the pages down; a greenlet
+    per connection costs kilobytes, and the streams a worker holds are capped below its connections.
     """
+    from streamkit.config.settings import WebSettings as Defaults
+    from streamkit.overlays.web import MAX_STREAMS
+    from streamkit.web.proxies import forwarded_allow_ips
+
     return {
         "bind": bind,
         "workers": workers,
-        "worker_class": "gthread",
-        "threads": 16,
+        "worker_class": "gevent",
+        "worker_connections": MAX_STREAMS + PAGE_CONNECTIONS,
         "accesslog": "-",
         "errorlog": "-",
         "timeout": 30,
         # on stop, open event streams would hold a worker for the whole default 30 s; OBS reconnects by itself
         "graceful_timeout": 5,
         "keepalive": 5,
-        # Only the local reverse proxy may set X-Forwarded-* (see docs/web.md).
-        "forwarded_allow_ips": "127.0.0.1",
+        # gunicorn's own trust in X-Forwarded-Proto: the same proxies as the site's (docs/web.md, reverse proxy)
+        "forwarded_allow_ips": forwarded_allow_ips(web or Defaults()),
     }
+
+
+def _raise_open_files_limit() -> None:
+    """Each connection is a file descriptor: let every worker hold its full share, within the hard limit."""
+    from streamkit.overlays.web import MAX_STREAMS
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = (MAX_STREAMS + PAGE_CONNECTIONS) * 2 + 256
+    if soft != resource.RLIM_INFINITY and soft < wanted:
+        resource.setrlimit(
+            resource.RLIMIT_NOFILE, (wanted if hard == resource.RLIM_INFINITY else min(wanted, hard), hard)
+        )
 
 
 @app.command()
@@ -57,20 +80,33 @@ def serve(
             raise ConfigError.single("settings", "set STREAMKIT_WEB__SECRET_KEY before serving in production")
         from gunicorn.app.base import BaseApplication
 
-        class Site(BaseApplication):
-            def load_config(self) -> None:
-                for key, value in gunicorn_options(f"{bind_host}:{bind_port}", workers).items():
-                    self.cfg.set(key, value)
+        from streamkit.overlays.channel import hub_socket
+        from streamkit.overlays.hub import running_hub
+        from streamkit.web.proxies import trusted_proxies
 
-            def load(self) -> Any:
-                from werkzeug.middleware.proxy_fix import ProxyFix
+        trusted_proxies(None, web)  # a bad proxy address is refused here, not by every worker as it boots
+        with ExitStack() as stack:
+            hub = hub_socket(settings.overlays.channel)
+            if settings.overlays.channel is None or hub is not None:  # workers share overlay events through a hub
+                channel = stack.enter_context(running_hub(hub))
+                overlays = settings.overlays.model_copy(update={"channel": channel})
+                settings = settings.model_copy(update={"overlays": overlays})
+            site_settings = settings
 
-                site = create_app(settings)
-                site.wsgi_app = ProxyFix(site.wsgi_app, x_for=1, x_proto=1, x_host=1)  # type: ignore[method-assign]
-                return site
+            class Site(BaseApplication):
+                def load_config(self) -> None:
+                    for key, value in gunicorn_options(f"{bind_host}:{bind_port}", workers, web).items():
+                        self.cfg.set(key, value)
 
-        out_console.print(f"serving on http://{bind_host}:{bind_port}/ with {workers} gunicorn workers", markup=False)
-        Site().run()
+                def load(self) -> Any:
+                    site = create_app(site_settings)
+                    site.wsgi_app = trusted_proxies(site.wsgi_app, web)  # type: ignore[method-assign]
+                    return site
+
+            _raise_open_files_limit()
+            message = f"serving on http://{bind_host}:{bind_port}/ with {workers} gunicorn workers"
+            out_console.print(message, markup=False)
+            Site().run()
         return
     # Plain HTTP in development: cookies cannot be Secure, and a missing key becomes a throwaway one.
     settings = settings.model_copy(update={"web": web.model_copy(update={"secure_cookies": False})})

@@ -7,6 +7,8 @@ which need no string evaluation inside the page.
 from __future__ import annotations
 
 import re
+import threading
+import urllib.request
 from io import BytesIO
 from typing import Any
 
@@ -14,7 +16,7 @@ import pytest
 from PIL import Image
 
 from streamkit.overlays.bus import OverlayEvent
-from tests.overlays.conftest import OverlayServer
+from tests.overlays.conftest import OverlayServer, serve_overlays
 
 pytestmark = pytest.mark.browser
 
@@ -100,3 +102,23 @@ def test_reloaded_page_shows_the_current_state_at_once(
     expect(page.locator(".title-main")).to_have_text("清明祭英烈", timeout=WITHIN_MS)
     expect(page.locator("[data-graphic]")).to_have_class(VISIBLE, timeout=WITHIN_MS)
     page.close()
+
+
+def test_a_page_refused_by_a_full_server_connects_when_a_stream_frees(chromium: Any, expect: Any) -> None:
+    with serve_overlays(max_streams=1) as server:
+        holder = urllib.request.urlopen(f"{server.url}/overlays/events", timeout=5)  # takes the only stream
+        assert holder.readline() == b"retry: 1000\n"
+        page = chromium.new_page(viewport={"width": 960, "height": 540})
+        page.goto(f"{server.url}/overlays/lower-third")
+        server.bus.publish(OverlayEvent(overlay="lower-third", action="set", lines=("李青云",)))
+        expect(page.locator("body")).to_have_attribute("data-connected", "false", timeout=5000)  # 503
+        holder.close()
+        for _ in range(100):  # the server notices a closed stream when it next writes to it
+            if server.bus.subscriber_count == 0:
+                break
+            server.bus.publish(OverlayEvent(overlay="title", action="show"))
+            threading.Event().wait(0.05)
+        # the page tries again after the server's Retry-After and replays the retained state
+        expect(page.locator(".lt-name")).to_have_text("李青云", timeout=15000)
+        expect(page.locator("body")).to_have_attribute("data-connected", "true")
+        page.close()

@@ -9,7 +9,6 @@ import pytest
 from PIL import Image, ImageChops
 
 from streamkit.errors import FFmpegError, MediaError
-from streamkit.media.overlay_video import extract_frame_argv
 from streamkit.media.probe import probe
 from streamkit.media.runner import run_ffmpeg, run_tool
 from streamkit.media.samples import SampleSet
@@ -26,6 +25,7 @@ from streamkit.overlays import (
     render_countdown,
     render_name_roll_video,
 )
+from streamkit.overlays.video_commands import extract_frame_argv
 
 SIZE = (320, 180)
 Entries = tuple[RegisterEntry, ...]

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
 from streamkit.overlays.bus import OverlayBus, OverlayEvent
+from streamkit.overlays.hub import HubChannel
 from streamkit.overlays.web import PAGES, create_overlay_app, init_overlays
 
 
@@ -106,7 +108,49 @@ def test_bad_event_is_one_clear_line(client: FlaskClient, bus: OverlayBus) -> No
     response = client.post("/overlays/events", json={"overlay": "countdown", "action": "countdown"})
     assert response.status_code == 400
     assert response.get_json()["error"] == "bad overlay event: a countdown event needs 'seconds'"
-    assert client.post("/overlays/events", data="not json").status_code == 400
+    assert client.post("/overlays/events", data="not json", content_type="application/json").status_code == 400
+
+
+EVENT = json.dumps({"overlay": "lower-third", "action": "set", "lines": ["假消息"]})
+
+
+@pytest.mark.parametrize(
+    ("headers", "status"),
+    [
+        ({"Content-Type": "text/plain"}, 415),  # a "simple" request a page of any site may send without preflight
+        ({"Content-Type": "application/x-www-form-urlencoded"}, 415),
+        ({"Content-Type": "application/json", "Origin": "https://evil.example"}, 403),
+        ({"Content-Type": "text/plain", "Origin": "https://evil.example"}, 403),
+        ({"Content-Type": "application/json", "Origin": "null"}, 403),
+        ({"Content-Type": "application/json", "Sec-Fetch-Site": "cross-site"}, 403),
+        ({"Content-Type": "application/json", "Sec-Fetch-Site": "same-site"}, 403),
+        ({"Content-Type": "application/json", "Origin": "http://localhost"}, 202),  # the site's own origin
+        ({"Content-Type": "application/json", "Sec-Fetch-Site": "same-origin"}, 202),
+        ({"Content-Type": "application/json; charset=utf-8"}, 202),  # the runner and curl send no Origin
+    ],
+)
+def test_cross_site_writes_are_refused(
+    client: FlaskClient, bus: OverlayBus, headers: dict[str, str], status: int
+) -> None:
+    response = client.post("/overlays/events", data=EVENT, headers=headers)
+    assert response.status_code == status
+    with bus.subscribe("lower-third") as sub:
+        assert [d.event.lines for d in sub.backlog] == ([("假消息",)] if status == 202 else [])
+
+
+def test_event_streams_are_capped_and_their_slots_come_back(bus: OverlayBus) -> None:
+    client = create_overlay_app(bus=bus, max_streams=2).test_client()
+    first = client.get("/overlays/events", buffered=False)
+    second = client.get("/overlays/events", buffered=False)
+    assert (first.status_code, second.status_code) == (200, 200)
+    refused = client.get("/overlays/events")
+    assert refused.status_code == 503 and refused.headers["Retry-After"] == "5"
+    assert client.get("/overlays/lower-third").status_code == 200  # pages do not count
+    first.close()
+    third = client.get("/overlays/events", buffered=False)
+    assert third.status_code == 200
+    second.close()
+    third.close()
 
 
 def test_main_site_mounts_the_blueprint_and_keeps_its_own_routes() -> None:
@@ -122,3 +166,14 @@ def test_main_site_mounts_the_blueprint_and_keeps_its_own_routes() -> None:
     assert "Content-Security-Policy" not in client.get("/").headers  # the site's own pages keep their headers
     assert client.get("/overlays/lower-third").status_code == 200
     assert isinstance(bus, OverlayBus)
+
+
+def test_a_channel_that_cannot_take_the_event_is_a_503_with_one_line() -> None:
+    bus = OverlayBus(HubChannel(Path("/nonexistent/hub.sock"), timeout_s=0.5))
+    try:
+        client = create_overlay_app(bus=bus).test_client()
+        response = client.post("/overlays/events", json={"overlay": "title", "action": "show"})
+        assert response.status_code == 503
+        assert response.get_json()["error"].startswith("the overlay hub at /nonexistent/hub.sock did not take")
+    finally:
+        bus.close()

@@ -188,14 +188,14 @@ def process_nice(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
 @pytest.fixture
 def started_commands(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """The output file name of every ffmpeg the tour renderer starts, in order (the renderer still runs them)."""
-    import streamkit.tours.render as render_module
+    import streamkit.tours.job as job_module
 
     started: list[str] = []
-    original = render_module.run_ffmpeg
+    original = job_module.run_ffmpeg
 
     def recording(argv: list[str], **kwargs: object) -> None:
         started.append(Path(argv[-1]).name)
         original(argv, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(render_module, "run_ffmpeg", recording)
+    monkeypatch.setattr(job_module, "run_ffmpeg", recording)
     return started

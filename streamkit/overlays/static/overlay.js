@@ -51,8 +51,19 @@
     body.dataset.lastEvent = String(event.id);
   }
 
-  var source = new EventSource(body.dataset.events);
-  source.onopen = function () { body.dataset.connected = "true"; };
-  source.onerror = function () { body.dataset.connected = "false"; };
-  source.onmessage = function (message) { handle(JSON.parse(message.data)); };
+  // EventSource reconnects by itself after a dropped stream, but gives up for good on an error answer, such as
+  // the 503 of a server that holds all the streams it may: try again after the server's Retry-After (5 s).
+  var RETRY_MS = 5000;
+
+  function connect() {
+    var source = new EventSource(body.dataset.events);
+    source.onopen = function () { body.dataset.connected = "true"; };
+    source.onerror = function () {
+      body.dataset.connected = "false";
+      if (source.readyState === EventSource.CLOSED) { setTimeout(connect, RETRY_MS); }
+    };
+    source.onmessage = function (message) { handle(JSON.parse(message.data)); };
+  }
+
+  connect();
 })();

@@ -22,13 +22,15 @@ from streamkit.cache import cache_dir
 from streamkit.config.loader import format_loc
 from streamkit.errors import ConfigError, ConfigProblem
 from streamkit.media.checksum import file_sha256
+from streamkit.media.codecs import SAMPLE_RATE
 from streamkit.media.moviepy_binding import load_moviepy, moviepy_version
 from streamkit.media.probe import probe
 from streamkit.media.publish import atomic_output, verify_media
 from streamkit.tours.check import CheckedTour
 from streamkit.tours.effects import EffectProblem, ResolvedEffect, apply_effects, stop_effects
-from streamkit.tours.moviepy_picture import ShotSources, TourPicture
-from streamkit.tours.moviepy_sound import SAMPLE_RATE, open_sound
+from streamkit.tours.inputs import prepare_stills
+from streamkit.tours.moviepy.picture import ShotSources, TourPicture
+from streamkit.tours.moviepy.sound import open_sound
 from streamkit.tours.spec import Clip, Stop, Tour
 from streamkit.tours.timeline import build_timeline
 
@@ -87,11 +89,10 @@ def _alone(tour: Tour, stop: Stop) -> Tour:
     return tour.model_copy(update=update)
 
 
-def render_segment(checked: CheckedTour, k: int, effects: list[ResolvedEffect], size: tuple[int, int],
-                   target: Path) -> None:  # fmt: skip
+def render_segment(
+    checked: CheckedTour, k: int, effects: list[ResolvedEffect], size: tuple[int, int], target: Path
+) -> None:
     """Draw stop ``k``, apply its effects, and write the segment to ``target`` (atomically)."""
-    from streamkit.tours.render import prepare_stills  # render imports this module: import at call time
-
     mp = load_moviepy()
     tour = checked.tour
     stop = tour.stops[k]
@@ -130,8 +131,9 @@ def render_segment(checked: CheckedTour, k: int, effects: list[ResolvedEffect], 
             clip.close()
 
 
-def prerender_effect_stops(checked: CheckedTour, size: tuple[int, int],
-                           cache: Path | None = None) -> tuple[CheckedTour, list[EffectSegment]]:  # fmt: skip
+def prerender_effect_stops(
+    checked: CheckedTour, size: tuple[int, int], cache: Path | None = None
+) -> tuple[CheckedTour, list[EffectSegment]]:
     """Render (or find in the cache) every stop with effects; return the tour with those stops as clips."""
     tour = checked.tour
     if not any(stop.effects for stop in tour.stops):

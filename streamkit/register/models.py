@@ -1,0 +1,57 @@
+"""The register's table in the archive store: one row per martyr, keyed by a stable ``key``.
+
+``key`` is what a re-import matches on (see ``record.record_key``); ``tomb_key`` is unique so one tomb never holds
+two records. The ``search_*`` columns are derived from the record (simplified characters spaced out, pinyin and
+initials) and feed the database's text index; they are never shown.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import Date, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from streamkit.archive.models import Base, utcnow
+
+PRIVATE_FIELDS = ("family_contact", "private_notes")
+
+
+class Martyr(Base):
+    """One person in the register of the fallen (英名录)."""
+
+    __tablename__ = "martyrs"
+    __table_args__ = (Index("ix_martyrs_cemetery_section", "cemetery", "section"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(300), unique=True)
+    name: Mapped[str] = mapped_column(String(100), index=True)
+    sex: Mapped[str] = mapped_column(String(8), default="")
+    native_place: Mapped[str] = mapped_column(String(200), default="")
+    born_text: Mapped[str] = mapped_column(String(60), default="")
+    born_from: Mapped[date | None] = mapped_column(Date)
+    born_to: Mapped[date | None] = mapped_column(Date)
+    died_text: Mapped[str] = mapped_column(String(60), default="")
+    died_from: Mapped[date | None] = mapped_column(Date, index=True)
+    died_to: Mapped[date | None] = mapped_column(Date)
+    unit: Mapped[str] = mapped_column(String(300), default="")
+    post: Mapped[str] = mapped_column(String(200), default="")
+    place_of_death: Mapped[str] = mapped_column(String(300), default="")
+    cemetery: Mapped[str] = mapped_column(String(200), default="")
+    section: Mapped[str] = mapped_column(String(60), default="")
+    row: Mapped[str] = mapped_column(String(20), default="")
+    number: Mapped[str] = mapped_column(String(20), default="")
+    tomb_key: Mapped[str | None] = mapped_column(String(300), unique=True)
+    biography: Mapped[str] = mapped_column(Text, default="")
+    source: Mapped[str] = mapped_column(String(500), default="")
+    hidden: Mapped[bool] = mapped_column(default=False)
+    hidden_fields: Mapped[str] = mapped_column(String(300), default="")  # comma-separated public fields to withhold
+    family_contact: Mapped[str] = mapped_column(String(300), default="")  # private: never public
+    private_notes: Mapped[str] = mapped_column(Text, default="")  # private: never public
+    search_name: Mapped[str] = mapped_column(Text, default="")
+    search_place: Mapped[str] = mapped_column(Text, default="")
+    search_unit: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    def __repr__(self) -> str:  # never the private fields
+        return f"Martyr({self.key!r}, {self.name!r})"
