@@ -75,6 +75,7 @@ class Supervisor:
     ) -> None:
         self.source = source
         self.targets = {t.name: t for t in targets}
+        self._keys = {t.key for t in targets}  # every key ever used, so a replaced one is still masked
         self.policy = policy
         self.ffmpeg_bin = ffmpeg_bin
         self.realtime_file = realtime_file  # the source is a file: read it at its own pace, over and over
@@ -117,7 +118,7 @@ class Supervisor:
             self._thread.join()
 
     def secrets(self) -> list[str]:
-        return [t.key for t in self.targets.values()]
+        return sorted(self._keys)
 
     def _known(self, name: str) -> str:
         if name not in self.targets:
@@ -154,6 +155,7 @@ class Supervisor:
         reason = "retry requested"
         if item.action == "key":
             self.targets[item.name] = replace(self.targets[item.name], key=item.key)
+            self._keys.add(item.key)
             reason = "key replaced"
         self._feed(item.name, machine.RetryNow(now, reason))
 

@@ -71,6 +71,10 @@ def test_disable_retry_and_replace_the_key_of_a_running_leg(
     events = [json.loads(line) for line in (live_settings.run_dir / "events.jsonl").read_text().splitlines()]
     assert [e["action"] for e in events if e["event"] == "operator"] == ["disable", "retry", "key"]
     assert [e["reason"] for e in events if e.get("after") == "connecting"][-1] == "key replaced"
+    for path in live_settings.run_dir.rglob("*"):
+        if path.is_file() and path.name != "nginx.conf":
+            text = path.read_bytes().decode(errors="replace")
+            assert not [k for k in ("OldKey", "NewKey", "sig=old", "sig=new") if k in text], path
     ended = _cli(live_settings, tmp_path, "status")
     assert ended.returncode == 1 and ended.stdout.startswith("live push ended")
     with pytest.raises(LiveError, match="has ended"):
