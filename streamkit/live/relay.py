@@ -164,7 +164,9 @@ def program_state(stat_xml: str) -> ProgramState:
 
 
 def port_is_free(port: int) -> bool:
+    """Nobody listens on ``port``; connections of a relay that just died (TIME_WAIT) do not count."""
     with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind(("127.0.0.1", port))
         except OSError:
@@ -219,6 +221,10 @@ class Relay:
             text += self.plan.error_log.read_text(encoding="utf-8", errors="replace")
         lines = [line for line in text.splitlines() if "[emerg]" in line or "[alert]" in line] or text.splitlines()
         return lines[-1].strip() if lines else f"exit code {self.process.returncode}"
+
+    @property
+    def running(self) -> bool:
+        return self.process is not None and self.process.poll() is None
 
     def program(self, timeout_s: float = 2.0) -> ProgramState:
         """The program stream as the relay sees it now."""

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from streamkit.config.settings import LiveSettings
+from streamkit.errors import StreamkitError
 from streamkit.live.destinations import Target
 from streamkit.live.errors import LiveError
 from streamkit.live.leg import LegChange, RetryPolicy
@@ -151,22 +152,40 @@ class LiveRun:
         comes, refresh ``status.json``."""
         for path in sorted((self.run_dir / "control").glob("*.json")):
             self._take_control(path)
+        if not self.relay.running:
+            self._restart_relay()
+        program = ProgramState()
         with contextlib.suppress(OSError, ValueError):
             program = self.relay.program()
-            if program.publishing != self._program.publishing:
-                self.events.write("program", on_relay=program.publishing)
-            self._program = program
+        if program.publishing != self._program.publishing:
+            self.events.write("program", on_relay=program.publishing)
+        self._program = program
         if self._program.publishing and not self._legs_started:
             self._legs_started = True
             self.legs.start()
         self.write_status()
 
+    def _restart_relay(self) -> None:
+        """The relay died under the run: start it again; OBS and the legs reconnect by themselves."""
+        self.events.write("relay", state="exited")
+        try:
+            self.relay.stop()
+            self.relay.start()
+        except StreamkitError as exc:
+            self.events.write("relay", state="failed", error=redact(str(exc)))
+            return
+        self.events.write("relay", state="restarted")
+
     def _take_control(self, path: Path) -> None:
         try:
             request = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            request = {}  # half-written or not ours: dropped below
         finally:
             path.unlink(missing_ok=True)
-        name, action = str(request.get("leg")), request.get("action")
+        if not isinstance(request, dict) or request.get("action") not in ACTIONS:
+            return
+        name, action = str(request.get("leg")), request["action"]
         try:
             if action == "retry":
                 self.legs.retry_now(name)

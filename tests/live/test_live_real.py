@@ -8,6 +8,7 @@ from __future__ import annotations
 import itertools
 import json
 import os
+import signal
 import stat
 import sys
 import urllib.request
@@ -117,6 +118,27 @@ def test_a_destination_wrong_from_the_start_does_not_hold_back_the_others(
     finally:
         run.stop()
     assert all(len(r.recordings()) == 1 for r in receivers[:2]) and nobody.recordings() == []
+
+
+def test_a_relay_that_dies_is_started_again_and_the_legs_follow(
+    live_settings: LiveSettings, receivers: list[Receiver], program: Program
+) -> None:
+    receiver = receivers[0]
+    run = LiveRun(live_settings, [Target("leg0", receiver.server, "k0")]).start()
+    try:
+        program(run.plan.program_url, PROGRAM_CAP_S)
+        wait_for(lambda: _state(run, "leg0") is LegState.LIVE, "the leg live")
+        first = run.relay.process
+        assert first is not None
+        first.send_signal(signal.SIGKILL)
+        wait_for(lambda: run.relay.running and run.relay.process is not first, "the relay started again")
+        program(run.plan.program_url, PROGRAM_CAP_S)  # OBS reconnects by itself; the test program does not
+        wait_for(lambda: len(receiver.recordings()) == 2, "the receiver to get the program again")
+        wait_for(lambda: _state(run, "leg0") is LegState.LIVE, "the leg live again")
+    finally:
+        run.stop()
+    relay = [e["state"] for e in _events(live_settings.run_dir) if e["event"] == "relay"]
+    assert relay == ["exited", "restarted"]
 
 
 def _tree(pid: int) -> list[int]:

@@ -50,6 +50,9 @@ def test_disable_retry_and_replace_the_key_of_a_running_leg(
         assert shown.returncode == 0 and "site: live; rtmp://127.0.0.1" in shown.stdout
         assert "OldKey" not in shown.stdout + shown.stderr and "/live/***?sig=***" in shown.stdout
 
+        control = live_settings.run_dir / "control"
+        control.mkdir(exist_ok=True)
+        (control / "0-garbage.json").write_text("{half a request", encoding="utf-8")  # dropped, not fatal
         assert _cli(live_settings, tmp_path, "disable", "site").returncode == 0
         wait_for(lambda: _leg(run) is LegState.DISABLED, "the leg disabled")
         request_action(live_settings.run_dir, "site", "retry")
