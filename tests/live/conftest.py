@@ -6,10 +6,13 @@ tests' receiver), and can be stopped and started again on the same port to play 
 
 from __future__ import annotations
 
+import asyncio
 import shutil
 import signal
 import socket
+import ssl
 import subprocess
+import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -136,3 +139,54 @@ def program() -> Iterator[Callable[[str, float], subprocess.Popen[bytes]]]:
         process.wait(10)
         if process.stderr is not None:
             process.stderr.close()
+
+
+class TlsTerminator:
+    """RTMPS in front of a receiver, as a platform's RTMPS ingest: TLS on its own port, plain RTMP behind it."""
+
+    def __init__(self, folder: Path, backend_port: int) -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+        cert, key = folder / "cert.pem", folder / "key.pem"
+        subprocess.run(
+            ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out", str(cert),
+             "-days", "1", "-subj", "/CN=127.0.0.1"],
+            check=True, capture_output=True, timeout=60,
+        )  # fmt: skip
+        self.context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        self.context.load_cert_chain(cert, key)
+        self.backend_port = backend_port
+        self.loop = asyncio.new_event_loop()
+        self.server: asyncio.Server | None = None
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+
+    @property
+    def server_url(self) -> str:
+        assert self.server is not None
+        return f"rtmps://127.0.0.1:{self.server.sockets[0].getsockname()[1]}/live"
+
+    async def _pipe(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while data := await reader.read(65536):
+                writer.write(data)
+                await writer.drain()
+        except (ConnectionError, ssl.SSLError):
+            pass
+        finally:
+            writer.close()
+
+    async def _client(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        back_reader, back_writer = await asyncio.open_connection("127.0.0.1", self.backend_port)
+        await asyncio.gather(self._pipe(reader, back_writer), self._pipe(back_reader, writer))
+
+    def start(self) -> TlsTerminator:
+        self.thread.start()
+        serving = asyncio.start_server(self._client, "127.0.0.1", 0, ssl=self.context)
+        self.server = asyncio.run_coroutine_threadsafe(serving, self.loop).result(10)
+        return self
+
+    def stop(self) -> None:
+        if self.server is not None:
+            self.server.close()
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(10)
+        self.loop.close()

@@ -8,6 +8,7 @@ from __future__ import annotations
 import itertools
 import json
 import os
+import shutil
 import signal
 import stat
 import sys
@@ -16,13 +17,15 @@ from collections.abc import Callable
 from pathlib import Path
 from subprocess import Popen
 
+import pytest
+
 from streamkit.config.settings import LiveSettings
 from streamkit.live.destinations import Target
 from streamkit.live.leg import LegState
 from streamkit.live.run import LiveRun
 from streamkit.media.runner import run_tool
 from streamkit.media.tools import ffprobe_binary
-from tests.live.conftest import Receiver, wait_for
+from tests.live.conftest import Receiver, TlsTerminator, wait_for
 
 Program = Callable[[str, float], Popen[bytes]]
 PROGRAM_CAP_S = 60.0  # the test program ends by itself after this, whatever happens
@@ -118,6 +121,29 @@ def test_a_destination_wrong_from_the_start_does_not_hold_back_the_others(
     finally:
         run.stop()
     assert all(len(r.recordings()) == 1 for r in receivers[:2]) and nobody.recordings() == []
+
+
+def test_an_rtmps_destination_goes_live_beside_an_rtmp_one(
+    tmp_path: Path, live_settings: LiveSettings, receivers: list[Receiver], program: Program
+) -> None:
+    if shutil.which("openssl") is None:
+        pytest.skip("openssl is not installed (apt-get install openssl)")
+    tls = TlsTerminator(tmp_path / "tls", receivers[1].port).start()
+    try:
+        targets = [Target("plain", receivers[0].server, "k0"), Target("secure", tls.server_url, "k1?sig=s")]
+        assert targets[1].protocol == "RTMPS"
+        run = LiveRun(live_settings, targets).start()
+        try:
+            program(run.plan.program_url, PROGRAM_CAP_S)
+            wait_for(lambda: _state(run, "secure") is LegState.LIVE, "the RTMPS leg live")
+            wait_for(lambda: bool(receivers[1].recordings()), "the receiver behind TLS to record")
+        finally:
+            run.stop()
+    finally:
+        tls.stop()
+    assert _state(run, "plain") is LegState.STOPPED
+    secure = [(e["before"], e["after"]) for e in _events(live_settings.run_dir) if e.get("leg") == "secure"]
+    assert ("connecting", "live") in secure
 
 
 def test_a_relay_that_dies_is_started_again_and_the_legs_follow(
