@@ -103,7 +103,7 @@ def live_settings(tmp_path: Path) -> LiveSettings:
         run_dir=tmp_path / "run",
         relay_port=free_port(),
         relay_http_port=free_port(),
-        stall_after_s=3,
+        stall_after_s=5,
         connect_timeout_s=15,
         retry_first_s=0.5,
         retry_max_s=2,
