@@ -1,9 +1,10 @@
 """Settings, layered once: model defaults < config/streamkit.yaml < STREAMKIT_* environment < CLI flags.
 
 Nested keys in the environment use a double underscore: ``STREAMKIT_OBS__PORT=4456``,
-``STREAMKIT_TARGETS__YOUTUBE__KEY=...``. Secrets (the OBS password, stream keys, the web secret key) may come
-only from the environment or from the untracked secrets file (``instance/secrets.yaml`` or the file named by
-``STREAMKIT_SECRETS_FILE``); a versioned config file that holds one is refused.
+``STREAMKIT_TARGETS__YOUTUBE__KEY=...``, ``STREAMKIT_LIVE__DESTINATIONS__DOUYIN__KEY=...``. Secrets (the OBS
+password, stream keys, the web secret key) may come only from the environment or from the untracked secrets file
+(``instance/secrets.yaml`` or the file named by ``STREAMKIT_SECRETS_FILE``); a versioned config file that holds one
+is refused.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ SECRET_PATHS: tuple[Loc, ...] = (
     ("obs", "password"),
     ("web", "secret_key"),
     ("targets", "*", "key"),
+    ("live", "destinations", "*", "key"),
     ("overlays", "publish_token"),
 )
 
@@ -49,6 +51,44 @@ class StreamTarget(SpecModel):
 
     url: str
     key: SecretStr | None = None
+
+
+class Destination(SpecModel):
+    """One platform the live program is pushed to: its server URL here, its stream key as a secret."""
+
+    # a name from streamkit.live.presets (youtube, douyin, …); fills ``url`` when the platform has a fixed server
+    preset: str | None = None
+    url: str | None = None  # rtmp://host[:port]/app or rtmps://…; the key is never part of it
+    key: SecretStr | None = None  # the rest of the push URL, query string included
+    enabled: bool = True
+
+    @field_validator("url")
+    @classmethod
+    def _a_server(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        scheme, sep, rest = value.partition("://")
+        if not sep or scheme.lower() not in ("rtmp", "rtmps") or not rest.strip("/"):
+            raise ValueError("needs an rtmp:// or rtmps:// server URL")
+        if "?" in rest or "@" in rest.partition("/")[0]:
+            # a query string or userinfo is part of the key: keep it in the secret, out of versioned files
+            raise ValueError("holds a key (query string or user:password); put that part in 'key'")
+        return value
+
+
+class LiveSettings(SpecModel):
+    """The local relay and the destinations one program is pushed to at once."""
+
+    destinations: dict[str, Destination] = Field(default_factory=dict)
+    run_dir: Path = Path("var/live")  # relay config (0600), HLS, event log and status of the running push
+    relay_port: int = Field(19350, gt=0, lt=65536)  # RTMP on 127.0.0.1: OBS publishes rtmp://…/live/program
+    relay_http_port: int = Field(19380, gt=0, lt=65536)  # the relay's statistics and HLS on 127.0.0.1
+    hls_fragment_s: float = Field(1.0, gt=0, le=10)
+    stall_after_s: float = Field(5.0, gt=0)  # no bytes moved on a leg for this long: stalled, then restarted
+    connect_timeout_s: float = Field(15.0, gt=0)  # a leg that sent nothing yet gets this long (ffmpeg probes first)
+    retry_first_s: float = Field(1.0, gt=0)  # backoff before the first retry, doubled each attempt
+    retry_max_s: float = Field(30.0, gt=0)
+    max_attempts: int = Field(6, ge=1)  # failed starts in a row before a leg is given up ("failed")
 
 
 class WebSettings(SpecModel):
@@ -108,6 +148,7 @@ class Settings(SpecModel):
     media: MediaSettings = MediaSettings()
     overlays: OverlaySettings = OverlaySettings()
     targets: dict[str, StreamTarget] = Field(default_factory=dict)
+    live: LiveSettings = LiveSettings()
     runs_dir: Path = Path("runs")
     output_dir: Path = Path("out")
 

@@ -120,3 +120,27 @@ def remux_mp4_argv(src: Path, dst: Path, *, ffmpeg_bin: str = "ffmpeg") -> list[
     recording = ffmpeg.input(str(src))
     out = ffmpeg.output(recording["v:0"], recording["a?"], str(dst), c="copy", movflags="+faststart")
     return with_progress(compile_stream(out, ffmpeg_bin))
+
+
+def stream_copy_argv(
+    source: str,
+    destination: str,
+    *,
+    ffmpeg_bin: str = "ffmpeg",
+    realtime: bool = False,
+    loop: bool = False,
+    timeout_s: float = 5.0,
+) -> list[str]:
+    """Copy a live stream (every stream, no re-encoding) from ``source`` to the FLV/RTMP(S) ``destination``.
+
+    ``-rw_timeout`` on both ends makes a silent peer end the process instead of hanging it. ``realtime`` and
+    ``loop`` feed a file at its own pace, over and over (a rehearsal program). ``destination`` may hold a stream
+    key: ffmpeg takes output URLs only on its command line.
+    """
+    timeout = ["-rw_timeout", str(round(timeout_s * 1_000_000))]
+    pace = (["-re"] if realtime else []) + (["-stream_loop", "-1"] if loop else [])
+    return [
+        ffmpeg_bin, *COMMON_HEAD, *PROGRESS_ARGS,
+        *pace, *timeout, "-i", source,
+        "-map", "0", "-c", "copy", "-f", "flv", "-flvflags", "no_duration_filesize", *timeout, destination,
+    ]  # fmt: skip

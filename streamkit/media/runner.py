@@ -16,7 +16,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
-from streamkit.errors import FFmpegError
+from streamkit.errors import FFmpegError, MissingToolError
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +57,7 @@ class ProgressState:
     out_time_us: int = 0
     speed: str = ""
     finished: bool = False
+    total_size: int = 0  # bytes written to the output so far (for a live push: bytes sent)
 
 
 def parse_progress(lines: Iterable[str]) -> Iterator[ProgressState]:
@@ -74,11 +75,14 @@ def parse_progress(lines: Iterable[str]) -> Iterator[ProgressState]:
                 state.out_time_us = max(0, int(value))
             except ValueError:
                 continue  # "N/A" before the first frame
+        elif key == "total_size":
+            with contextlib.suppress(ValueError):  # "N/A" until the output is open
+                state.total_size = max(0, int(value))
         elif key == "speed":
             state.speed = value.strip()
         elif key == "progress":
             state.finished = value == "end"
-            yield ProgressState(state.out_time_us, state.speed, state.finished)
+            yield ProgressState(state.out_time_us, state.speed, state.finished, state.total_size)
 
 
 def _drain(stream: Iterable[str], tail: collections.deque[str]) -> None:
@@ -197,6 +201,57 @@ class _progress_bar:
     def __exit__(self, *exc: object) -> None:
         if self.enabled:
             self.progress.stop()
+
+
+ExitCallback = Callable[[int, str], None]
+
+
+class RunningFFmpeg:
+    """A long-running ffmpeg (a live push) that reports progress and its end to callbacks, from its own thread.
+
+    Its argv may hold a secret (a stream key in the output URL, which ffmpeg only takes on the command line), so it
+    is never logged: ``label`` names the process instead. ``on_exit`` gets the return code and the stderr tail.
+    """
+
+    def __init__(self, argv: Sequence[str], *, label: str, on_progress: ProgressCallback, on_exit: ExitCallback):
+        log.debug("starting ffmpeg for %s", label)
+        try:
+            self.process = subprocess.Popen(
+                list(argv),
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+                encoding="utf-8",
+                errors="replace",
+            )
+        except FileNotFoundError:
+            raise MissingToolError(Path(argv[0]).name, label, "apt-get install ffmpeg") from None
+        self._tail: collections.deque[str] = collections.deque(maxlen=STDERR_TAIL_LINES)
+        self._watcher = threading.Thread(target=self._watch, args=(on_progress, on_exit), daemon=True)
+        self._watcher.start()
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    def _watch(self, on_progress: ProgressCallback, on_exit: ExitCallback) -> None:
+        proc = self.process
+        assert proc.stdout is not None and proc.stderr is not None
+        reader = threading.Thread(target=_drain, args=(proc.stderr, self._tail), daemon=True)
+        reader.start()
+        for state in parse_progress(proc.stdout):
+            on_progress(state)
+        proc.wait()
+        reader.join(timeout=5)
+        proc.stdout.close()
+        proc.stderr.close()
+        on_exit(proc.returncode, "\n".join(self._tail))
+
+    def stop(self) -> None:
+        """End ffmpeg (terminate, then kill) and wait until ``on_exit`` has run."""
+        _stop(self.process)
+        self._watcher.join(timeout=10)
 
 
 def run_tool(

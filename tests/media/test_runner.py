@@ -209,3 +209,18 @@ def test_remux_argv_copies_streams_into_a_seekable_mp4() -> None:
         "ffmpeg", *commands.COMMON_HEAD, *commands.PROGRESS_ARGS, "-i", "rec.mkv",
         "-map", "0:v:0", "-map", "0:a?", "-c", "copy", "-movflags", "+faststart", "rec.mp4",
     ]  # fmt: skip
+
+
+def test_parse_progress_reads_total_size() -> None:
+    lines = ["total_size=N/A", "progress=continue", "total_size=4096", "out_time_us=40000", "progress=continue"]
+    assert [s.total_size for s in parse_progress(lines)] == [0, 4096]
+
+
+def test_stream_copy_argv_whole() -> None:
+    argv = commands.stream_copy_argv("in.mp4", "rtmp://h/app/k", realtime=True, loop=True, timeout_s=2.5)
+    assert argv == [
+        "ffmpeg", *commands.COMMON_HEAD, *commands.PROGRESS_ARGS,
+        "-re", "-stream_loop", "-1", "-rw_timeout", "2500000", "-i", "in.mp4",
+        "-map", "0", "-c", "copy", "-f", "flv", "-flvflags", "no_duration_filesize", "-rw_timeout", "2500000",
+        "rtmp://h/app/k",
+    ]  # fmt: skip
