@@ -10,6 +10,7 @@ would empty every worker's page cache many times a second.
 from __future__ import annotations
 
 import enum
+import functools
 import hashlib
 import hmac
 from dataclasses import dataclass
@@ -17,7 +18,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, func, literal, select
+from sqlalchemy import Connection, Date, DateTime, bindparam, func, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import SQLAlchemyError
@@ -77,47 +78,63 @@ def offer_tribute(store: ArchiveStore, tribute: TributeRequest, *, daily_cap: in
 
 
 def _offer(connection: Connection, tribute: TributeRequest, daily_cap: int) -> Outcome:
-    dialect = connection.dialect.name
+    add, bump = _writes(connection.dialect.name)
+    values = {
+        "key": tribute.key,
+        "martyr_id": tribute.martyr_id,
+        "kind": tribute.kind.value,
+        "day": tribute.day,
+        "client": tribute.client,
+        "now": datetime.now(UTC).replace(tzinfo=None),
+    }
+    if connection.execute(add, values).rowcount == 0:
+        seen = connection.scalar(_SEEN, values)
+        return Outcome.REPEATED if seen is not None else Outcome.NOT_FOUND
+    if (connection.scalar(_TODAY, values) or 0) > daily_cap:
+        return Outcome.CAPPED
+    connection.execute(bump, values)
+    return Outcome.COUNTED
+
+
+# Statements built once: building them is most of a tribute's cost in Python, far more than SQLite's work.
+_SEEN = select(Tribute.id).where(Tribute.key == bindparam("key"))
+_TODAY = select(func.count(Tribute.id)).where(
+    Tribute.client == bindparam("client"), Tribute.martyr_id == bindparam("martyr_id"), Tribute.day == bindparam("day")
+)
+_COUNTS = select(TributeCount.kind, TributeCount.count).where(TributeCount.martyr_id == bindparam("martyr_id"))
+
+
+@functools.cache
+def _writes(dialect: str) -> tuple[Any, Any]:
+    """The insert (skipping a stored key or a hidden martyr) and the count bump, as ``dialect`` spells them."""
     # both dialects spell ON CONFLICT alike, through their own Insert classes
     upsert: Any = {"sqlite": sqlite_insert, "postgresql": postgresql_insert}.get(dialect)
     if upsert is None:
         raise ArchiveError(f"tributes need SQLite or PostgreSQL, not {dialect}")
     # one statement checks the martyr is public, copies its cemetery and skips a key already stored
-    row = select(
-        literal(tribute.key),
+    row: Any = select(
+        bindparam("key"),
         Martyr.id,
-        literal(tribute.kind.value),
+        bindparam("kind"),
         Martyr.cemetery,
-        literal(tribute.day),
-        literal(tribute.client),
-        literal(datetime.now(UTC).replace(tzinfo=None)),
-    ).where(Martyr.id == tribute.martyr_id, Martyr.hidden.is_(False))
+        bindparam("day", type_=Date),
+        bindparam("client"),
+        bindparam("now", type_=DateTime),
+    ).where(Martyr.id == bindparam("martyr_id"), Martyr.hidden.is_(False))
     columns = ["key", "martyr_id", "kind", "cemetery", "day", "client", "created_at"]
-    added = connection.execute(upsert(Tribute).from_select(columns, row).on_conflict_do_nothing())
-    if added.rowcount == 0:
-        seen = connection.scalar(select(Tribute.id).where(Tribute.key == tribute.key))
-        return Outcome.REPEATED if seen is not None else Outcome.NOT_FOUND
-    today = connection.scalar(
-        select(func.count(Tribute.id)).where(
-            Tribute.client == tribute.client, Tribute.martyr_id == tribute.martyr_id, Tribute.day == tribute.day
-        )
-    )
-    if (today or 0) > daily_cap:
-        return Outcome.CAPPED
-    connection.execute(
+    add = upsert(Tribute).from_select(columns, row).on_conflict_do_nothing()
+    bump = (
         upsert(TributeCount)
-        .values(martyr_id=tribute.martyr_id, kind=tribute.kind.value, count=1)
+        .values(martyr_id=bindparam("martyr_id"), kind=bindparam("kind"), count=1)
         .on_conflict_do_update(index_elements=["martyr_id", "kind"], set_={"count": TributeCount.count + 1})
     )
-    return Outcome.COUNTED
+    return add, bump
 
 
 def martyr_counts(store: ArchiveStore, martyr_id: int) -> dict[TributeKind, int]:
     """Tributes offered to one martyr, by kind (every kind present, zero where none)."""
     with store.engine.connect() as connection:
-        rows = connection.execute(
-            select(TributeCount.kind, TributeCount.count).where(TributeCount.martyr_id == martyr_id)
-        ).all()
+        rows = connection.execute(_COUNTS, {"martyr_id": martyr_id}).all()
     found = {kind: count for kind, count in rows}
     return {kind: int(found.get(kind.value, 0)) for kind in TributeKind}
 
