@@ -10,7 +10,7 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime
 
-from sqlalchemy import ForeignKey, Index, String
+from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from streamkit.archive.models import Base, utcnow
@@ -47,3 +47,30 @@ class TributeCount(Base):
     martyr_id: Mapped[int] = mapped_column(ForeignKey("martyrs.id", ondelete="CASCADE"), primary_key=True)
     kind: Mapped[str] = mapped_column(String(16), primary_key=True)
     count: Mapped[int] = mapped_column(default=0)
+
+
+class MessageStatus(enum.StrEnum):
+    PENDING = "pending"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+
+
+class Message(Base):
+    """A message of remembrance (感念寄语): public only once a moderator approved it.
+
+    ``flags`` holds the pre-filter's matches as JSON (``[[start, end, tier, category], …]``) for highlighting.
+    """
+
+    __tablename__ = "messages"
+    __table_args__ = (Index("ix_messages_martyr_status", "martyr_id", "status"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    martyr_id: Mapped[int] = mapped_column(ForeignKey("martyrs.id", ondelete="CASCADE"))
+    author: Mapped[str] = mapped_column(String(40), default="")
+    body: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), default=MessageStatus.PENDING.value, index=True)
+    verdict: Mapped[str] = mapped_column(String(16))
+    flags: Mapped[str] = mapped_column(Text, default="[]")
+    reason: Mapped[str] = mapped_column(String(40), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    decided_at: Mapped[datetime | None]
+    decided_by: Mapped[str] = mapped_column(String(80), default="")

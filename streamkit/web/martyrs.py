@@ -15,6 +15,7 @@ from streamkit.register.public import public_fields
 from streamkit.register.record import tomb_label
 from streamkit.register.search import RegisterQuery, find_martyr, search
 from streamkit.web.extensions import store
+from streamkit.web.messages import message_panel
 from streamkit.web.page_cache import cached_page
 from streamkit.web.tributes import tribute_panel
 
@@ -72,6 +73,7 @@ def martyr_page(martyr_id: int) -> str:
         page_url=page_url,
         jsonld=person(shown, page_url),
         tributes=tribute_panel(martyr_id),
+        messages=message_panel(martyr_id),
     )
 
 
