@@ -87,7 +87,8 @@ def _offer(connection: Connection, tribute: TributeRequest, daily_cap: int) -> O
         "client": tribute.client,
         "now": datetime.now(UTC).replace(tzinfo=None),
     }
-    if connection.execute(add, values).rowcount == 0:
+    # RETURNING, not rowcount: with psycopg the rowcount of an INSERT … SELECT said 1 when ON CONFLICT skipped it
+    if connection.execute(add, values).first() is None:
         seen = connection.scalar(_SEEN, values)
         return Outcome.REPEATED if seen is not None else Outcome.NOT_FOUND
     if (connection.scalar(_TODAY, values) or 0) > daily_cap:
@@ -122,7 +123,7 @@ def _writes(dialect: str) -> tuple[Any, Any]:
         bindparam("now", type_=DateTime),
     ).where(Martyr.id == bindparam("martyr_id"), Martyr.hidden.is_(False))
     columns = ["key", "martyr_id", "kind", "cemetery", "day", "client", "created_at"]
-    add = upsert(Tribute).from_select(columns, row).on_conflict_do_nothing()
+    add = upsert(Tribute).from_select(columns, row).on_conflict_do_nothing().returning(Tribute.id)
     bump = (
         upsert(TributeCount)
         .values(martyr_id=bindparam("martyr_id"), kind=bindparam("kind"), count=1)

@@ -14,6 +14,8 @@ from streamkit.register.importer import import_register
 from streamkit.web.app import create_app
 from streamkit.web.extensions import STORE_KEY
 from tests.register.conftest import HARD_ROWS, HEADER, write_csv
+from tests.register.conftest import postgresql_server as postgresql_server  # the same private PostgreSQL
+from tests.register.conftest import postgresql_store as postgresql_store
 from tests.web.conftest import SECRET, web_settings
 
 JSON = {"Accept": "application/json"}

@@ -5,7 +5,9 @@ from __future__ import annotations
 import re
 
 from flask.testing import FlaskClient
+from sqlalchemy import text
 
+from streamkit.archive.store import ArchiveStore
 from tests.participation.conftest import JSON
 from tests.web.conftest import csrf_token
 
@@ -51,6 +53,16 @@ def test_the_json_answer_carries_the_counts_and_a_retry_is_not_counted_twice(cli
     assert first.status_code == retry.status_code == 200  # type: ignore[attr-defined]
     assert first.json == {"outcome": "counted", "counts": {"flower": 1, "candle": 0, "bow": 0}}  # type: ignore[attr-defined]
     assert retry.json["outcome"] == "repeated" and retry.json["counts"]["flower"] == 1  # type: ignore[attr-defined]
+
+
+def test_the_client_address_is_never_stored(client: FlaskClient, store: ArchiveStore) -> None:
+    token, key = form(client)
+    environ = {"REMOTE_ADDR": "198.51.100.23"}
+    data = {"csrf_token": token, "kind": "bow", "key": key}
+    assert client.post("/martyrs/1/tributes", data=data, headers=JSON, environ_base=environ).status_code == 200
+    with store.engine.connect() as connection:
+        stored = [str(value) for row in connection.execute(text("SELECT * FROM tributes")) for value in row]
+    assert stored and not any("198.51.100" in value for value in stored)
 
 
 def test_over_the_daily_cap_the_answer_is_429_with_the_counts(client: FlaskClient) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from pathlib import Path
 
 from sqlalchemy import func, select
 
@@ -18,6 +19,8 @@ from streamkit.participation.tributes import (
     offer_tribute,
     tribute_day,
 )
+from streamkit.register.importer import import_register
+from tests.participation.conftest import register_file
 
 DAY = date(2026, 4, 4)
 
@@ -81,3 +84,12 @@ def test_the_day_is_the_cemeteries_day_and_the_client_hash_changes_with_it() -> 
     first, second = client_key("s", "192.0.2.7", DAY), client_key("s", "192.0.2.7", date(2026, 4, 5))
     assert first != second and "192.0.2.7" not in first and len(first) == 32
     assert first == client_key("s", "192.0.2.7", DAY) != client_key("other", "192.0.2.7", DAY)
+
+
+def test_postgresql_counts_once_caps_and_skips_hidden_martyrs(postgresql_store: ArchiveStore, tmp_path: Path) -> None:
+    import_register(postgresql_store, register_file(tmp_path))
+    outcomes = [offer_tribute(postgresql_store, tribute(key), daily_cap=2) for key in ("p1", "p1", "p2", "p3")]
+    assert outcomes == [Outcome.COUNTED, Outcome.REPEATED, Outcome.COUNTED, Outcome.CAPPED]
+    assert offer_tribute(postgresql_store, tribute("p4", martyr_id=5), daily_cap=2) is Outcome.NOT_FOUND
+    assert rows(postgresql_store) == 2 and martyr_counts(postgresql_store, 1)[TributeKind.FLOWER] == 2
+    assert cemetery_counts(postgresql_store) == {"南山烈士陵园": 2} and daily_counts(postgresql_store) == {DAY: 2}
