@@ -73,8 +73,10 @@ class WebSettings(SpecModel):
     # enough that a school class or a family behind one address still counts in full (docs/participation.md).
     tribute_rate_limit: str = "120 per minute"
     tribute_daily_cap: int = Field(200, gt=0)
+    # A person writes a few messages of remembrance, not dozens; every one costs a moderator's time.
+    message_rate_limit: str = "10 per hour"
 
-    @field_validator("login_rate_limit", "tribute_rate_limit")
+    @field_validator("login_rate_limit", "tribute_rate_limit", "message_rate_limit")
     @classmethod
     def _a_rate(cls, value: str) -> str:
         # Checked here so a typo fails at start, not at the first sign-in; limits costs 60 ms to import.

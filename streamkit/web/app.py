@@ -94,6 +94,7 @@ def create_app(settings: Settings, *, archive: ArchiveStore | None = None, secre
         STREAMKIT_LOGIN_RATE_LIMIT=web.login_rate_limit,
         STREAMKIT_TRIBUTE_RATE_LIMIT=web.tribute_rate_limit,
         STREAMKIT_TRIBUTE_DAILY_CAP=web.tribute_daily_cap,
+        STREAMKIT_MESSAGE_RATE_LIMIT=web.message_rate_limit,
         RATELIMIT_STORAGE_URI=web.rate_limit_storage_uri,
         SEND_FILE_MAX_AGE_DEFAULT=3600,
     )

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, redirect, render_template, url_for
+from flask import Blueprint, abort, current_app, redirect, render_template, url_for
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
@@ -22,8 +22,12 @@ from streamkit.web.extensions import limiter, store
 from streamkit.web.forms import MULTILINE, ONE_LINE
 
 bp = Blueprint("messages", __name__)
-# A person writes a few messages, not dozens; every one costs a moderator's time.
-MESSAGE_RATE_LIMIT = "10 per hour"
+
+
+def message_rate_limit() -> str:
+    """Messages allowed per client address (web.message_rate_limit), read per request from the running app."""
+    limit: str = current_app.config["STREAMKIT_MESSAGE_RATE_LIMIT"]
+    return limit
 
 
 class MessageForm(FlaskForm):
@@ -48,7 +52,7 @@ def message_panel(martyr_id: int, form: MessageForm | None = None) -> dict[str, 
 
 
 @bp.post("/martyrs/<id:martyr_id>/messages")
-@limiter.limit(MESSAGE_RATE_LIMIT)
+@limiter.limit(message_rate_limit)
 def write(martyr_id: int) -> Response | tuple[str, int]:
     martyr = find_martyr(store(), martyr_id)
     if martyr is None or martyr.hidden:

@@ -29,7 +29,8 @@ def register_file(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def app(tmp_path: Path) -> Iterator[Flask]:
-    site = create_app(web_settings(tmp_path, tribute_daily_cap=3, tribute_rate_limit="8 per minute"), secret_key=SECRET)
+    limits = {"tribute_daily_cap": 3, "tribute_rate_limit": "8 per minute", "message_rate_limit": "4 per hour"}
+    site = create_app(web_settings(tmp_path, **limits), secret_key=SECRET)
     archive: ArchiveStore = site.extensions[STORE_KEY]
     import_register(archive, register_file(tmp_path))
     yield site

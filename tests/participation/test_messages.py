@@ -73,6 +73,11 @@ def test_bad_messages_get_errors_beside_the_field_and_are_not_stored(client: Fla
     assert "没有待审核的寄语" in staff.get("/admin/messages/").get_data(as_text=True)
 
 
+def test_writing_is_rate_limited_per_client(client: FlaskClient) -> None:
+    codes = [write(client, f"英烈千古 {n}").status_code for n in range(5)]  # type: ignore[attr-defined]
+    assert codes == [303, 303, 303, 303, 429]  # the fixture allows 4 an hour
+
+
 def test_the_queue_needs_sign_in(client: FlaskClient) -> None:
     assert client.get("/admin/messages/").status_code == 302
     token = csrf_token(client.get("/martyrs/1").get_data(as_text=True))
