@@ -16,8 +16,9 @@ from sqlalchemy import select
 
 from streamkit.archive.models import ArchiveEntry, EntryKind, Event, EventStatus, utcnow
 from streamkit.archive.store import ArchiveStore, tag_names
-from streamkit.errors import ArchiveError
+from streamkit.errors import ArchiveError, MediaError
 from streamkit.media.checksum import file_sha256
+from streamkit.media.probe import probe, probe_image
 from streamkit.media.publish import atomic_output
 
 POSTER_TYPES = {".jpg", ".jpeg", ".png", ".webp"}
@@ -45,6 +46,16 @@ def _existing_file(path: str | Path | None, what: str, allowed: set[str] | None 
     if allowed is not None and found.suffix.lower() not in allowed:
         raise ArchiveError(f"{found}: {what} must be one of {', '.join(sorted(allowed))}")
     return found
+
+
+def _check_media(media: Path, poster: Path | None) -> None:
+    """What the site will serve must probe and decode: a damaged or hostile file never gets an entry."""
+    try:
+        probe(media)
+        if poster is not None:
+            probe_image(poster)
+    except MediaError as exc:
+        raise ArchiveError(str(exc)) from None
 
 
 def _place(source: Path, target: Path, *, copy: bool) -> None:
@@ -99,6 +110,7 @@ def publish_media(
     for vtt in (captions_path, chapters_path):
         if vtt is not None:
             check_vtt(vtt)
+    _check_media(media, poster_path)
 
     checksum = file_sha256(media)
     folder = checksum[:16]

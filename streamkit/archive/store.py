@@ -7,6 +7,8 @@ SQLite (the default) runs in WAL mode so the site can read while the toolkit pub
 from __future__ import annotations
 
 import math
+import os
+import sqlite3
 import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -38,6 +40,8 @@ if TYPE_CHECKING:
 
 DEFAULT_MEDIA_DIR = Path("var/media")
 _REVISION_QUERY = select(SiteRevision.revision)
+NEARLY_FULL_BYTES = 1 << 20  # less room than this beside the database is named in its errors
+BUSY_TIMEOUT_MS = 5000  # how long a write waits for another writer's lock before giving up
 
 
 @dataclass(frozen=True)
@@ -82,7 +86,7 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
     cursor.close()
 
 
@@ -98,8 +102,10 @@ class ArchiveStore:
             raise ArchiveError(
                 "bad database URL in web.database_url (for example sqlite:///var/streamkit.db)"
             ) from None
+        self._file: Path | None = None
         if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
-            Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+            self._file = Path(url.database)
+            self._file.parent.mkdir(parents=True, exist_ok=True)
         try:
             self.engine: Engine = create_engine(url)
         except Exception as exc:
@@ -111,6 +117,7 @@ class ArchiveStore:
         self._memo: dict[tuple[Any, ...], Any] = {}
         if migrate:
             self.migrate()
+        self._identity = self._file_identity()
 
     def __repr__(self) -> str:
         return f"ArchiveStore({make_url(self.database_url).render_as_string(hide_password=True)!r})"
@@ -119,7 +126,40 @@ class ArchiveStore:
         try:
             return schema.upgrade(self.engine)
         except SQLAlchemyError as exc:
-            raise ArchiveError(f"cannot migrate the archive database: {exc.__class__.__name__}: {exc}") from None
+            raise ArchiveError(f"cannot migrate the archive database: {self._reason(exc)}") from None
+
+    def _reason(self, exc: SQLAlchemyError) -> str:
+        """One line on why the database said no. SQLite's own messages are fixed texts ("database is locked"); other
+        drivers' may quote the row's values, so only the kind of error is named for them."""
+        driver_error = getattr(exc, "orig", None)  # only errors that came from the driver carry one
+        if not isinstance(driver_error, sqlite3.Error):
+            return exc.__class__.__name__
+        reason = str(driver_error)
+        if isinstance(driver_error, sqlite3.OperationalError) and "locked" in reason:
+            reason += f" (another writer held it for {BUSY_TIMEOUT_MS / 1000:g} s; try again)"
+        if self._file is not None:  # SQLite says "disk I/O error" when it cannot grow its side files
+            try:
+                disk = os.statvfs(self._file.parent)
+            except OSError:  # the folder itself is gone: SQLite's words are all there is
+                return reason
+            if disk.f_flag & os.ST_RDONLY:
+                reason += f" ({self._file.parent} is on a read-only file system)"
+            elif disk.f_bavail * disk.f_frsize < NEARLY_FULL_BYTES:
+                reason += f" ({self._file.parent} is on a full disk: {disk.f_bavail * disk.f_frsize} bytes free)"
+        return reason
+
+    def _file_identity(self) -> tuple[int, int] | None:
+        """Which file the open connections write into (SQLite): a file removed or replaced under a running process
+        leaves them writing into one nobody will read again."""
+        if self._file is None or not self._file.exists():
+            return None
+        stat = self._file.stat()
+        return stat.st_dev, stat.st_ino
+
+    def _check_still_there(self) -> None:
+        if self._identity is not None and self._file_identity() != self._identity:
+            raise ArchiveError(f"the database file {self._file} was removed or replaced while in use; nothing "
+                               "was written (restart to open the one there now)")  # fmt: skip
 
     def dispose(self) -> None:
         self.engine.dispose()
@@ -137,10 +177,11 @@ class ArchiveStore:
             try:
                 yield session
                 self._bump_revision(session)
+                self._check_still_there()
                 session.commit()
             except SQLAlchemyError as exc:
                 session.rollback()
-                raise ArchiveError(f"the archive refused the change: {exc.__class__.__name__}") from exc
+                raise ArchiveError(f"the archive refused the change: {self._reason(exc)}") from exc
             except BaseException:
                 session.rollback()
                 raise

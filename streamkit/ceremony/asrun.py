@@ -2,7 +2,8 @@
 
 Every entry has ``event``, ``t`` (UTC ISO time) and ``epoch`` (seconds). Kinds: ``run_start``, ``segment_start``,
 ``segment_end``, ``cue``, ``output`` (stream/record state from OBS events), ``operator``, ``link`` (lost/resynced),
-``jump``, ``skipped``, ``reassert``, ``resume``, ``summary``. Chapters and the summary are derived from these lines.
+``jump``, ``skipped``, ``reassert``, ``resume``, ``stream_lost``/``stream_back`` (off air while it should have been
+on), ``summary``. Chapters and the summary are derived from these lines.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import json
 import os
 import re
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -25,13 +26,14 @@ Entry = dict[str, Any]
 class AsRunLog:
     """Append-only writer; each line is on disk before ``write`` returns."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, clock: Callable[[], float] = time.time) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
+        self.clock = clock
         self._fh = path.open("a", encoding="utf-8")
 
     def write(self, event: str, **fields: Any) -> Entry:
-        now = time.time()
+        now = self.clock()
         entry: Entry = {
             "event": event,
             "t": datetime.fromtimestamp(now, UTC).isoformat(timespec="milliseconds"),
@@ -115,12 +117,28 @@ def chapters_vtt(entries: Iterable[Mapping[str, Any]], start: float, stop: float
     return "\n".join(out)
 
 
+def cut_at(entries: Iterable[Mapping[str, Any]], start: float, until: float) -> float:
+    """When a recording that never reported STOPPED ended: the last loss of the OBS link after ``start`` and before
+    ``until`` (OBS crashed with the file open), else ``until``."""
+    lost = [
+        float(e["epoch"])
+        for e in entries
+        if e.get("event") == "link" and e.get("kind") == "lost" and start < float(e["epoch"]) <= until
+    ]
+    return lost[-1] if lost else until
+
+
 def write_chapters(entries: list[Entry], fallback_dir: Path) -> list[Path]:
-    """Write ``<recording>.vtt`` beside each finished recording (or into ``fallback_dir`` when the file is unknown)."""
+    """Write ``<recording>.vtt`` beside each recording (or into ``fallback_dir`` when the file is unknown).
+
+    A recording cut by a crash has no STOPPED line; its chapters end where it was cut (``cut_at``).
+    """
     written = []
-    for number, (start, stop, path) in enumerate(recordings(entries), 1):
+    found = recordings(entries)
+    for number, (start, stop, path) in enumerate(found, 1):
         if stop is None:
-            continue
+            until = found[number][0] if number < len(found) else float(entries[-1]["epoch"])
+            stop = cut_at(entries, start, until)
         target = Path(path).with_suffix(".vtt") if path else fallback_dir / f"recording-{number}.vtt"
         write_text_atomic(target, chapters_vtt(entries, start, stop))
         written.append(target)
@@ -144,6 +162,7 @@ def summarize(entries: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
         if e.get("event") == "segment_end" and e.get("overrun_s", 0) > 0
     ]
     return {
+        **_off_air(entries),
         "segments": sum(1 for e in entries if e.get("event") == "segment_start"),
         "cues": results,
         "outputs_failed": [
@@ -158,3 +177,14 @@ def summarize(entries: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
         "recordings": [path for _, _, path in recordings(entries)],
         "duration_s": round(float(entries[-1]["epoch"]) - float(entries[0]["epoch"]), 3) if entries else 0.0,
     }
+
+
+def _off_air(entries: list[Mapping[str, Any]]) -> dict[str, Any]:
+    """How often the stream dropped while it should have been on air, and for how long in all (until the end of
+    the log when it never came back)."""
+    lost = [e for e in entries if e.get("event") == "stream_lost"]
+    back = [e for e in entries if e.get("event") == "stream_back"]
+    seconds = sum(float(e["off_air_s"]) for e in back)
+    if len(lost) > len(back) and entries:
+        seconds += float(entries[-1]["epoch"]) - float(lost[-1].get("since", lost[-1]["epoch"]))
+    return {"stream_interruptions": len(lost), "off_air_s": round(seconds, 3)}

@@ -17,6 +17,9 @@ from streamkit.errors import ObsError
 from streamkit.obs.cli import connection
 
 app = typer.Typer(help="Run ceremonies from a rundown on OBS.", no_args_is_help=True)
+# On air, OBS is tried again at least every second while it is down: back on air within a second of its return.
+ON_AIR_BACKOFF_S = (0.2, 1.0)
+
 ScenesOption = Annotated[list[Path], typer.Option("--scenes", help="Scene files or folders whose media to check.")]
 
 
@@ -27,26 +30,26 @@ def check(
     scenes: ScenesOption = [Path("scenes")],  # noqa: B006 - typer reads the default, never mutates it
 ) -> None:
     """Preflight: OBS reachable and its version, scenes and sources, media, fonts, stream target, disk; all at once."""
-    from streamkit.ceremony.preflight import check_obs, check_offline, load_scene_files
-
     settings = settings_of(ctx)
     rundown = load_rundown(rundown_path)
-    collection, scene_problems = (
-        load_scene_files([p for p in scenes if p.exists()]) if any(p.exists() for p in scenes) else (None, [])
+    _preflight(settings, rundown, scenes, rehearsal=False, show_facts=True)
+    out_console.print(
+        f"ready: {rundown.title}, {len(rundown.segments)} segments, {rundown.planned_ms / 60000:.1f} min planned"
     )
-    report = check_offline(rundown, settings, collection)
-    report.problems = scene_problems + report.problems
-    asyncio.run(check_obs(rundown, connection(settings), report))
-    for fact in report.facts:
+
+
+def _preflight(settings: Settings, rundown: Rundown, scenes: list[Path], *, rehearsal: bool, show_facts: bool) -> None:
+    """Run the preflight; print every problem and exit 1 if there is any."""
+    from streamkit.ceremony.preflight import preflight
+
+    report = asyncio.run(preflight(rundown, settings, scenes, connection(settings), rehearsal=rehearsal))
+    for fact in report.facts if show_facts else []:
         out_console.print(f"ok: {fact}", markup=False, highlight=False)
     for problem in report.problems:
         err_console.print(f"error: {problem}", markup=False, highlight=False)
     if not report.ok:
         err_console.print(f"{len(report.problems)} problem(s); not ready to go on air", markup=False)
         raise typer.Exit(1)
-    out_console.print(
-        f"ready: {rundown.title}, {len(rundown.segments)} segments, {rundown.planned_ms / 60000:.1f} min planned"
-    )
 
 
 @app.command()
@@ -69,8 +72,12 @@ def run(
     event: Annotated[
         str | None, typer.Option("--event", help="With --publish: the archive event (slug) this ceremony is.")
     ] = None,
+    scenes: ScenesOption = [Path("scenes")],  # noqa: B006 - typer reads the default, never mutates it
 ) -> None:
-    """Run the rundown: cues confirmed by OBS events, as-run log under runs/, chapters beside the recording."""
+    """Run the rundown: cues confirmed by OBS events, as-run log under runs/, chapters beside the recording.
+
+    The preflight of ``ceremony check`` runs first (not on --resume): a rundown it refuses never goes on air.
+    """
     settings = settings_of(ctx)
     rundown = load_rundown(rundown_path)
     if not auto and not sys.stdin.isatty():
@@ -84,6 +91,8 @@ def run(
         if not publish:
             raise typer.BadParameter("goes with --publish", param_hint="--event")
         _check_event(settings, event)  # before air time, not after the ceremony
+    if resume is None:  # a resumed run passed it before going on air; now getting back fast matters most
+        _preflight(settings, rundown, scenes, rehearsal=rehearsal, show_facts=False)
     if time_scale != 1.0:
         rundown = rundown.scaled(time_scale)
     summary = asyncio.run(
@@ -101,7 +110,15 @@ def run(
     out_console.print(json.dumps(summary, ensure_ascii=False, indent=2), markup=False, highlight=False)
     if publish:
         _publish(settings, rundown, summary.get("recordings") or [], event)
-    if summary.get("cues", {}).get("failed") or summary.get("outputs_failed") or summary.get("aborted"):
+    if summary.get("stream_interruptions"):
+        err_console.print(
+            f"error: the stream was interrupted ({summary['stream_interruptions']} time(s), "
+            f"off air {summary['off_air_s']:.1f} s in all); see {summary['log']}",
+            markup=False,
+            highlight=False,
+        )
+    failed = summary.get("cues", {}).get("failed") or summary.get("outputs_failed") or summary.get("aborted")
+    if failed or summary.get("stream_interruptions"):
         raise typer.Exit(1)
 
 
@@ -145,7 +162,10 @@ async def _run(
 ) -> dict[str, Any]:
     from streamkit.ceremony import console
     from streamkit.ceremony.asrun import AsRunLog, new_log_path, read_log
-    from streamkit.ceremony.runner import CeremonyRunner, RunOptions, StreamDestination, resume_point
+    from streamkit.ceremony.outputs import StreamDestination
+    from streamkit.ceremony.runner import CeremonyRunner
+    from streamkit.ceremony.schedule import resume_point
+    from streamkit.ceremony.status import RunOptions
     from streamkit.obs.client import ObsClient
 
     destination = None
@@ -161,7 +181,12 @@ async def _run(
         log_path = resume
     else:
         log_path = new_log_path(settings.runs_dir, rundown.title)
-    client = ObsClient(connection(settings), request_timeout_s=settings.obs.request_timeout_s)
+    client = ObsClient(
+        connection(settings),
+        request_timeout_s=settings.obs.request_timeout_s,
+        backoff_s=ON_AIR_BACKOFF_S,
+        refresh=lambda: connection(settings),  # `obs launch` after a crash publishes a new password
+    )
     await client.connect()
     log = AsRunLog(log_path)
     try:

@@ -13,7 +13,6 @@ import select
 import sys
 import termios
 import threading
-import time
 import tty
 from datetime import datetime
 
@@ -22,7 +21,9 @@ from rich.live import Live
 from rich.table import Table
 from rich.text import Text
 
-from streamkit.ceremony.runner import Action, CeremonyRunner, Command, segment_length
+from streamkit.ceremony.runner import CeremonyRunner
+from streamkit.ceremony.schedule import segment_length
+from streamkit.ceremony.status import Action, Command
 
 KEYS = {" ": Action.NEXT, "n": Action.NEXT, "h": Action.HOLD, "b": Action.BACK, "p": Action.PANIC, "q": Action.END}
 
@@ -47,7 +48,7 @@ def render(runner: CeremonyRunner) -> Table:
     table = Table(title=f"{rundown.title} — {datetime.now().strftime('%H:%M:%S')}", expand=True)
     for column in ("", "segment", "scene", "planned", "elapsed", "remaining"):
         table.add_column(column)
-    now = time.time()
+    now = runner.clock()
     for i, segment in enumerate(rundown.segments):
         marker, elapsed, remaining, style = "", "", "", ""
         if i == status.index:
@@ -69,6 +70,8 @@ def render(runner: CeremonyRunner) -> Table:
     start = rundown.scheduled_start
     until = f"; starts in {_clock(start.timestamp() - now)}" if start and start.timestamp() > now else ""
     stream = f"stream {status.stream}" + (f" ({status.health})" if status.health else "")
+    if status.off_air_since is not None:
+        stream += f" OFF AIR {int(now - status.off_air_since)} s"
     table.caption = (
         f"{link} | {stream} | record {status.record}{' | HOLD' if status.hold else ''}{until}\n"
         f"{status.last}\nkeys: space/n next  h hold  b back  1-9 jump  p panic  q end"

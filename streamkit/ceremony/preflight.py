@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from streamkit.ceremony import overlay_images
+from streamkit.ceremony.overlay_feed import roll_entries
 from streamkit.ceremony.rundown import LowerThirdCue, Rundown, cue_target
 from streamkit.config.settings import Settings
 from streamkit.errors import ConfigError, MediaError, ObsError, StreamkitError
@@ -28,12 +28,26 @@ class PreflightReport:
         return not self.problems
 
 
-def check_offline(rundown: Rundown, settings: Settings, scenes: SceneCollection | None) -> PreflightReport:
-    """Checks that need no OBS: stream target and key, fonts, media files, the register."""
+async def preflight(
+    rundown: Rundown, settings: Settings, scene_paths: list[Path], connection: ObsConnection, *, rehearsal: bool = False
+) -> PreflightReport:
+    """Everything ``ceremony check`` checks, offline and against OBS (read only: nothing is started or switched)."""
+    present = [p for p in scene_paths if p.exists()]
+    collection, scene_problems = load_scene_files(present) if present else (None, [])
+    report = check_offline(rundown, settings, collection, rehearsal=rehearsal)
+    report.problems = scene_problems + report.problems
+    await check_obs(rundown, connection, report)
+    return report
+
+
+def check_offline(
+    rundown: Rundown, settings: Settings, scenes: SceneCollection | None, *, rehearsal: bool = False
+) -> PreflightReport:
+    """Checks that need no OBS: stream target and key (not for a rehearsal), fonts, media files, the register."""
     from streamkit.media.probe import probe
 
     report = PreflightReport()
-    if rundown.stream_target is not None:
+    if rundown.stream_target is not None and not rehearsal:
         target = settings.targets.get(rundown.stream_target)
         if target is None:
             known = ", ".join(sorted(settings.targets)) or "none"
@@ -70,7 +84,7 @@ def check_offline(rundown: Rundown, settings: Settings, scenes: SceneCollection 
                 report.problems.append(f"source {name!r}: {exc}")
     if rundown.name_roll is not None and str(rundown.name_roll).startswith(ROLL_PREFIX):
         try:
-            overlay_images.register_names(rundown.name_roll, media_root, settings.web.database_url)
+            roll_entries(rundown.name_roll, media_root, settings.web.database_url)
         except StreamkitError as exc:
             report.problems.append(f"name_roll: {exc}")
     elif rundown.name_roll is not None:

@@ -1,4 +1,5 @@
-"""Probe a media file once with ``ffprobe -of json`` into a frozen MediaInfo (cached while the file is unchanged)."""
+"""Probe a media file once with ``ffprobe -of json`` into a frozen MediaInfo (cached while the file is unchanged);
+open a picture with Pillow's limits turned into MediaError. Damaged or hostile files are refused here, once."""
 
 from __future__ import annotations
 
@@ -8,10 +9,15 @@ import json
 import os
 import subprocess
 import tempfile
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
+
+from PIL import Image, UnidentifiedImageError
 
 from streamkit.cache import cache_dir, mark_used
 from streamkit.errors import MediaError
@@ -75,6 +81,12 @@ class MediaInfo:
 
 
 PROBE_CACHE_VERSION = "1"
+# Nothing a tour or a ceremony uses lasts a day; a longer duration is a damaged or forged header, and believing it
+# would plan hours of frames or a progress bar that never ends.
+MAX_DURATION_MS = 24 * 3600 * 1000
+
+# Pillow only warns between its limit and twice its limit; a picture that large is refused like a bigger one.
+warnings.simplefilter("error", Image.DecompressionBombWarning)
 
 
 def probe_argv(path: Path, ffprobe: str = "ffprobe") -> list[str]:
@@ -201,6 +213,9 @@ def parse_probe_json(path: Path, data: dict[str, Any]) -> MediaInfo:
     if duration is None:
         durations = [s.duration_ms or 0 for s in video] + [s.duration_ms or 0 for s in audio]
         duration = max(durations, default=0)
+    if not 0 <= duration <= MAX_DURATION_MS:
+        raise MediaError(path, f"claims a duration of {duration / 3_600_000:.1f} h (more than "
+                         f"{MAX_DURATION_MS // 3_600_000} h, or negative): a damaged or forged header")  # fmt: skip
     return MediaInfo(
         path=path,
         format_name=fmt.get("format_name", ""),
@@ -209,3 +224,27 @@ def parse_probe_json(path: Path, data: dict[str, Any]) -> MediaInfo:
         video=video,
         audio=audio,
     )
+
+
+@contextmanager
+def open_image(path: str | Path) -> Iterator[Image.Image]:
+    """Open a picture with Pillow; a missing, unreadable, too large (decompression bomb) or text-stuffed file raises
+    MediaError naming it, also when it fails while the pixels are decoded inside the block."""
+    path = Path(path)
+    try:
+        with Image.open(path) as img:
+            yield img
+    except FileNotFoundError:
+        raise MediaError(path, "file not found") from None
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        raise MediaError(path, f"picture too large to decode safely ({exc})") from None
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as exc:
+        # ValueError: Pillow's cap on compressed text chunks (zTXt, iTXt) and other impossible headers
+        raise MediaError(path, f"not a readable image ({exc})") from None
+
+
+def probe_image(path: str | Path) -> tuple[int, int]:
+    """Width and height of a picture whose pixels all decode (within Pillow's limits); MediaError otherwise."""
+    with open_image(path) as img:
+        img.load()
+        return img.size

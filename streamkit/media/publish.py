@@ -5,13 +5,18 @@ A crash, Ctrl-C or a full disk never leaves a file under the final name, and the
 
 from __future__ import annotations
 
+import errno
 import os
+import shutil
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 from streamkit.errors import MediaError
 from streamkit.media.probe import MediaInfo, probe
+
+# the write failures that mean "no room here" rather than a bug: a full disk, a quota, a file too big for the disk
+FULL_DISK = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
 
 
 def partial_path(target: Path) -> Path:
@@ -33,6 +38,11 @@ def atomic_output(target: str | Path, verify: Callable[[Path], object] | None = 
         if verify is not None:
             verify(partial)
         os.replace(partial, target)
+    except OSError as exc:
+        if exc.errno not in FULL_DISK:
+            raise
+        free = shutil.disk_usage(target.parent).free
+        raise MediaError(target, f"out of disk space ({os.strerror(exc.errno)}; {free} bytes free)") from None
     finally:
         partial.unlink(missing_ok=True)
 

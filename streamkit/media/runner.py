@@ -38,6 +38,11 @@ HINTS: tuple[tuple[str, str], ...] = (
 )
 
 
+# ffmpeg 5.1 exits 0 when the output cannot be finished (a full disk while the MP4 index is written at the end):
+# these lines in its stderr mean the output is broken whatever the exit code says.
+UNFINISHED_OUTPUT = ("Error writing trailer", "Error closing file")
+
+
 def hint_for(stderr: str) -> str | None:
     for needle, hint in HINTS:
         if needle in stderr:
@@ -139,7 +144,8 @@ def run_ffmpeg(
         reader.join(timeout=5)
         proc.stdout.close()
         proc.stderr.close()
-    if proc.returncode != 0:
+    unfinished = any(line.startswith(UNFINISHED_OUTPUT) for line in tail)
+    if proc.returncode != 0 or unfinished:
         stderr_text = "\n".join(tail)
         raise FFmpegError(argv, proc.returncode, stderr_text, hint_for(stderr_text), path=output_path or "")
 

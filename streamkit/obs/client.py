@@ -136,8 +136,11 @@ class ObsClient:
         reconnect: bool = True,
         backoff_s: tuple[float, float] = (0.25, 4.0),
         not_ready_retries: int = 20,
+        refresh: Callable[[], ObsConnection] | None = None,
     ) -> None:
+        """``refresh`` re-reads where OBS listens before each reconnect (a relaunched OBS has a new password)."""
         self.connection = connection
+        self.refresh = refresh
         self.request_timeout_s = request_timeout_s
         self.heartbeat_s = heartbeat_s
         self.reconnect = reconnect
@@ -256,6 +259,10 @@ class ObsClient:
             async with self._output_lock:
                 return await self._call(request_type, data, timeout_s)
         return await self._call(request_type, data, timeout_s)
+
+    async def send(self, request: ObsRequest, *, timeout_s: float | None = None) -> dict[str, Any]:
+        """``call`` for a request built as data (``streamkit.obs.requests``)."""
+        return await self.call(request.type, request.data, timeout_s=timeout_s)
 
     async def _call(self, request_type: str, data: Mapping[str, Any] | None, timeout_s: float | None) -> dict[str, Any]:
         timeout = timeout_s or self.request_timeout_s
@@ -480,6 +487,11 @@ class ObsClient:
     async def _reconnect(self) -> None:
         delay, ceiling = self.backoff_s
         while not self._closing:
+            if self.refresh is not None:
+                try:
+                    self.connection = self.refresh()
+                except (ObsError, OSError) as exc:  # the launcher is rewriting its files: try the last known place
+                    log.debug("cannot re-read the OBS connection: %s", exc)
             try:
                 await self._open(max(2.0, self.request_timeout_s))
                 await self.resync()

@@ -99,16 +99,25 @@ def websocket_json(port: int, password: str) -> str:
     )
 
 
+KEYFRAME_EVERY_S = 2  # what streaming platforms expect; a viewer joining (or the stream starting) waits at most this
+
+
 def profile_ini(canvas: Canvas, record_dir: Path) -> str:
-    """A small simple-output profile: x264 ultrafast, MKV recordings into ``record_dir`` (survive a crash)."""
+    """A small simple-output profile: x264 ultrafast, MKV recordings into ``record_dir`` (survive a crash).
+
+    Reconnecting follows OBS's own defaults (2 s, growing, 25 tries): two quick tries gave up on a 5 s outage. The
+    keyframe interval is set through the custom x264 options (simple mode has no field for it): x264's default
+    of 250 frames made a stream that starts after the recording (they share the encoder) wait up to 8 s for its
+    first picture.
+    """
     return (
         f"[General]\nName={PROFILE}\n\n"
         f"[Video]\nBaseCX={canvas.width}\nBaseCY={canvas.height}\nOutputCX={canvas.width}\nOutputCY={canvas.height}\n"
         f"FPSType=1\nFPSInt={canvas.fps}\nFPSCommon={canvas.fps}\nScaleType=bilinear\n\n"
-        "[Output]\nMode=Simple\nReconnect=true\nRetryDelay=1\nMaxRetries=2\n\n"
+        "[Output]\nMode=Simple\nReconnect=true\nRetryDelay=2\nMaxRetries=25\n\n"
         f"[SimpleOutput]\nFilePath={record_dir}\nRecFormat=mkv\nRecFormat2=mkv\nRecQuality=Stream\n"
-        "StreamEncoder=x264\nRecEncoder=x264\nPreset=ultrafast\nVBitrate=800\nABitrate=96\nUseAdvanced=false\n"
-        "FileNameWithoutSpace=true\n\n"
+        "StreamEncoder=x264\nRecEncoder=x264\nPreset=ultrafast\nVBitrate=800\nABitrate=96\nUseAdvanced=true\n"
+        f"x264Settings=keyint={canvas.fps * KEYFRAME_EVERY_S}\nFileNameWithoutSpace=true\n\n"
         "[Audio]\nSampleRate=48000\nChannelSetup=Stereo\n"
     )
 
@@ -128,10 +137,23 @@ def seed_config(folder: Path, port: int, password: str, canvas: Canvas) -> Path:
 
 
 def _write_private(path: Path, text: str) -> None:
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    """Write a 0600 file whole: a client re-reading it during a relaunch never sees it empty or half-written."""
+    partial = path.with_name(f".{path.name}.partial")
+    partial.unlink(missing_ok=True)
+    fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as fh:
         fh.write(text)
-    os.chmod(path, 0o600)
+    os.replace(partial, path)
+
+
+def write_state(state: LaunchState, password: str | None = None) -> None:
+    """Publish where the launched OBS listens (and, when given, its new password) for clients to find it again."""
+    folder = Path(state.folder)
+    if password is not None:
+        _write_private(folder / PASSWORD_FILE, password + "\n")
+    partial = folder / f".{STATE_FILE}.partial"
+    partial.write_text(json.dumps(asdict(state), indent=2), encoding="utf-8")
+    os.replace(partial, folder / STATE_FILE)
 
 
 def clear_unclean_shutdown_marker(folder: Path) -> None:
@@ -190,7 +212,7 @@ def launch(
     log_file = folder / "obs.log"
     obs = _start_obs(folder, display, log_file)
     state = LaunchState(str(folder), port, obs.pid, xvfb.pid, display, str(record_dir), str(log_file))
-    (folder / STATE_FILE).write_text(json.dumps(asdict(state), indent=2), encoding="utf-8")
+    write_state(state)
     try:
         wait_ready(state, ready_timeout_s)
     except BaseException:
@@ -260,7 +282,7 @@ def relaunch_obs(state: LaunchState, ready_timeout_s: float = 60.0) -> LaunchSta
     folder = Path(state.folder)
     obs = _start_obs(folder, state.display, Path(state.log_file))
     new = LaunchState(**{**asdict(state), "obs_pid": obs.pid})
-    (folder / STATE_FILE).write_text(json.dumps(asdict(new), indent=2), encoding="utf-8")
+    write_state(new)
     wait_ready(new, ready_timeout_s)
     return new
 

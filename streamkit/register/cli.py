@@ -1,4 +1,4 @@
-"""``streamkit register``: import a register file, search it, export it."""
+"""``streamkit register``: import a register file, search it, export it; the tomb photo survey."""
 
 from __future__ import annotations
 
@@ -6,13 +6,18 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
+from pydantic import ValidationError
 
 from streamkit.cli_common import default_note, err_console, open_archive, out_console, settings_of
+from streamkit.register.photo_checks import PhotoChecks
 
 if TYPE_CHECKING:
     from streamkit.register.importer import Change
 
 app = typer.Typer(help="The register of the fallen (英名录): import, search, export.", no_args_is_help=True)
+
+# The options default to None so that PhotoChecks stays the one place the thresholds are set; the help shows them.
+_CHECKS = {name: default_note(str(f.default)) for name, f in PhotoChecks.model_fields.items()}
 
 DbOption = Annotated[
     str | None, typer.Option("--db", help="Database URL. " + default_note("settings web.database_url"))
@@ -118,3 +123,86 @@ def export_command(
 
     count = export_register(open_archive(settings_of(ctx), db), target, public=public)
     _say(f"{count} records written to {target}")
+
+
+@app.command("photos")
+def photos_command(
+    ctx: typer.Context,
+    folder: Annotated[
+        Path, typer.Argument(help="Folder of tomb photos (A-03-12.jpg, 王志国.jpg), searched at any depth.")
+    ],
+    mapping: Annotated[
+        Path | None, typer.Option(help="CSV of photo file name, record (register id, tomb position or name).")
+    ] = None,
+    cemetery: Annotated[str, typer.Option(help="Match only records of this cemetery.")] = "",
+    min_sharpness: Annotated[
+        float | None,
+        typer.Option(help="Laplacian variance below which a photo is blurred. " + _CHECKS["min_sharpness"]),
+    ] = None,
+    max_clipped: Annotated[
+        float | None, typer.Option(help="Share of black or white pixels that is too many. " + _CHECKS["max_clipped"])
+    ] = None,
+    min_side: Annotated[
+        int | None, typer.Option(help="Shorter side in pixels below which a photo is too small. " + _CHECKS["min_side"])
+    ] = None,
+    duplicate_distance: Annotated[
+        int | None, typer.Option(help="dHash bits near-duplicates may differ by. " + _CHECKS["duplicate_distance"])
+    ] = None,
+    jobs: Annotated[int, typer.Option(min=1, max=64, help="Processes checking photos.")] = 1,
+    db: DbOption = None,
+) -> None:
+    """Match photos to records and check their quality; ambiguous and unmatched photos are listed, never guessed."""
+    from streamkit.register.photos import describe_candidates, survey_photos
+
+    given = {"min_sharpness": min_sharpness, "max_clipped": max_clipped, "min_side": min_side}
+    given["duplicate_distance"] = duplicate_distance
+    try:
+        checks = PhotoChecks(**{k: v for k, v in given.items() if v is not None})
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        raise typer.BadParameter(first["msg"], param_hint=f"--{str(first['loc'][0]).replace('_', '-')}") from None
+    store = open_archive(settings_of(ctx), db)
+    report = survey_photos(store, folder, mapping_file=mapping, cemetery=cemetery, checks=checks, jobs=jobs)
+    for photo in report.photos:
+        if photo.match.match == "ambiguous":
+            _say(f"{photo.name}: ambiguous: {describe_candidates(store, photo.match.candidates)}")
+        elif photo.match.match == "unmatched":
+            _say(f"{photo.name}: unmatched")
+        if photo.problems:
+            _say(f"{photo.name}: {', '.join(photo.problems)}")
+    _say(report.summary())
+
+
+@app.command("coverage")
+def coverage_command(
+    ctx: typer.Context,
+    xlsx: Annotated[Path | None, typer.Option(help="Also write the report as XLSX (atomically).")] = None,
+    cemetery: Annotated[str, typer.Option(help="Only this cemetery.")] = "",
+    db: DbOption = None,
+) -> None:
+    """Tombs with a good photo, a poor one (why) or none, per cemetery and section; records and photos left over."""
+    from streamkit.register.coverage import coverage, coverage_lines, write_coverage_xlsx
+
+    found = coverage(open_archive(settings_of(ctx), db), cemetery)
+    for line in coverage_lines(found):
+        _say(line)
+    if xlsx is not None:
+        write_coverage_xlsx(found, xlsx)
+        _say(f"written to {xlsx}")
+
+
+@app.command("package")
+def package_command(
+    ctx: typer.Context,
+    target: Annotated[Path, typer.Argument(help="The ZIP to write (atomically).")],
+    district: Annotated[str, typer.Option(help="District (区县) the photos are named with.")],
+    cemetery: Annotated[str, typer.Option(help="Only this cemetery.")] = "",
+    db: DbOption = None,
+) -> None:
+    """The bureau's package: each record's best photo renamed district_cemetery_tomb_name, with an XLSX index."""
+    from streamkit.register.package import write_package
+
+    if target.suffix.lower() != ".zip":
+        raise typer.BadParameter(f"the package is a .zip, not {target.suffix!r}", param_hint="TARGET")
+    count = write_package(open_archive(settings_of(ctx), db), target, district, cemetery)
+    _say(f"{count} photos written to {target}")

@@ -1,4 +1,4 @@
-"""The register's table in the archive store: one row per martyr, keyed by a stable ``key``.
+"""The register's tables in the archive store: one row per martyr, keyed by a stable ``key``, and the tomb photos.
 
 ``key`` is what a re-import matches on (see ``record.record_key``); ``tomb_key`` is unique so one tomb never holds
 two records. The ``search_*`` columns are derived from the record (simplified characters spaced out, pinyin and
@@ -8,8 +8,9 @@ initials) and feed the database's text index; they are never shown.
 from __future__ import annotations
 
 from datetime import date, datetime
+from pathlib import Path
 
-from sqlalchemy import Date, Index, String, Text
+from sqlalchemy import Date, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from streamkit.archive.models import Base, utcnow
@@ -55,3 +56,33 @@ class Martyr(Base):
 
     def __repr__(self) -> str:  # never the private fields
         return f"Martyr({self.key!r}, {self.name!r})"
+
+
+class TombPhoto(Base):
+    """A photo of the tomb survey: which record it shows (if any), how it was matched, and its quality scores.
+
+    ``match`` is ``matched``, ``ambiguous`` (``candidates`` holds the record ids, none chosen) or ``unmatched``;
+    ``problems`` lists what the checks found (``blurred``, ``dark``, ``bright``, ``small``, ``unreadable``), while a
+    near-duplicate is kept apart in ``duplicate_of`` because it depends on the other photos, not on this one.
+    """
+
+    __tablename__ = "tomb_photos"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    path: Mapped[str] = mapped_column(String(1000), unique=True)
+    martyr_id: Mapped[int | None] = mapped_column(ForeignKey("martyrs.id", ondelete="SET NULL"), index=True)
+    match: Mapped[str] = mapped_column(String(12))
+    method: Mapped[str] = mapped_column(String(12), default="")  # position, name, key or mapping
+    candidates: Mapped[str] = mapped_column(String(300), default="")  # comma-separated record ids when ambiguous
+    width: Mapped[int] = mapped_column(default=0)
+    height: Mapped[int] = mapped_column(default=0)
+    orientation: Mapped[int] = mapped_column(default=1)
+    sharpness: Mapped[float] = mapped_column(default=0.0)
+    dark_share: Mapped[float] = mapped_column(default=0.0)
+    bright_share: Mapped[float] = mapped_column(default=0.0)
+    dhash: Mapped[str] = mapped_column(String(16), default="")
+    problems: Mapped[str] = mapped_column(String(100), default="")
+    duplicate_of: Mapped[int | None] = mapped_column(ForeignKey("tomb_photos.id", ondelete="SET NULL"))
+    checked_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    def __repr__(self) -> str:
+        return f"TombPhoto({Path(self.path).name!r}, {self.match!r})"

@@ -117,7 +117,7 @@ def split_unit_post(text: str) -> dict[str, str]:
     return {"unit": text.strip()}
 
 
-def _number(text: str) -> str:
+def tomb_number(text: str) -> str:
     return str(int(text)) if text.isdigit() else text.upper()
 
 
@@ -160,7 +160,7 @@ def parse_row(cells: Mapping[str, str], *, default_cemetery: str = "") -> Martyr
             problems.append((field, f"too long ({len(values[field])} characters, at most {limit})"))
     if problems:
         return problems
-    section, row, number = values["section"].upper(), _number(values["row"]), _number(values["number"])
+    section, row, number = values["section"].upper(), tomb_number(values["row"]), tomb_number(values["number"])
     cemetery = values["cemetery"] or default_cemetery
     tomb_key = f"{cemetery}/{section}/{row}/{number}" if number else None
     key = record_key(values["record_id"], tomb_key, values["name"], values["native_place"], fields["died_text"])

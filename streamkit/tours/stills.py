@@ -15,11 +15,11 @@ from pathlib import Path
 from typing import Literal
 
 import numpy as np
-from PIL import Image, ImageFilter, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageFilter, ImageOps
 from PIL.PngImagePlugin import PngInfo
 
 from streamkit.cache import mark_used
-from streamkit.errors import MediaError
+from streamkit.media.probe import open_image
 from streamkit.media.publish import atomic_output
 from streamkit.overlays import OverlayStyle, render_lower_third, render_title_slate
 from streamkit.tours.spec import Card
@@ -49,14 +49,9 @@ def _save(img: Image.Image, target: Path, info: PngInfo | None = None) -> Path:
 
 def open_photo(path: Path) -> Image.Image:
     """Open a photo upright (EXIF orientation applied) in RGB; unreadable files raise MediaError."""
-    try:
-        with Image.open(path) as img:
-            upright = ImageOps.exif_transpose(img)
-            return upright.convert("RGB")
-    except FileNotFoundError:
-        raise MediaError(path, "file not found") from None
-    except (UnidentifiedImageError, OSError) as exc:
-        raise MediaError(path, f"not a readable image ({exc})") from None
+    with open_image(path) as img:
+        upright = ImageOps.exif_transpose(img)
+        return upright.convert("RGB")
 
 
 def fit_photo(img: Image.Image, size: Size, fill: Literal["blur", "black"]) -> Image.Image:

@@ -60,6 +60,18 @@ def test_parse_without_format_duration_uses_streams() -> None:
     assert parse_probe_json(Path("x"), data).duration_ms == 12345
 
 
+@pytest.mark.parametrize(
+    ("seconds", "refused"), [("86400", False), ("86400.5", True), ("4294967.28", True), ("-1", True)]
+)
+def test_absurd_durations_are_refused(seconds: str, refused: bool) -> None:
+    data = {"streams": PHONE_JSON["streams"][:2], "format": {"format_name": "mp4", "duration": seconds}}
+    if not refused:
+        assert parse_probe_json(Path("x"), data).duration_ms == 86_400_000
+        return
+    with pytest.raises(MediaError, match="a damaged or forged header"):
+        parse_probe_json(Path("x"), data)
+
+
 def test_probe_argv_is_json_and_guards_dash_names() -> None:
     assert probe_argv(Path("-odd.mp4"), "ffprobe") == [
         "ffprobe", "-v", "error", "-print_format", "json", "-show_format", "-show_streams", "--", "-odd.mp4",

@@ -97,6 +97,17 @@ def test_dry_run_prints_exact_command_and_runs_nothing(tmp_path: Path) -> None:
     assert not out.exists()
 
 
+def test_an_unfinished_output_fails_even_when_ffmpeg_exits_0(tmp_path: Path) -> None:
+    # what ffmpeg 5.1 prints, then exits 0, when the disk fills while it writes the MP4 index
+    script = tmp_path / "ffmpeg"
+    script.write_text("#!/bin/sh\necho 'Error writing trailer of out.mp4: No space left on device' >&2\nexit 0\n")
+    script.chmod(0o755)
+    with pytest.raises(FFmpegError) as caught:
+        run_ffmpeg([str(script)], show_progress=False)
+    assert caught.value.returncode == 0
+    assert caught.value.hint is not None and "the disk is full" in caught.value.hint
+
+
 @pytest.mark.slow
 def test_failure_carries_stderr_tail_and_hint(tmp_path: Path) -> None:
     bad = tmp_path / "bad.mp4"

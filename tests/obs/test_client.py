@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from streamkit.errors import ObsError, ObsRequestError
 from streamkit.obs.client import LinkEvent, ObsAuthError, ObsClient, ObsConnection, ObsDisconnected, close_policy
-from tests.obs.fake_obs import FakeObs
+from tests.fakes.obs import FakeObs
 
 
 def run(scenario: Callable[[FakeObs], Awaitable[Any]], **fake_kw: Any) -> Any:
@@ -239,5 +240,37 @@ def test_cue_confirmed_by_event_and_batch_results() -> None:
             with pytest.raises(ObsRequestError) as caught:
                 await client.batch([ObsRequest("GetVersion"), ObsRequest("CreateScene", {"sceneName": "结束"})])
             assert (caught.value.request, caught.value.code) == ("CreateScene", 601)
+
+    run(scenario)
+
+
+def test_obs_relaunched_with_a_new_password_is_rejoined_from_the_launch_folder(tmp_path: Path) -> None:
+    from streamkit.obs import launcher
+
+    def publish(port: int, password: str) -> None:  # what `obs launch` leaves in its folder
+        state = launcher.LaunchState(str(tmp_path), port, 1, 2, ":9", str(tmp_path), str(tmp_path / "obs.log"))
+        launcher.write_state(state, password)
+
+    async def scenario(fake: FakeObs) -> None:
+        links: list[LinkEvent] = []
+        publish(fake.port, fake.password)
+        found = launcher.connection_for("127.0.0.1", 1, None, tmp_path)
+        client = ObsClient(
+            found,
+            heartbeat_s=0.2,
+            backoff_s=(0.02, 0.1),
+            refresh=lambda: launcher.connection_for("127.0.0.1", 1, None, tmp_path),
+        )
+        async with client:
+            client.on_link(links.append)
+            port = fake.port
+            await fake.stop()  # OBS crashed; `obs launch` starts a new one with a new password
+            await until(lambda: bool(links))
+            fake.password = "a-new-password-from-the-relaunch"
+            publish(port, fake.password)
+            await fake.start(port)
+            await until(lambda: links[-1].kind != "lost")
+            assert [e.kind for e in links] == ["lost", "resynced"]
+            assert (await client.call("GetCurrentProgramScene"))["currentProgramSceneName"] == fake.program
 
     run(scenario)

@@ -57,3 +57,15 @@ def test_connection_prefers_explicit_password_then_the_launch_folder(tmp_path: P
 
 def test_stop_without_a_launch_is_a_no_op(tmp_path: Path) -> None:
     assert launcher.stop(tmp_path) is False
+
+
+def test_profile_sets_a_keyframe_every_two_seconds_at_any_frame_rate(tmp_path: Path) -> None:
+    for fps, frames in ((30, 60), (25, 50)):
+        profile = launcher.profile_ini(Canvas(640, 360, fps), tmp_path)
+        assert "UseAdvanced=true\n" in profile and f"x264Settings=keyint={frames}\n" in profile
+
+
+def test_profile_lets_obs_ride_out_an_rtmp_outage() -> None:
+    profile = launcher.profile_ini(Canvas(), Path("/r"))
+    retries = dict(line.split("=", 1) for line in profile.splitlines() if line.startswith(("RetryDelay", "MaxRetries")))
+    assert profile.count("Reconnect=true") == 1 and int(retries["RetryDelay"]) >= 2 and int(retries["MaxRetries"]) >= 20

@@ -5,8 +5,10 @@ from __future__ import annotations
 import asyncio
 import base64
 import io
+import itertools
 import json
 import os
+import subprocess
 import threading
 import time
 from collections.abc import Iterator
@@ -19,7 +21,8 @@ from PIL import Image, ImageChops, ImageStat
 from streamkit.archive.store import ArchiveStore
 from streamkit.ceremony.asrun import AsRunLog, read_log
 from streamkit.ceremony.rundown import Rundown
-from streamkit.ceremony.runner import Action, CeremonyRunner, Command, RunOptions
+from streamkit.ceremony.runner import CeremonyRunner
+from streamkit.ceremony.status import Action, Command, RunOptions
 from streamkit.media.probe import probe
 from streamkit.media.samples import SampleSet
 from streamkit.obs import launcher
@@ -372,7 +375,8 @@ def test_obs_killed_mid_run_runner_reconnects_resyncs_and_finishes(
 
     async def scenario() -> list[dict[str, Any]]:
         with AsRunLog(tmp_path / "run.jsonl") as log:
-            async with ObsClient(connection(applied), heartbeat_s=0.5, backoff_s=(0.2, 1.0)) as client:
+            reread = lambda: connection(applied)  # noqa: E731 - as `ceremony run` re-reads the launch folder
+            async with ObsClient(reread(), heartbeat_s=0.5, backoff_s=(0.2, 1.0), refresh=reread) as client:
                 runner = _auto_runner(client, rundown, log, tmp_path, samples)
                 task = asyncio.create_task(runner.run())
                 while not any(e["event"] == "segment_start" and e["index"] == 1 for e in runner.entries):
@@ -382,7 +386,10 @@ def test_obs_killed_mid_run_runner_reconnects_resyncs_and_finishes(
                 assert current is not None
                 launcher.kill_obs(current)
                 await asyncio.sleep(3.0)  # down long enough that the rest of 敬献花篮 falls into the gap
-                await asyncio.to_thread(launcher.relaunch_obs, current)
+                # relaunched as the docs say: a new OBS with a new websocket password, on the same port
+                relaunch = ["obs", "launch", "--port", str(current.port)]
+                done = await asyncio.to_thread(run_cli, relaunch, env={"STREAMKIT_OBS__LAUNCH_DIR": current.folder})
+                assert done.returncode == 0, done.stderr
                 await asyncio.wait_for(task, 60)
                 return runner.entries
 
@@ -402,6 +409,49 @@ def test_obs_killed_mid_run_runner_reconnects_resyncs_and_finishes(
     assert entries[-1]["event"] == "summary" and entries[-1]["link_gaps_s"]
     assert len(entries[-1]["recordings"]) == 2  # one cut short by the crash, one after the relaunch
     assert os.path.exists(entries[-1]["recordings"][-1])
+    # chapters beside both, also beside the recording the crash cut (OBS never said it stopped)
+    for recording in entries[-1]["recordings"]:
+        chapters = Path(recording).with_suffix(".vtt").read_text(encoding="utf-8")
+        assert chapters.startswith("WEBVTT") and "-->" in chapters
+    assert sorted(entries[-1]["chapters"]) == sorted(
+        str(Path(r).with_suffix(".vtt")) for r in entries[-1]["recordings"]
+    )
+
+
+def _keyframes(path: Path) -> list[float]:
+    done = subprocess.run(
+        ["ffprobe", "-v", "error", "-select_streams", "v", "-skip_frame", "nokey", "-show_entries", "frame=pts_time",
+         "-of", "csv=p=0", str(path)],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    return [float(line.strip(",")) for line in done.stdout.split() if line.strip(",")]
+
+
+def test_stream_starts_with_a_keyframe_and_has_one_every_two_seconds(
+    applied: LaunchState, nginx_rtmp: RtmpServer
+) -> None:
+    obs_call(
+        applied,
+        "SetStreamServiceSettings",
+        {"streamServiceType": "rtmp_custom", "streamServiceSettings": {"server": nginx_rtmp.url, "key": "gop-check"}},
+    )
+    obs_call(applied, "StartRecord")  # the recording shares the encoder and starts first, as in a ceremony
+    time.sleep(1.0)
+    obs_call(applied, "StartStream")
+    streamed = time.monotonic()
+    while not obs_call(applied, "GetStreamStatus")["outputActive"]:
+        time.sleep(0.1)
+    time.sleep(6.0)
+    obs_call(applied, "StopStream")
+    streamed = time.monotonic() - streamed
+    obs_call(applied, "StopRecord")
+    time.sleep(1.0)
+    received = max(nginx_rtmp.record_dir.glob("gop-check*.flv"), key=lambda p: p.stat().st_mtime)
+    keyframes = _keyframes(received)
+    gaps = [b - a for a, b in itertools.pairwise(keyframes)]
+    assert len(keyframes) >= 3 and max(gaps) <= 2.05, f"keyframes at {keyframes}"
+    # the receiver's copy starts within 2.5 s of the program, not at the encoder's next default keyframe
+    assert probe(received).duration_ms / 1000 >= streamed - 2.5
 
 
 def _yaml(path: Path) -> Any:

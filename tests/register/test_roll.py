@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from streamkit.archive.store import ArchiveStore
-from streamkit.ceremony.overlay_images import register_names
+from streamkit.ceremony.overlay_feed import roll_entries
 from streamkit.errors import ConfigError
 from streamkit.overlays import load_register
 from streamkit.overlays.register import load_roll
@@ -50,9 +50,9 @@ def test_overlay_and_ceremony_read_the_store_and_still_the_csv(filled: ArchiveSt
     url = filled.database_url
     entries = load_roll(Path("register:南山烈士陵园/A"), url)
     assert [e.name for e in entries] == ["二排", "𠮷䶮", "十排"] and entries[2].years == "1920–1947"
-    assert register_names(Path("register:南山烈士陵园/B"), tmp_path, url) == ["别区"]
+    assert [e.name for e in roll_entries(Path("register:南山烈士陵园/B"), tmp_path, url)] == ["别区"]
     (tmp_path / "roll.csv").write_text("name,born,died\n王志国,1920,1947\n", encoding="utf-8")
-    assert register_names(Path("roll.csv"), tmp_path) == ["王志国"]
+    assert [e.name for e in roll_entries(Path("roll.csv"), tmp_path, None)] == ["王志国"]
     assert [e.name for e in load_roll(tmp_path / "roll.csv", None)] == ["王志国"]
     with pytest.raises(ConfigError, match="no public records"):
         load_roll("register:北山陵园", url)

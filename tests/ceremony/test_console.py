@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 from rich.console import Console
@@ -10,9 +9,11 @@ from rich.console import Console
 from streamkit.ceremony.asrun import AsRunLog
 from streamkit.ceremony.console import command_for_key, render
 from streamkit.ceremony.rundown import load_rundown
-from streamkit.ceremony.runner import Action, CeremonyRunner, Command, RunOptions
+from streamkit.ceremony.runner import CeremonyRunner
+from streamkit.ceremony.status import Action, Command, RunOptions
 from streamkit.obs.client import ObsClient, ObsConnection
 from tests.conftest import ROOT
+from tests.fakes.clock import ManualClock
 
 
 def test_keys_map_to_commands() -> None:
@@ -25,6 +26,7 @@ def test_keys_map_to_commands() -> None:
 
 def test_table_shows_on_air_next_and_overrun_in_red(tmp_path: Path) -> None:
     rundown = load_rundown(ROOT / "config" / "ceremonies" / "qingming-sample.yaml")
+    clock = ManualClock()
     with AsRunLog(tmp_path / "run.jsonl") as log:
         runner = CeremonyRunner(
             ObsClient(ObsConnection("127.0.0.1", 1)),
@@ -33,11 +35,12 @@ def test_table_shows_on_air_next_and_overrun_in_red(tmp_path: Path) -> None:
             options=RunOptions(),
             overlay_dir=tmp_path,
             media_root=tmp_path,
+            clock=clock,
         )
         runner.status.index = 3  # 祭扫, 40 s, hold
-        runner.status.segment_started = time.time() - 55
+        runner.status.segment_started = clock.now - 55
         runner.status.link_up = False
-        runner.status.reconnecting_since = time.time() - 4
+        runner.status.reconnecting_since = clock.now - 4
         console = Console(record=True, width=160, color_system="truecolor")
         console.print(render(runner))
     text = console.export_text(clear=False)

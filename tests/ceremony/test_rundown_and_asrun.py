@@ -1,4 +1,4 @@
-"""Rundown parsing, the pure timing rules of the runner, and the as-run log (chapters, summary, torn lines)."""
+"""Rundown parsing and the as-run log (chapters, summary, torn lines)."""
 
 from __future__ import annotations
 
@@ -7,9 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from streamkit.ceremony.asrun import AsRunLog, chapters_vtt, read_log, recordings, summarize
+from streamkit.ceremony.asrun import AsRunLog, chapters_vtt, read_log, recordings, summarize, write_chapters
 from streamkit.ceremony.rundown import Rundown, load_rundown, parse_ms
-from streamkit.ceremony.runner import desired_outputs, locate, resume_point
 from streamkit.errors import ConfigError
 from tests.conftest import ROOT
 
@@ -62,46 +61,6 @@ def test_stream_start_needs_a_target() -> None:
         )
 
 
-def _rundown() -> Rundown:
-    return Rundown.model_validate(
-        {
-            "version": 1,
-            "title": "t",
-            "stream_target": "local",
-            "segments": [
-                {"name": "a", "scene": "A", "duration": 10, "on_start": {"stream": "start", "record": "start"}},
-                {"name": "b", "scene": "B", "duration": 10, "overrun": "hold"},
-                {"name": "c", "scene": "C"},
-                {"name": "d", "scene": "D", "duration": 5, "on_end": {"stream": "stop", "record": "stop"}},
-            ],
-        }
-    )
-
-
-@pytest.mark.parametrize(
-    ("index", "started", "now", "auto", "expected"),
-    [
-        (0, 100.0, 105.0, False, (0, 100.0)),  # still inside a
-        (0, 100.0, 125.0, False, (1, 110.0)),  # a advanced by itself; b holds for the operator
-        (0, 100.0, 500.0, False, (1, 110.0)),  # however long the gap, a hold is not walked past
-        (0, 100.0, 121.0, True, (2, 120.0)),  # under --auto the hold has its length
-        (0, 100.0, 125.0, True, (3, 122.0)),  # manual c lasts manual_auto_s (2 s) under --auto
-        (3, 100.0, 900.0, True, (3, 100.0)),  # the last segment is where it ends
-    ],
-)
-def test_locate_jumps_to_where_the_rundown_should_be(
-    index: int, started: float, now: float, auto: bool, expected: tuple[int, float]
-) -> None:
-    assert locate(_rundown(), index, started, now, auto=auto, manual_auto_s=2.0) == expected
-
-
-def test_desired_outputs_follow_on_start_and_on_end() -> None:
-    rundown = _rundown()
-    assert desired_outputs(rundown, 0) == {"stream": True, "record": True}
-    assert desired_outputs(rundown, 2) == {"stream": True, "record": True}
-    assert desired_outputs(rundown, 3) == {"stream": True, "record": True}  # stopped only when d ends
-
-
 def _entries() -> list[dict[str, object]]:
     return [
         {"event": "run_start", "epoch": 100.0},
@@ -129,15 +88,12 @@ def test_chapters_cover_the_recording_span_whole() -> None:
     )
 
 
-def test_summary_and_resume_point_from_entries() -> None:
+def test_summary_from_entries() -> None:
     entries = _entries()
     summary = summarize(entries)
     assert summary["cues"] == {"ok": 2} and summary["skipped"] == 1
     assert summary["link_gaps_s"] == [3.25] and summary["cue_latency_ms_max"] == 30.0
     assert summary["recordings"] == ["/r/a.mkv"]
-    point = resume_point(entries)  # type: ignore[arg-type]
-    assert (point.index, point.started, point.fired) == (2, 115.3, frozenset())
-    assert resume_point(entries[:9]).fired == frozenset({0, 1})  # type: ignore[arg-type]
 
 
 def test_log_lines_are_complete_on_disk_and_a_torn_last_line_is_ignored(tmp_path: Path) -> None:
@@ -161,3 +117,21 @@ def test_read_log_refuses_a_file_that_is_not_a_log(tmp_path: Path) -> None:
     path.write_text('{"event": "cue"}\n', encoding="utf-8")
     with pytest.raises(ConfigError, match="run_start"):
         read_log(path)
+
+
+def test_a_recording_cut_by_an_obs_crash_gets_chapters_up_to_the_crash(tmp_path: Path) -> None:
+    cut, after = tmp_path / "cut.mkv", tmp_path / "after.mkv"
+    entries = [
+        {"event": "run_start", "epoch": 100.0},
+        {"event": "segment_start", "index": 0, "name": "开场", "epoch": 100.0},
+        {"event": "output", "output": "record", "state": "started", "epoch": 100.5, "path": str(cut)},
+        {"event": "segment_start", "index": 1, "name": "默哀", "epoch": 110.0},
+        {"event": "link", "kind": "lost", "epoch": 112.0},  # OBS crashed: the recording never reports STOPPED
+        {"event": "link", "kind": "resynced", "epoch": 118.0},
+        {"event": "output", "output": "record", "state": "started", "epoch": 118.5, "path": str(after)},
+        {"event": "output", "output": "record", "state": "stopped", "epoch": 125.0, "path": str(after)},
+    ]
+    assert write_chapters(entries, tmp_path) == [cut.with_suffix(".vtt"), after.with_suffix(".vtt")]
+    assert cut.with_suffix(".vtt").read_text(encoding="utf-8") == (
+        "WEBVTT\n\n1\n00:00:00.000 --> 00:00:09.500\n开场\n\n2\n00:00:09.500 --> 00:00:11.500\n默哀\n"
+    )
