@@ -109,8 +109,14 @@ class WebSettings(SpecModel):
     proxy_hops: int = Field(0, ge=0, le=5)
     proxy_addresses: str = "127.0.0.1,::1"
     page_size: int = Field(20, gt=0, le=100)
+    # Tributes without an account: a rate per client address, and a cap per address, martyr and day set high
+    # enough that a school class or a family behind one address still counts in full (docs/participation.md).
+    tribute_rate_limit: str = "120 per minute"
+    tribute_daily_cap: int = Field(200, gt=0)
+    # A person writes a few messages of remembrance, not dozens; every one costs a moderator's time.
+    message_rate_limit: str = "10 per hour"
 
-    @field_validator("login_rate_limit")
+    @field_validator("login_rate_limit", "tribute_rate_limit", "message_rate_limit")
     @classmethod
     def _a_rate(cls, value: str) -> str:
         # Checked here so a typo fails at start, not at the first sign-in; limits costs 60 ms to import.

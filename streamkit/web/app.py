@@ -21,7 +21,7 @@ from werkzeug.routing import IntegerConverter, Map
 from streamkit.archive.store import ArchiveStore
 from streamkit.config.settings import Settings
 from streamkit.errors import ConfigError
-from streamkit.web import admin, feeds, martyrs, public
+from streamkit.web import admin, feeds, martyrs, messages, moderation, public, tributes
 from streamkit.web.extensions import LOCALES, STORE_KEY, babel, csrf, limiter, login_manager, select_locale
 from streamkit.web.page_cache import PageCacheMiddleware
 
@@ -92,6 +92,9 @@ def create_app(settings: Settings, *, archive: ArchiveStore | None = None, secre
         STREAMKIT_DEFAULT_LOCALE=web.default_locale,
         STREAMKIT_PAGE_SIZE=web.page_size,
         STREAMKIT_LOGIN_RATE_LIMIT=web.login_rate_limit,
+        STREAMKIT_TRIBUTE_RATE_LIMIT=web.tribute_rate_limit,
+        STREAMKIT_TRIBUTE_DAILY_CAP=web.tribute_daily_cap,
+        STREAMKIT_MESSAGE_RATE_LIMIT=web.message_rate_limit,
         RATELIMIT_STORAGE_URI=web.rate_limit_storage_uri,
         SEND_FILE_MAX_AGE_DEFAULT=3600,
     )
@@ -109,8 +112,11 @@ def create_app(settings: Settings, *, archive: ArchiveStore | None = None, secre
     app.url_map.converters["id"] = RowIdConverter
     app.register_blueprint(public.bp)
     app.register_blueprint(martyrs.bp)
+    app.register_blueprint(tributes.bp)
+    app.register_blueprint(messages.bp)
     app.register_blueprint(feeds.bp)
     app.register_blueprint(admin.bp, url_prefix="/admin")
+    app.register_blueprint(moderation.bp, url_prefix="/admin/messages")
     _mount_overlays(app, settings)
     app.after_request(_security_headers)
     app.wsgi_app = PageCacheMiddleware(  # type: ignore[method-assign]

@@ -15,7 +15,9 @@ from streamkit.register.public import public_fields
 from streamkit.register.record import tomb_label
 from streamkit.register.search import RegisterQuery, find_martyr, search
 from streamkit.web.extensions import store
+from streamkit.web.messages import message_panel
 from streamkit.web.page_cache import cached_page
+from streamkit.web.tributes import tribute_panel
 
 bp = Blueprint("martyrs", __name__)
 FILTERS = ("q", "place", "unit", "died", "cemetery", "section")
@@ -61,8 +63,8 @@ def martyrs_page() -> str:
     )
 
 
+# Not a cached page: its tribute form carries a fresh idempotency key and the visitor's CSRF token.
 @bp.get("/martyrs/<id:martyr_id>")
-@cached_page
 def martyr_page(martyr_id: int) -> str:
     martyr = find_martyr(store(), martyr_id)
     shown = public_fields(martyr) if martyr is not None else None
@@ -75,6 +77,8 @@ def martyr_page(martyr_id: int) -> str:
         tomb=tomb_label(shown["section"], shown["row"], shown["number"]),
         page_url=page_url,
         jsonld=person(shown, page_url),
+        tributes=tribute_panel(martyr_id),
+        messages=message_panel(martyr_id),
     )
 
 

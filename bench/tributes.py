@@ -1,0 +1,180 @@
+"""Benchmark tributes under gunicorn (``web serve --prod``, 2 workers, 127.0.0.1) with wrk: tributes/s and p99.
+
+Imports a register of 1,000 martyrs into a fresh database, starts the server with the per-client limits lifted
+(every request comes from 127.0.0.1), takes a CSRF token and session cookie from a martyr's page, then has wrk
+POST tributes, each with its own idempotency key, spread over the martyrs. Afterwards it compares the number of
+2xx answers wrk saw with the rows in the database.
+
+    .venv/bin/python bench/tributes.py [--seconds 10] [--connections 32] [--database-url postgresql://…]
+
+Target: >= 2,000 tributes/s sustained with p99 <= 50 ms on 2 cores. Rows may exceed the 2xx count by the
+requests still in flight when wrk stops (stored, their answers never read); never the other way round.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import http.client
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.parse
+from pathlib import Path
+
+from sqlalchemy import func, select
+
+from streamkit.archive.store import ArchiveStore
+from streamkit.participation.models import Tribute
+from streamkit.register.importer import import_register
+
+ROOT = Path(__file__).resolve().parent.parent
+MARTYRS = 1000
+CSRF_RE = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
+TRIBUTES_LUA = """
+local threads = {}
+local next_id = 1
+function setup(thread)
+  thread:set("id", next_id)
+  next_id = next_id + 1
+  table.insert(threads, thread)
+end
+function init(args)
+  seq = 0
+  ok = 0
+end
+local headers = {["Cookie"] = "%(cookie)s", ["Accept"] = "application/json",
+                 ["Content-Type"] = "application/x-www-form-urlencoded"}
+function request()
+  seq = seq + 1
+  local body = "csrf_token=%(token)s&kind=flower&key=b" .. id .. "x" .. string.format("%%014d", seq)
+  return wrk.format("POST", "/martyrs/" .. (seq %% %(martyrs)d + 1) .. "/tributes", headers, body)
+end
+function response(status, headers, body)
+  if status >= 200 and status < 300 then ok = ok + 1 end
+end
+function done(summary, latency, requests)
+  local total = 0
+  for _, thread in ipairs(threads) do total = total + thread:get("ok") end
+  io.write(string.format("ok2xx %%d\\n", total))
+end
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def seed(store: ArchiveStore, folder: Path) -> None:
+    path = folder / "register.csv"
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["编号", "姓名", "安葬地/墓位"])
+        for n in range(MARTYRS):
+            tomb = f"南山烈士陵园{'ABCD'[n % 4]}区{n // 40 + 1}排{n % 40 + 1}号"
+            writer.writerow([f"B{n:05d}", f"烈士{n:04d}", tomb])
+    import_register(store, path)
+
+
+def session_form(port: int) -> tuple[str, str]:
+    """The session cookie and CSRF token a visitor's browser would hold after opening a martyr's page."""
+    for _ in range(300):
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+        try:
+            connection.request("GET", "/martyrs/1")
+            response = connection.getresponse()
+            html = response.read().decode()
+        except OSError:
+            time.sleep(0.1)
+            continue
+        finally:
+            connection.close()
+        found = CSRF_RE.search(html)
+        if not found:
+            raise SystemExit("the martyr page has no tribute form")
+        return (response.getheader("Set-Cookie") or "").split(";")[0], found.group(1)
+    raise SystemExit("the server did not start")
+
+
+def to_ms(text: str) -> float:
+    value, unit = re.fullmatch(r"([\d.]+)(us|ms|s)", text).groups()  # type: ignore[union-attr]
+    return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+
+
+def stored(database_url: str) -> int:
+    store = ArchiveStore(database_url, migrate=False)
+    try:
+        with store.session() as session:
+            return session.scalar(select(func.count(Tribute.id))) or 0
+    finally:
+        store.dispose()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--database-url", help="an empty PostgreSQL database instead of a fresh SQLite file")
+    args = parser.parse_args()
+    if shutil.which("wrk") is None:
+        raise SystemExit("wrk is not installed (Debian package wrk, listed in scripts/system-packages.txt)")
+    with tempfile.TemporaryDirectory(prefix="streamkit-bench-") as folder:
+        database_url = args.database_url or f"sqlite:///{folder}/bench.db"
+        store = ArchiveStore(database_url, Path(folder) / "media")
+        seed(store, Path(folder))
+        store.dispose()
+        before = stored(database_url)
+        port = free_port()
+        env = {
+            **os.environ,
+            "STREAMKIT_WEB__DATABASE_URL": database_url,
+            "STREAMKIT_WEB__MEDIA_DIR": f"{folder}/media",
+            "STREAMKIT_WEB__SECRET_KEY": "bench-secret-key-0123456789abcdef",
+            "STREAMKIT_WEB__TRIBUTE_RATE_LIMIT": "100000000 per minute",
+            "STREAMKIT_WEB__TRIBUTE_DAILY_CAP": "100000000",
+        }
+        server = subprocess.Popen(
+            [sys.executable, "-m", "streamkit", "web", "serve", "--prod", "--port", str(port), "--workers", "2"],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        try:
+            cookie, token = session_form(port)
+            script = Path(folder) / "tributes.lua"
+            fields = {"cookie": cookie, "token": urllib.parse.quote(token, safe=""), "martyrs": MARTYRS}
+            script.write_text(TRIBUTES_LUA % fields)
+            argv = ["wrk", "-t2", f"-c{args.connections}", f"-d{args.seconds}s", "--latency", "-s", str(script)]
+            out = subprocess.run([*argv, f"http://127.0.0.1:{port}/"], capture_output=True, text=True, check=True)
+            time.sleep(1)  # let the workers finish the requests wrk left in flight
+        finally:
+            os.killpg(server.pid, signal.SIGTERM)
+            server.wait(timeout=30)
+        text = out.stdout
+        rate = float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1))  # type: ignore[union-attr]
+        p99 = to_ms(re.search(r"\s99%\s+(\S+)", text).group(1))  # type: ignore[union-attr]
+        ok = int(re.search(r"ok2xx (\d+)", text).group(1))  # type: ignore[union-attr]
+        errors = re.search(r"Socket errors: .*", text)
+        rows = stored(database_url) - before
+        backend = database_url.split(":", 1)[0]
+        print(f"{backend}, 2 workers, {args.connections} connections, {args.seconds} s")
+        print(f"  tributes/s {rate:,.0f}   p99 {p99:.1f} ms   (target >= 2,000/s, p99 <= 50 ms)")
+        print(f"  2xx answers {ok:,}   rows stored {rows:,}   stored without an answer read {rows - ok:,}")
+        if errors:
+            print(f"  wrk: {errors.group(0)}")
+        if rows < ok:
+            raise SystemExit("LOST: fewer rows than 2xx answers")
+
+
+if __name__ == "__main__":
+    main()

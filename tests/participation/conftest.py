@@ -1,0 +1,48 @@
+"""Fixtures for public participation: a site over a small register (the register tests' hard rows)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from streamkit.archive.store import ArchiveStore
+from streamkit.register.importer import import_register
+from streamkit.web.app import create_app
+from streamkit.web.extensions import STORE_KEY
+from tests.register.conftest import HARD_ROWS, HEADER, write_csv
+from tests.register.conftest import postgresql_server as postgresql_server  # the same private PostgreSQL
+from tests.register.conftest import postgresql_store as postgresql_store
+from tests.web.conftest import SECRET, web_settings
+
+JSON = {"Accept": "application/json"}
+
+
+def register_file(tmp_path: Path) -> Path:
+    """The hard rows, the last one hidden: 王志国 ×2, 𠮷䶮, 陳國樑 (南山烈士陵园), 李明 (北山陵园, hidden)."""
+    rows = [(*row, "否") for row in HARD_ROWS[:-1]] + [(*HARD_ROWS[-1], "是")]
+    return write_csv(tmp_path / "register.csv", rows, header=(*HEADER, "隐藏"))
+
+
+@pytest.fixture
+def app(tmp_path: Path) -> Iterator[Flask]:
+    limits = {"tribute_daily_cap": 3, "tribute_rate_limit": "8 per minute", "message_rate_limit": "4 per hour"}
+    site = create_app(web_settings(tmp_path, **limits), secret_key=SECRET)
+    archive: ArchiveStore = site.extensions[STORE_KEY]
+    import_register(archive, register_file(tmp_path))
+    yield site
+    archive.dispose()
+
+
+@pytest.fixture
+def store(app: Flask) -> ArchiveStore:
+    archive: ArchiveStore = app.extensions[STORE_KEY]
+    return archive
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()

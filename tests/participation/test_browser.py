@@ -1,0 +1,96 @@
+"""Tributes and messages in Debian's Chromium: a tap updates the count without a reload, under the strict CSP;
+with JavaScript off the same tap posts the form and the page comes back counted; a message goes through the
+moderation queue before it appears on the page."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from streamkit.participation.models import TributeKind
+from streamkit.participation.tributes import martyr_counts
+from streamkit.register.importer import import_register
+from streamkit.web.accounts import add_user
+from streamkit.web.app import create_app
+from tests.conftest import CHROMIUM, CHROMIUM_ARGS
+from tests.participation.conftest import register_file
+from tests.web.conftest import SECRET, STAFF, web_settings
+from tests.web.test_browser import LiveSite
+
+pytestmark = pytest.mark.browser
+
+if not Path(CHROMIUM).exists():  # CI installs chromium (scripts/system-packages.txt); only a bare machine skips
+    pytest.skip("Debian's chromium is not installed at /usr/bin/chromium", allow_module_level=True)
+
+sync_api = pytest.importorskip("playwright.sync_api")
+
+
+@pytest.fixture
+def site(tmp_path: Path) -> Iterator[LiveSite]:
+    live = LiveSite(create_app(web_settings(tmp_path), secret_key=SECRET))
+    import_register(live.store, register_file(tmp_path))
+    yield live
+    live.stop()
+
+
+@pytest.fixture
+def browser() -> Iterator[Any]:
+    with sync_api.sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield chromium
+        chromium.close()
+
+
+def test_a_tap_updates_the_count_without_a_reload(site: LiveSite, browser: Any) -> None:
+    page = browser.new_page(locale="zh-CN")
+    csp_errors: list[str] = []
+    page.on("console", lambda m: "Content Security Policy" in m.text and csp_errors.append(m.text))
+    loads: list[str] = []
+    page.goto(f"{site.url}/martyrs/1")
+    page.on("load", lambda _: loads.append(page.url))
+    flowers = page.locator('.tribute-count[data-kind="flower"]')
+    assert flowers.text_content() == "0"
+    button = page.get_by_role("button", name="献花")
+    button.click()
+    sync_api.expect(flowers).to_have_text("1")
+    button.click()
+    sync_api.expect(flowers).to_have_text("2")  # each tap has its own key: two taps, two tributes
+    sync_api.expect(page.locator(".tribute-status")).to_have_text("谢谢，您的心意已记下。")
+    assert loads == [] and page.url == f"{site.url}/martyrs/1" and csp_errors == []
+    assert martyr_counts(site.store, 1)[TributeKind.FLOWER] == 2
+
+
+def test_without_javascript_the_form_posts_and_comes_back_counted(site: LiveSite, browser: Any) -> None:
+    page = browser.new_context(locale="zh-CN", java_script_enabled=False).new_page()
+    page.goto(f"{site.url}/martyrs/2")
+    page.get_by_role("button", name="鞠躬").click()
+    page.wait_for_url("**/martyrs/2?offered=bow#tributes")
+    assert page.locator('.tribute-count[data-kind="bow"]').text_content() == "1"
+    assert martyr_counts(site.store, 2)[TributeKind.BOW] == 1
+
+
+def test_a_message_waits_for_the_moderator_then_appears(site: LiveSite, browser: Any) -> None:
+    visitor = browser.new_page(locale="zh-CN")
+    visitor.goto(f"{site.url}/martyrs/3")
+    visitor.get_by_label("寄语", exact=True).fill("英烈千古！有事请拨 138-0013-8000")
+    visitor.get_by_role("button", name="发送").click()
+    visitor.wait_for_url("**/martyrs/3/messages/received")
+    assert "审核后将在页面上显示" in visitor.content()
+    visitor.goto(f"{site.url}/martyrs/3")
+    assert "英烈千古！" not in visitor.content()
+
+    add_user(site.store, *STAFF)
+    staff = browser.new_page(locale="zh-CN")
+    staff.goto(f"{site.url}/admin/messages/")
+    staff.get_by_label("用户名").fill(STAFF[0])
+    staff.get_by_label("密码").fill(STAFF[1])
+    staff.get_by_role("button", name="登录").click()
+    staff.goto(f"{site.url}/admin/messages/")
+    sync_api.expect(staff.locator("#message-1 mark.review")).to_have_text("138-0013-8000")
+    staff.locator("#message-1").get_by_role("button", name="通过", exact=True).click()
+    sync_api.expect(staff.locator(".flash")).to_contain_text("寄语已通过")
+    visitor.goto(f"{site.url}/martyrs/3")
+    sync_api.expect(visitor.locator(".messages blockquote")).to_contain_text("英烈千古！")
