@@ -19,7 +19,7 @@ import redis
 from pydantic import BaseModel, ConfigDict
 from rq import Queue, Worker
 from rq.command import send_stop_job_command
-from rq.exceptions import InvalidJobOperation, NoSuchJobError
+from rq.exceptions import InvalidJobOperation
 from rq.job import Job, JobStatus
 
 from streamkit.config.settings import FarmSettings
@@ -30,6 +30,7 @@ QUEUE = "streamkit-tours"
 RECORDS = "streamkit:farm:renders"  # a sorted set of render ids by submission time
 CANCEL_SECONDS = 2.0  # cancel waits this long for the stopped steps' processes to end
 POLL_SECONDS = 0.05
+ENDED = (JobStatus.FINISHED, JobStatus.FAILED, JobStatus.STOPPED, JobStatus.CANCELED)
 
 
 class FarmError(StreamkitError):
@@ -169,16 +170,17 @@ def cancel(connection: redis.Redis, render_id: str, *, clock: Callable[[], float
     """Stop every running step of the render (their workers kill the ffmpeg processes), cancel the others, and
     remove the render's partial files. Finished chunks stay in the shared folder for a re-run."""
     record = load_record(connection, render_id)
-    jobs = [job for job in Job.fetch_many(list(record.jobs), connection=connection) if job is not None]
-    for job in jobs:
-        status = job.get_status(refresh=False)
-        if status == JobStatus.STARTED:
-            with contextlib.suppress(InvalidJobOperation):  # it ended just now
-                send_stop_job_command(connection, job.id)
-        elif status not in (JobStatus.FINISHED, JobStatus.FAILED, JobStatus.STOPPED):
+    for job in Job.fetch_many(list(record.jobs), connection=connection):
+        if job is not None and job.get_status() not in (JobStatus.STARTED, *ENDED):
             job.cancel()
+    stopped: set[str] = set()
     deadline = clock() + CANCEL_SECONDS
-    while any(_running(connection, job.id) for job in jobs):
+    # a step a worker took just before it was cancelled shows up as started: it is stopped on the next pass
+    while running := _running(connection, record.jobs):
+        for job_id in running - stopped:
+            with contextlib.suppress(InvalidJobOperation):  # it ended just now
+                send_stop_job_command(connection, job_id)
+            stopped.add(job_id)
         if clock() > deadline:
             raise FarmError(f"farm render {render_id}: steps still running {CANCEL_SECONDS:.0f} s after the stop")
         threading.Event().wait(POLL_SECONDS)
@@ -187,19 +189,20 @@ def cancel(connection: redis.Redis, render_id: str, *, clock: Callable[[], float
     return render_state(connection, render_id)
 
 
-def _running(connection: redis.Redis, job_id: str) -> bool:
-    try:
-        return Job.fetch(job_id, connection=connection).get_status() == JobStatus.STARTED
-    except NoSuchJobError:
-        return False
+def _running(connection: redis.Redis, job_ids: tuple[str, ...]) -> set[str]:
+    jobs = Job.fetch_many(list(job_ids), connection=connection)
+    return {job.id for job in jobs if job is not None and job.get_status() == JobStatus.STARTED}
 
 
 def _step(job_id: str, job: Job | None) -> StepState:
     if job is None:
         return StepState(job_id, "canceled", 0.0, "", 0, "")
     status = job.get_status(refresh=False)
-    result = job.latest_result() if status == JobStatus.FAILED else None
-    error = (result.exc_string or "").strip().splitlines()[-1] if result is not None and result.exc_string else ""
+    error = ""
+    if status == JobStatus.FAILED:  # our steps leave a line in the metadata; RQ's own failures a traceback
+        result = job.latest_result()
+        traceback = (result.exc_string or "").strip() if result is not None else ""
+        error = str(job.meta.get("error") or (traceback.splitlines()[-1] if traceback else "failed"))
     meta = job.meta
     return StepState(
         job_id,

@@ -20,7 +20,7 @@ from pathlib import Path
 from rq import get_current_job
 from rq.job import Job
 
-from streamkit.errors import StreamkitError
+from streamkit.errors import FFmpegError, StreamkitError
 from streamkit.farm.workdir import WorkFolder
 from streamkit.media.commands import FFmpegCommand
 from streamkit.media.loudness import Loudness
@@ -100,13 +100,22 @@ def _attempt() -> Iterator[None]:
         _save_meta(job)
     try:
         yield
-    except StreamkitError:
+    except StreamkitError as error:
         if job is not None:
             job.retries_left = 0
+            job.meta["error"] = _one_line(error)
+            _save_meta(job)
         raise
     if job is not None:
         job.meta["progress"] = 1.0
         _save_meta(job)
+
+
+def _one_line(error: StreamkitError) -> str:
+    """The error for ``farm status``: with ffmpeg's own last words, which name the input it could not read."""
+    if isinstance(error, FFmpegError) and error.hint and error.stderr_tail.strip():
+        return f"{error}; ffmpeg: {error.stderr_tail.strip().splitlines()[-1].strip()}"
+    return str(error)
 
 
 def _progress(expected_ms: int | None) -> ProgressCallback:

@@ -29,8 +29,10 @@ def frame_hashes(path: Path) -> list[str]:
 
 
 def started_chunk(farm: Farm, render_id: str) -> Job | None:
+    """A chunk whose step has begun (its attempt counted) and not ended."""
     jobs = Job.fetch_many(list(farm.state(render_id).record.chunks), connection=farm.connection)
-    return next((job for job in jobs if job is not None and job.get_status() == "started"), None)
+    running = (job for job in jobs if job is not None and job.get_status() == "started" and job.meta.get("attempts"))
+    return next(running, None)
 
 
 def test_a_farm_render_is_the_local_render_and_a_rerun_skips_its_chunks(
