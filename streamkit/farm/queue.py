@@ -1,7 +1,8 @@
 """The farm's queue on Redis: the record of each render, the worker, and what ``status``, ``wait`` and ``cancel``
 see of a render's jobs.
 
-Jobs are named after their render (``ID-sound``, ``ID-chunk-0003``, ``ID-join``); a render's record lists them
+Jobs are named after their render (``ID-sound``, ``ID-chunk-0003``, ``ID-join``, or ``ID-whole`` for a tour
+shorter than two chunks); a render's record lists them
 and the chunks an earlier render had already finished (``skipped``).
 """
 
@@ -47,14 +48,14 @@ class RenderRecord(BaseModel):
     output: str
     work: str  # the render's scratch folder in the shared work folder
     submitted_at: float
-    sound: str
+    sound: tuple[str, ...]  # none when the tour is one graph, rendered whole by the last step
     chunks: tuple[str, ...]  # job ids, in tour order; finished chunks are left out
     skipped: int  # chunks an earlier render had finished
-    join: str
+    join: str  # the last step: the join, or the whole render
 
     @property
     def jobs(self) -> tuple[str, ...]:
-        return (self.sound, *self.chunks, self.join)
+        return (*self.sound, *self.chunks, self.join)
 
 
 @dataclass(frozen=True)

@@ -46,15 +46,22 @@ class ChunkStep:
 
 
 @dataclass(frozen=True)
+class Publish:
+    """Where the finished render's sidecars go, and when it was submitted."""
+
+    hls_dir: Path | None
+    result: RenderResult
+    submitted_at: float  # wall-clock seconds: the render's steps ran on several machines
+
+
+@dataclass(frozen=True)
 class JoinStep:
     """The chunks (by key, in order) and the sound stem joined into the MP4, then the sidecars published."""
 
     sound_job: str
     keys: tuple[str, ...]
     stem: Path
-    hls_dir: Path | None
-    result: RenderResult
-    submitted_at: float  # wall-clock seconds: the render's steps ran on several machines
+    publish: Publish
 
 
 def sound(encode: Encode, stem: Path) -> Loudness:
@@ -75,6 +82,15 @@ def chunk(encode: Encode, step: ChunkStep, folder: WorkFolder) -> None:
         os.replace(step.made, folder.chunk(step.key))
 
 
+def whole(encode: Encode, publish: Publish) -> None:
+    """A tour shorter than two chunks in one job, as one graph, as a local render makes it."""
+    with _attempt():
+        job = encode.job
+        with atomic_output(job.output, job.verify()) as partial:
+            loudness = encode.encode(partial)
+        _publish(encode, Rendered(loudness, tuple(encode.saved_posters())), publish)
+
+
 def join(encode: Encode, step: JoinStep, folder: WorkFolder) -> None:
     """The MP4 (published atomically), its sidecars and the manifest; the render's scratch folder removed."""
     with _attempt():
@@ -86,9 +102,13 @@ def join(encode: Encode, step: JoinStep, folder: WorkFolder) -> None:
         with atomic_output(job.output, job.verify()) as partial:
             encode.join([folder.chunk(key) for key in step.keys], step.stem, partial)
         posters = tuple(poster for key in step.keys for poster in folder.chunk_posters(key))
-        rendered = Rendered(loudness, posters)
-        publish_rendered(job, rendered, step.hls_dir, step.result, began=step.submitted_at, clock=time.time)
-        shutil.rmtree(job.work, ignore_errors=True)
+        _publish(encode, Rendered(loudness, posters), step.publish)
+
+
+def _publish(encode: Encode, rendered: Rendered, publish: Publish) -> None:
+    """The sidecars, the ladder and the manifest; then the render's scratch folder goes."""
+    publish_rendered(encode.job, rendered, publish.hls_dir, publish.result, began=publish.submitted_at, clock=time.time)
+    shutil.rmtree(encode.job.work, ignore_errors=True)
 
 
 @contextmanager

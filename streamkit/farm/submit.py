@@ -8,10 +8,13 @@ order on any worker; the join waits for all of them (RQ's ``depends_on``).
 
 from __future__ import annotations
 
+import shutil
 import time
 import uuid
+from collections.abc import Sequence
 from pathlib import Path
 
+import redis
 from rich.console import Console
 from rq import Retry
 from rq.job import Job
@@ -22,6 +25,7 @@ from streamkit.farm.queue import FarmError, RenderRecord, connect, save_record, 
 from streamkit.farm.workdir import WorkFolder, chunk_key
 from streamkit.tours.ffmpeg.engine import Encode
 from streamkit.tours.inputs import prepare_inputs
+from streamkit.tours.job import RenderJob
 from streamkit.tours.render import RenderOptions, plan_render
 from streamkit.tours.timeline import plan_chunks
 
@@ -37,21 +41,26 @@ def submit_render(
     render_id = uuid.uuid4().hex[:12]
     work = folder.render(render_id)
     work.mkdir(parents=True)
-    folder.chunk("x").parent.mkdir(exist_ok=True)
-    job, result = plan_render(spec, Path(output).resolve(), options, console, work)
-    encode = Encode(
-        job, prepare_inputs(job.checked, job.timeline, work, job.burn), plan_chunks(job.timeline, job.chunk_frames)
-    )
-    if len(encode.chunks) <= 1:
-        raise FarmError(f"{spec}: shorter than two chunks; render it without --farm")
+    folder.chunks.mkdir(exist_ok=True)
+    try:
+        job, result = plan_render(spec, Path(output).resolve(), options, console, work)
+        inputs = prepare_inputs(job.checked, job.timeline, work, job.burn)
+    except BaseException:
+        shutil.rmtree(work)
+        raise
+    encode = Encode(job, inputs, plan_chunks(job.timeline, job.chunk_frames))
+    queue = tour_queue(connection)
+    retry = Retry(max=settings.retries, interval=list(settings.retry_intervals))
+    common = {"job_timeout": settings.job_timeout_seconds, "retry": retry, "failure_ttl": 7 * 24 * 3600}
+    publish = steps.Publish(options.hls_dir, result, time.time())
+    if len(encode.chunks) <= 1:  # one graph, as a local render would
+        whole = queue.enqueue(steps.whole, encode, publish, job_id=f"{render_id}-whole", **common)
+        return _record(connection, render_id, spec, job, publish, (), (), 0, whole)
     files = encode.chunk_files()
     chunk_steps = [
         steps.ChunkStep(index, chunk_key(command, work), command, made, tuple(_posters(encode, index, made)))
         for index, (command, made) in enumerate(zip(encode.picture_commands(files), files, strict=True))
     ]
-    queue = tour_queue(connection)
-    retry = Retry(max=settings.retries, interval=list(settings.retry_intervals))
-    common = {"job_timeout": settings.job_timeout_seconds, "retry": retry, "failure_ttl": 7 * 24 * 3600}
     stem = work / "sound.m4a"
     sound = queue.enqueue(steps.sound, encode, stem, job_id=f"{render_id}-sound", **common)
     chunk_jobs: list[Job] = [
@@ -59,20 +68,35 @@ def submit_render(
         for step in chunk_steps
         if not folder.chunk(step.key).exists()
     ]
-    join = steps.JoinStep(sound.id, tuple(s.key for s in chunk_steps), stem, options.hls_dir, result, time.time())
-    joined = queue.enqueue(
-        steps.join, encode, join, folder, job_id=f"{render_id}-join", depends_on=[sound, *chunk_jobs], **common
-    )
+    join = steps.JoinStep(sound.id, tuple(s.key for s in chunk_steps), stem, publish)
+    after = [sound, *chunk_jobs]
+    joined = queue.enqueue(steps.join, encode, join, folder, job_id=f"{render_id}-join", depends_on=after, **common)
+    skipped = len(chunk_steps) - len(chunk_jobs)
+    return _record(connection, render_id, spec, job, publish, (sound,), chunk_jobs, skipped, joined)
+
+
+def _record(
+    connection: redis.Redis,
+    render_id: str,
+    spec: str | Path,
+    job: RenderJob,
+    publish: steps.Publish,
+    sound: Sequence[Job],
+    chunks: Sequence[Job],
+    skipped: int,
+    last: Job,
+) -> RenderRecord:
+    """The render's record, saved."""
     record = RenderRecord(
         id=render_id,
         spec=str(spec),
         output=str(job.output),
-        work=str(work),
-        submitted_at=join.submitted_at,
-        sound=sound.id,
-        chunks=tuple(j.id for j in chunk_jobs),
-        skipped=len(chunk_steps) - len(chunk_jobs),
-        join=joined.id,
+        work=str(job.work),
+        submitted_at=publish.submitted_at,
+        sound=tuple(job.id for job in sound),
+        chunks=tuple(job.id for job in chunks),
+        skipped=skipped,
+        join=last.id,
     )
     save_record(connection, record)
     return record

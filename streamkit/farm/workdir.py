@@ -24,14 +24,18 @@ class WorkFolder:
 
     root: Path
 
+    @property
+    def chunks(self) -> Path:
+        return self.root / "chunks"
+
     def chunk(self, key: str) -> Path:
-        return self.root / "chunks" / f"{key}.mp4"
+        return self.chunks / f"{key}.mp4"
 
     def chunk_poster(self, key: str, number: int) -> Path:
-        return self.root / "chunks" / f"{key}-{number:02d}.bmp"
+        return self.chunks / f"{key}-{number:02d}.bmp"
 
     def chunk_posters(self, key: str) -> list[Path]:
-        return sorted((self.root / "chunks").glob(f"{key}-*.bmp"))
+        return sorted(self.chunks.glob(f"{key}-*.bmp"))
 
     def render(self, render_id: str) -> Path:
         return self.root / "renders" / render_id

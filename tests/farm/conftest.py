@@ -25,7 +25,9 @@ from streamkit.farm.submit import submit_render
 from streamkit.media.samples import SampleSet
 from streamkit.tours.render import RenderOptions, RenderResult, render_tour
 from tests.conftest import ROOT
-from tests.tours.conftest import MAIN_SPEC, TRICKY, write_spec
+from tests.tours.conftest import MAIN_SPEC, TRICKY, main_render, write_spec
+
+__all__ = ["main_render"]  # the one-graph render of the same tour, for the farm's whole-tour job
 
 CHUNK_SECONDS = 3.0  # the tour in several chunks
 OPTIONS = RenderOptions(show_progress=False, chunk_seconds=CHUNK_SECONDS)

@@ -10,13 +10,14 @@ from pathlib import Path
 import pytest
 from rq.job import Job
 
-from streamkit.farm.queue import FarmError, cancel
+from streamkit.farm.queue import FarmError, cancel, render_ids
 from streamkit.farm.workdir import WorkFolder
 from streamkit.media.publish import partial_path
 from streamkit.tours.render import RenderResult
 from streamkit.tours.timeline import plan_chunks
 from tests.conftest import run_cli
 from tests.farm.conftest import CHUNK_SECONDS, Farm, poll_until, processes_naming, tour_spec
+from tests.tours.conftest import MainRender, write_spec
 
 pytestmark = pytest.mark.slow
 
@@ -112,3 +113,24 @@ def test_cancel_stops_the_running_chunks_and_a_rerun_keeps_the_finished_ones(
     assert rerun.skipped == finished
     farm.wait(rerun.id)
     assert frame_hashes(tmp_path / "tour.mp4") == frame_hashes(local_render.output)
+
+
+def test_a_tour_shorter_than_two_chunks_renders_whole_from_the_command_line(
+    farm: Farm, main_render: MainRender, tmp_path: Path
+) -> None:
+    farm.start("one")
+    out = tmp_path / "tour.mp4"
+    done = run_cli(
+        ["--config", str(farm.config), "tour", "render", str(main_render.spec), "-o", str(out), "--farm", "--wait"]
+    )
+    assert done.returncode == 0, done.stderr
+    assert "0 chunks enqueued" in done.stdout and f"{out}: rendered on the farm" in done.stdout
+    assert frame_hashes(out) == frame_hashes(main_render.output)
+    assert (tmp_path / "tour.jpg").is_file() and (tmp_path / "tour.json").is_file()
+
+
+def test_a_broken_spec_is_refused_before_anything_is_enqueued(farm: Farm, tmp_path: Path) -> None:
+    spec = write_spec(tmp_path, "version: 1\nstops: []\n")
+    done = run_cli(["--config", str(farm.config), "tour", "render", str(spec), "-o", str(tmp_path / "x.mp4"), "--farm"])
+    assert done.returncode != 0 and "Traceback" not in done.stderr
+    assert render_ids(farm.connection) == [] and list((farm.folder / "work" / "renders").iterdir()) == []
