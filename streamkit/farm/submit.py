@@ -8,6 +8,7 @@ order on any worker; the join waits for all of them (RQ's ``depends_on``).
 
 from __future__ import annotations
 
+import functools
 import shutil
 import time
 import uuid
@@ -22,7 +23,7 @@ from rq.job import Job
 from streamkit.config.settings import FarmSettings
 from streamkit.farm import steps
 from streamkit.farm.queue import FarmError, RenderRecord, connect, save_record, tour_queue
-from streamkit.farm.workdir import WorkFolder, chunk_key
+from streamkit.farm.workdir import WorkFolder, chunk_key, file_checksum
 from streamkit.tours.ffmpeg.engine import Encode
 from streamkit.tours.inputs import prepare_inputs
 from streamkit.tours.job import RenderJob
@@ -57,8 +58,9 @@ def submit_render(
         whole = queue.enqueue(steps.whole, encode, publish, job_id=f"{render_id}-whole", **common)
         return _record(connection, render_id, spec, job, publish, (), (), 0, whole)
     files = encode.chunk_files()
+    checksum = functools.cache(file_checksum)  # the files do not change while we plan
     chunk_steps = [
-        steps.ChunkStep(index, chunk_key(command, work), command, made, tuple(_posters(encode, index, made)))
+        steps.ChunkStep(index, chunk_key(command, work, checksum), command, made, tuple(_posters(encode, index, made)))
         for index, (command, made) in enumerate(zip(encode.picture_commands(files), files, strict=True))
     ]
     stem = work / "sound.m4a"

@@ -7,9 +7,9 @@ finished (or left behind when it was cancelled or crashed) and skips them.
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -41,7 +41,16 @@ class WorkFolder:
         return self.root / "renders" / render_id
 
 
-def chunk_key(command: FFmpegCommand, work: Path) -> str:
+def file_checksum(path: Path) -> str:
+    """The SHA-256 of ``path`` (a submission remembers them: a long clip is named by many chunks)."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while block := handle.read(HASH_BLOCK):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def chunk_key(command: FFmpegCommand, work: Path, checksum: Callable[[Path], str] = file_checksum) -> str:
     """The identity of a chunk: its command, scratch folder ``work`` left out, and the checksums of the files it
     reads (inputs named in argv, and the scratch files its graph names)."""
     texts = [*command.argv, *(script.text for script in command.scripts)]
@@ -51,24 +60,8 @@ def chunk_key(command: FFmpegCommand, work: Path) -> str:
     digest = hashlib.sha256()
     digest.update(json.dumps([text.replace(str(work), "{work}") for text in texts]).encode())
     for path in sorted(named):
-        digest.update(str(path).replace(str(work), "{work}").encode() + b"\0" + file_checksum(path).encode())
+        digest.update(str(path).replace(str(work), "{work}").encode() + b"\0" + checksum(path).encode())
     return digest.hexdigest()[:32]
-
-
-def file_checksum(path: Path) -> str:
-    """The SHA-256 of ``path``, read once per process while its size and time stay the same (a long clip is
-    named by many chunks)."""
-    stat = path.stat()
-    return _checksum(path, stat.st_size, stat.st_mtime_ns)
-
-
-@functools.lru_cache(maxsize=1024)
-def _checksum(path: Path, size: int, mtime_ns: int) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        while block := handle.read(HASH_BLOCK):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _files(folder: Path) -> list[Path]:
