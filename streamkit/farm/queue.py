@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import redis
 from pydantic import BaseModel, ConfigDict
@@ -94,8 +95,19 @@ def connect(settings: FarmSettings) -> redis.Redis:
     try:
         connection.ping()
     except redis.RedisError as error:
-        raise FarmError(f"the farm's Redis at {settings.redis_url} does not answer: {error}") from None
+        where = redacted(settings.redis_url)
+        raise FarmError(
+            f"the farm's Redis at {where} does not answer: {str(error).replace(settings.redis_url, where)}"
+        ) from None
     return connection
+
+
+def redacted(url: str) -> str:
+    """``url`` without its user and password, for errors and logs."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    return urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2]))
 
 
 def tour_queue(connection: redis.Redis) -> Queue:
@@ -152,14 +164,12 @@ def wait(
     connection: redis.Redis,
     render_id: str,
     *,
-    on_poll: Callable[[RenderState], None] = lambda _: None,
     pause: Callable[[float], object] = time.sleep,
 ) -> RenderState:
     """Wait until the render has finished (returned) or failed, was stopped or cancelled (``FarmError`` with
     the first step's error)."""
     while True:
         state = render_state(connection, render_id)
-        on_poll(state)
         if state.status == "finished":
             return state
         if state.status in ("failed", "stopped", "canceled"):
