@@ -52,7 +52,10 @@ def submit_render(
     encode = Encode(job, inputs, plan_chunks(job.timeline, job.chunk_frames))
     queue = tour_queue(connection)
     retry = Retry(max=settings.retries, interval=list(settings.retry_intervals))
-    common = {"job_timeout": settings.job_timeout_seconds, "retry": retry, "failure_ttl": 7 * 24 * 3600}
+    # results and failures are kept a week: the join reads the sound's result however long the chunks take, and
+    # `farm status` shows a render's steps after it ended
+    kept = 7 * 24 * 3600
+    common = {"job_timeout": settings.job_timeout_seconds, "retry": retry, "result_ttl": kept, "failure_ttl": kept}
     publish = steps.Publish(options.hls_dir, result, time.time())
     if len(encode.chunks) <= 1:  # one graph, as a local render would
         whole = queue.enqueue(steps.whole, encode, publish, job_id=f"{render_id}-whole", **common)
