@@ -132,9 +132,11 @@ def farm(redis_url: str, tmp_path: Path) -> Iterator[Farm]:
     folder = tmp_path / "farm"
     folder.mkdir()
     config = folder / "streamkit.yaml"
+    # retries at once: a retry that waits an interval waits for RQ's scheduler, and the lock of the one in a killed
+    # worker only expires after a minute (see docs/farm.md)
     config.write_text(
         f"version: 1\nfarm:\n  redis_url: {redis_url}\n  work_dir: {folder / 'work'}\n"
-        "  heartbeat_seconds: 1\n  retry_intervals: [1]\n",
+        "  heartbeat_seconds: 1\n  retry_intervals: [0]\n",
         encoding="utf-8",
     )
     with redis.Redis.from_url(redis_url) as connection:
