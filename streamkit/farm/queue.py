@@ -180,10 +180,7 @@ def wait(
 def cancel(connection: redis.Redis, render_id: str, *, clock: Callable[[], float] = time.monotonic) -> RenderState:
     """Stop every running step of the render (their workers kill the ffmpeg processes), cancel the others, and
     remove the render's partial files. Finished chunks stay in the shared folder for a re-run."""
-    record = load_record(connection, render_id)
-    for job in Job.fetch_many(list(record.jobs), connection=connection):
-        if job is not None and job.get_status() not in (JobStatus.STARTED, *ENDED):
-            job.cancel()
+    record = drop_waiting(connection, render_id)
     stopped: set[str] = set()
     deadline = clock() + CANCEL_SECONDS
     # a step a worker took just before it was cancelled shows up as started: it is stopped on the next pass
@@ -198,6 +195,15 @@ def cancel(connection: redis.Redis, render_id: str, *, clock: Callable[[], float
     shutil.rmtree(record.work, ignore_errors=True)
     partial_path(Path(record.output)).unlink(missing_ok=True)
     return render_state(connection, render_id)
+
+
+def drop_waiting(connection: redis.Redis, render_id: str) -> RenderRecord:
+    """Cancel the render's steps that have not started (the running ones are left alone)."""
+    record = load_record(connection, render_id)
+    for job in Job.fetch_many(list(record.jobs), connection=connection):
+        if job is not None and job.get_status() not in (JobStatus.STARTED, *ENDED):
+            job.cancel()
+    return record
 
 
 def _running(connection: redis.Redis, job_ids: tuple[str, ...]) -> set[str]:
@@ -223,6 +229,11 @@ def _step(job_id: str, job: Job | None) -> StepState:
         int(meta.get("attempts", 0)),
         error,
     )
+
+
+def render_of(job_id: str) -> str:
+    """The render a step's job belongs to (its id is the render's, a dash, the step)."""
+    return job_id.partition("-")[0]
 
 
 def _record_key(render_id: str) -> str:

@@ -21,6 +21,7 @@ from rq import get_current_job
 from rq.job import Job
 
 from streamkit.errors import FFmpegError, StreamkitError
+from streamkit.farm.queue import drop_waiting, render_of
 from streamkit.farm.workdir import WorkFolder
 from streamkit.media.commands import FFmpegCommand
 from streamkit.media.loudness import Loudness
@@ -125,6 +126,7 @@ def _attempt() -> Iterator[None]:
             job.retries_left = 0
             job.meta["error"] = _one_line(error)
             _save_meta(job)
+            drop_waiting(job.connection, render_of(job.id))  # the render has failed: its other steps need not run
         raise
     if job is not None:
         job.meta["progress"] = 1.0

@@ -102,7 +102,7 @@ def test_a_chunk_that_fails_for_real_fails_the_render_once(farm: Farm, own_sampl
     state = farm.state(record.id)
     broken = [step for step in state.steps if step.status == "failed"]
     assert broken and all(step.attempts == 1 for step in broken)  # an ffmpeg error is not retried
-    assert state.steps[-1].status == "deferred"  # the join never ran
+    assert state.steps[-1].status == "canceled"  # the join never ran, nor any step still waiting
     assert not (tmp_path / "tour.mp4").exists() and not partial_path(tmp_path / "tour.mp4").exists()
 
 
