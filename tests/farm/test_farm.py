@@ -104,6 +104,9 @@ def test_a_chunk_that_fails_for_real_fails_the_render_once(farm: Farm, own_sampl
     assert broken and all(step.attempts == 1 for step in broken)  # an ffmpeg error is not retried
     assert state.steps[-1].status == "canceled"  # the join never ran, nor any step still waiting
     assert not (tmp_path / "tour.mp4").exists() and not partial_path(tmp_path / "tour.mp4").exists()
+    shown = run_cli(["--config", str(farm.config), "farm", "status", record.id])
+    assert shown.returncode == 0 and f"{record.id} failed" in shown.stdout
+    assert "cypress-path.mp4" in shown.stdout and "attempts 1" in shown.stdout
 
 
 def test_cancel_stops_the_running_chunks_and_a_rerun_keeps_the_finished_ones(
