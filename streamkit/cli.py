@@ -22,6 +22,7 @@ from streamkit.ceremony.cli import app as ceremony_app
 from streamkit.cli_common import FrameSize, default_note, err_console, out_console, settings_of, size_option
 from streamkit.config.settings import load_settings
 from streamkit.errors import ConfigError, StreamkitError
+from streamkit.farm.cli import app as farm_app
 from streamkit.live.cli import app as live_app
 from streamkit.media.tools import MediaTools, using_media_tools
 from streamkit.obs.cli import app as obs_app
@@ -131,6 +132,7 @@ app.add_typer(archive_app, name="archive")
 app.add_typer(register_app, name="register")
 app.add_typer(web_app, name="web")
 app.add_typer(live_app, name="live")
+app.add_typer(farm_app, name="farm")
 
 
 @config_app.command("check")

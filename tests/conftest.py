@@ -1,14 +1,18 @@
-"""Shared fixtures: small generated sample media (once per session) and a CLI runner."""
+"""Shared fixtures: small generated sample media (once per session), a private Redis and a CLI runner."""
 
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
-from collections.abc import Sequence
+import tempfile
+import threading
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import pytest
+import redis
 
 from streamkit.media.samples import SampleSet, generate
 
@@ -47,3 +51,43 @@ def run_cli(
         timeout=timeout,
         check=False,
     )
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A private Redis on a unix socket in a temp folder (no TCP port), for the session; yields its URL."""
+    binary = shutil.which("redis-server")
+    if binary is None:
+        pytest.skip("Debian's redis-server is not installed (apt-get install redis-server)")
+    folder = Path(tempfile.mkdtemp(prefix="sk-redis-"))  # short: a unix socket path has at most 107 bytes
+    socket_path = folder / "redis.sock"
+    argv = [binary, "--port", "0", "--unixsocket", str(socket_path), "--unixsocketperm", "700"]
+    argv += ["--save", "", "--appendonly", "no", "--dir", str(folder)]
+    process = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"unix://{socket_path}"
+    client = redis.Redis.from_url(url)
+    try:
+        for _ in range(200):
+            try:
+                client.ping()
+                break
+            except redis.ConnectionError:
+                if process.poll() is not None:
+                    pytest.fail(f"redis-server exited with {process.returncode}")
+                threading.Event().wait(0.05)
+        else:
+            pytest.fail("redis-server did not answer within 10 s")
+        yield url
+    finally:
+        client.close()
+        process.terminate()
+        process.wait(timeout=10)
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture
+def redis_url(redis_server: str) -> str:
+    """The private Redis, emptied for this test."""
+    with redis.Redis.from_url(redis_server) as client:
+        client.flushall()
+    return redis_server

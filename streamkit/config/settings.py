@@ -147,12 +147,24 @@ class OverlaySettings(SpecModel):
     channel: str | None = None
 
 
+class FarmSettings(SpecModel):
+    """The render farm: where its queue lives, and the work folder every worker sees (e.g. over NFS)."""
+
+    redis_url: str = "redis://127.0.0.1:6379/0"  # or unix://<redis socket>
+    work_dir: Path = Path("farm")  # shared by every worker: chunks by content, each render's scratch files
+    job_timeout_seconds: int = 3600  # a step running longer is stopped and failed
+    retries: int = 2  # for a step whose worker died or timed out; an ffmpeg error is final
+    retry_intervals: list[int] = Field(default_factory=lambda: [10, 60])  # seconds before each retry
+    heartbeat_seconds: int = 10  # a worker silent for three of these has died: its step runs elsewhere
+
+
 class Settings(SpecModel):
     version: Literal[1] = 1
     obs: ObsSettings = ObsSettings()
     web: WebSettings = WebSettings()
     media: MediaSettings = MediaSettings()
     overlays: OverlaySettings = OverlaySettings()
+    farm: FarmSettings = FarmSettings()
     targets: dict[str, StreamTarget] = Field(default_factory=dict)
     live: LiveSettings = LiveSettings()
     runs_dir: Path = Path("runs")

@@ -6,11 +6,14 @@ import signal
 from enum import StrEnum
 from pathlib import Path
 from types import FrameType
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from streamkit.cli_common import err_console, open_archive, out_console, settings_of
+
+if TYPE_CHECKING:
+    from streamkit.tours.render import RenderOptions
 
 
 class Engine(StrEnum):
@@ -60,17 +63,25 @@ def render(
     ] = False,
     campaign: Annotated[str | None, typer.Option(help="Campaign shown in the archive, e.g. 清明2026.")] = None,
     venue: Annotated[str | None, typer.Option(help="Venue shown in the archive.")] = None,
+    farm: Annotated[
+        bool, typer.Option("--farm", help="Enqueue the render on the render farm (settings farm.*); print its id.")
+    ] = False,
+    wait: Annotated[bool, typer.Option("--wait", help="With --farm: wait until the render is done.")] = False,
 ) -> None:
     """Render a tour to MP4 (+ SRT, VTT, chapters VTT, poster JPG, JSON manifest)."""
     from streamkit.tours.render import RenderOptions, render_tour
 
     if publish and preview:
         raise typer.BadParameter("a preview is not for the archive; render without --preview to publish")
-
-    # a service manager stops with SIGTERM: clean up exactly as for Ctrl-C (ffmpeg stopped, partial files removed)
-    signal.signal(signal.SIGTERM, _interrupt)
     burn = False if no_burn else None
     options = RenderOptions(hls_dir=hls, preview=preview, dry_run=dry_run, burn_captions=burn, engine=engine.value)
+    if farm:
+        if publish:
+            raise typer.BadParameter("--publish needs the finished render: publish it after the farm is done")
+        _render_on_farm(ctx, spec, output, options, wait)
+        return
+    # a service manager stops with SIGTERM: clean up exactly as for Ctrl-C (ffmpeg stopped, partial files removed)
+    signal.signal(signal.SIGTERM, _interrupt)
     result = render_tour(spec, output, options, console=err_console)
     if dry_run:
         return
@@ -87,3 +98,17 @@ def render(
 
         entry = publish_tour(open_archive(settings_of(ctx)), load_tour(spec), result, campaign=campaign, venue=venue)
         out_console.print(f"published as archive entry {entry.id}: {entry.title}", markup=False)
+
+
+def _render_on_farm(ctx: typer.Context, spec: Path, output: Path, options: RenderOptions, wait: bool) -> None:
+    from streamkit.farm.queue import connect
+    from streamkit.farm.queue import wait as wait_for
+    from streamkit.farm.submit import submit_render
+
+    farm = settings_of(ctx).farm
+    record = submit_render(spec, output, options, farm, err_console)
+    skipped = f" ({record.skipped} chunks finished before)" if record.skipped else ""
+    out_console.print(f"{record.id}: {len(record.chunks)} chunks enqueued{skipped}", markup=False)
+    if wait:
+        wait_for(connect(farm), record.id)
+        out_console.print(f"{record.output}: rendered on the farm", markup=False)

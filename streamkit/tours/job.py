@@ -64,6 +64,13 @@ class RenderJob:
     parallel_chunks: int  # chunk processes at once
     section_seconds: float  # the ffmpeg engine's sound sections
 
+    def __getstate__(self) -> dict[str, object]:
+        """A job travels to farm workers without its console: each process prints to its own."""
+        return {name: value for name, value in self.__dict__.items() if name != "console"}
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        self.__dict__.update(state, console=Console(stderr=True))
+
     def verify(self) -> Callable[[Path], MediaInfo]:
         """The check a finished MP4 must pass: the planned duration to a frame, with sound."""
         frame_ms = 1000 / float(self.timeline.fps)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -26,7 +26,7 @@ from streamkit.tours.check import check_tour
 from streamkit.tours.effects.segments import EffectSegment, prerender_effect_stops
 from streamkit.tours.ffmpeg import engine as ffmpeg_engine
 from streamkit.tours.ffmpeg.sections import SECTION_SECONDS
-from streamkit.tours.job import RenderJob, encoding_for, loudness_targets
+from streamkit.tours.job import Rendered, RenderJob, encoding_for, loudness_targets
 from streamkit.tours.moviepy import engine as moviepy_engine
 from streamkit.tours.spec import Tour
 from streamkit.tours.timeline import Timeline, build_timeline
@@ -76,6 +76,26 @@ def render_tour(
     """Check ``spec`` and render it to ``output`` with its sidecars (and an HLS ladder when asked)."""
     began = time.monotonic()
     console = console or Console(stderr=True)
+    with _work_folder(options.dry_run, console) as work:
+        job, result = plan_render(spec, output, options, console, work)
+        if options.dry_run:
+            for segment in result.effect_segments:
+                console.print(f"# stop {segment.stop + 1} with effects is read from {segment.path}", highlight=False)
+        engine = moviepy_engine if options.engine == "moviepy" else ffmpeg_engine
+        rendered = engine.render(job)
+        if options.dry_run:
+            if options.hls_dir is not None:
+                job.run(outputs.ladder_command(job, options.hls_dir), "HLS")
+            return result
+        publish_rendered(job, rendered, options.hls_dir, result, began=began, clock=time.monotonic)
+    return result
+
+
+def plan_render(
+    spec: str | Path, output: str | Path, options: RenderOptions, console: Console, work: Path
+) -> tuple[RenderJob, RenderResult]:
+    """Check ``spec`` (raising on any problem), pre-render its effect stops, plan it: the job an engine renders,
+    with its files kept in ``work``, and the result it will fill in."""
     output = Path(output)
     checked = check_tour(spec)
     checked.raise_if_problems()
@@ -84,41 +104,43 @@ def render_tour(
     checked, segments = prerender_effect_stops(checked, size)
     tour = checked.tour
     timeline = build_timeline(tour, checked.media, size=size)
-    result = RenderResult(output, timeline, effect_segments=segments)
-    with _work_folder(options.dry_run, console) as work:
-        job = RenderJob(
-            checked=checked,
-            timeline=timeline,
-            output=output,
-            work=work,
-            encoding=encoding_for(tour.output, preview=options.preview, threads=options.threads),
-            loudness=loudness_targets(tour.output.loudness),
-            burn=tour.defaults.captions.burn_in if options.burn_captions is None else options.burn_captions,
-            ffmpeg_bin=ffmpeg_binary(),
-            console=console,
-            dry_run=options.dry_run,
-            preview=options.preview,
-            show_progress=options.show_progress,
-            chunk_frames=round(options.chunk_seconds * timeline.fps),
-            parallel_chunks=options.parallel_chunks,
-            section_seconds=options.section_seconds,
-        )
-        if options.dry_run:
-            for segment in segments:
-                console.print(f"# stop {segment.stop + 1} with effects is read from {segment.path}", highlight=False)
-        engine = moviepy_engine if options.engine == "moviepy" else ffmpeg_engine
-        rendered = engine.render(job)
-        if options.dry_run:
-            if options.hls_dir is not None:
-                job.run(outputs.ladder_command(job, options.hls_dir), "HLS")
-            return result
-        result.measured = rendered.loudness.measured
-        result.sidecars = outputs.publish_sidecars(timeline, output, rendered.posters)
-        if options.hls_dir is not None:
-            outputs.publish_hls(job, options.hls_dir)
-        result.seconds = time.monotonic() - began
-        result.sidecars.append(outputs.write_manifest(job, rendered.loudness, result.seconds, result.sidecars))
-    return result
+    job = RenderJob(
+        checked=checked,
+        timeline=timeline,
+        output=output,
+        work=work,
+        encoding=encoding_for(tour.output, preview=options.preview, threads=options.threads),
+        loudness=loudness_targets(tour.output.loudness),
+        burn=tour.defaults.captions.burn_in if options.burn_captions is None else options.burn_captions,
+        ffmpeg_bin=ffmpeg_binary(),
+        console=console,
+        dry_run=options.dry_run,
+        preview=options.preview,
+        show_progress=options.show_progress,
+        chunk_frames=round(options.chunk_seconds * timeline.fps),
+        parallel_chunks=options.parallel_chunks,
+        section_seconds=options.section_seconds,
+    )
+    return job, RenderResult(output, timeline, effect_segments=segments)
+
+
+def publish_rendered(
+    job: RenderJob,
+    rendered: Rendered,
+    hls_dir: Path | None,
+    result: RenderResult,
+    *,
+    began: float,
+    clock: Callable[[], float],
+) -> None:
+    """After the engine published the MP4: the sidecars, the HLS ladder when asked, and the manifest, with the
+    render's ``clock() - began`` seconds (a farm's clock is the wall's: its steps run on several machines)."""
+    result.measured = rendered.loudness.measured
+    result.sidecars = outputs.publish_sidecars(job.timeline, job.output, rendered.posters)
+    if hls_dir is not None:
+        outputs.publish_hls(job, hls_dir)
+    result.seconds = clock() - began
+    result.sidecars.append(outputs.write_manifest(job, rendered.loudness, result.seconds, result.sidecars))
 
 
 @contextlib.contextmanager

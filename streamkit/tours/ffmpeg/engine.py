@@ -65,32 +65,42 @@ class Encode:
             job.run(command, "rendering", job.output)
             return loudness
         files = self.chunk_files()
-        pictures = [
-            commands.chunk_video_command(
-                job.timeline,
-                chunk,
-                self.inputs,
-                path,
-                encoding=job.encoding,
-                script=path.with_suffix(".ffgraph"),
-                ffmpeg_bin=job.ffmpeg_bin,
-                poster=self.poster_frames(chunk.start_frame, chunk.end_frame, path.stem),
-            )
-            for chunk, path in zip(self.chunks, files, strict=True)
-        ]
+        pictures = self.picture_commands(files)
         stem = job.work / "sound.m4a"
         if job.dry_run:  # the commands in the order they start
             loudness = self.sound(stem, threading.Event())
             self.pictures(pictures, threading.Event())
         else:
             loudness = self._beside(stem, pictures)
+        self.join(files, stem, target)
+        for path in [*files, stem]:
+            path.unlink(missing_ok=True)
+        return loudness
+
+    def picture_commands(self, files: Sequence[Path]) -> list[FFmpegCommand]:
+        """The chunks' pictures, each encoded into its file of ``files`` (see ``chunk_files``)."""
+        job = self.job
+        return [
+            commands.chunk_video_command(
+                job.timeline,
+                chunk,
+                self.inputs,
+                path,
+                encoding=job.encoding,
+                script=job.work / f"{path.stem}.ffgraph",
+                ffmpeg_bin=job.ffmpeg_bin,
+                poster=self.poster_frames(chunk.start_frame, chunk.end_frame, path.stem),
+            )
+            for chunk, path in zip(self.chunks, files, strict=True)
+        ]
+
+    def join(self, files: Sequence[Path], stem: Path, target: Path) -> None:
+        """The last step of a chunked render: the chunk ``files`` and the sound ``stem`` copied into ``target``."""
+        job = self.job
         concat = job.work / "chunks.ffconcat"
         concat.write_text(commands.concat_list(files), encoding="utf-8")
         command = commands.join_command(job.timeline, self.inputs, concat, stem, target, ffmpeg_bin=job.ffmpeg_bin)
         job.run(command, "joining", job.output)
-        for path in [*files, stem]:
-            path.unlink(missing_ok=True)
-        return loudness
 
     def poster_frames(self, start: int, end: int, name: str) -> PosterFrames:
         """The poster's candidates among frames ``start..end`` of the tour, saved as ``name-NN.bmp`` images."""
