@@ -118,15 +118,7 @@ def run_ffmpeg(
     log.debug("running %s", shlex.join(argv))
     tail: collections.deque[str] = collections.deque(maxlen=STDERR_TAIL_LINES)
     try:
-        proc = subprocess.Popen(
-            list(argv),
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            encoding="utf-8",
-            errors="replace",
-        )
+        proc = _start(argv)
     except FileNotFoundError:
         raise FFmpegError(argv, 127, "", f"{argv[0]} is not installed; run 'streamkit doctor'") from None
     if background:
@@ -206,6 +198,19 @@ class _progress_bar:
 ExitCallback = Callable[[int, str], None]
 
 
+def _start(argv: Sequence[str]) -> subprocess.Popen[str]:
+    """ffmpeg with its progress on stdout and its log on stderr, both read as text, and no stdin."""
+    return subprocess.Popen(
+        list(argv),
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        encoding="utf-8",
+        errors="replace",
+    )
+
+
 class RunningFFmpeg:
     """A long-running ffmpeg (a live push) that reports progress and its end to callbacks, from its own thread.
 
@@ -216,15 +221,7 @@ class RunningFFmpeg:
     def __init__(self, argv: Sequence[str], *, label: str, on_progress: ProgressCallback, on_exit: ExitCallback):
         log.debug("starting ffmpeg for %s", label)
         try:
-            self.process = subprocess.Popen(
-                list(argv),
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                text=True,
-                encoding="utf-8",
-                errors="replace",
-            )
+            self.process = _start(argv)
         except FileNotFoundError:
             raise MissingToolError(Path(argv[0]).name, label, "apt-get install ffmpeg") from None
         self._tail: collections.deque[str] = collections.deque(maxlen=STDERR_TAIL_LINES)
