@@ -28,7 +28,7 @@ bp = Blueprint("admin", __name__)
 
 
 class StaffUser(UserMixin):
-    """A signed-in staff user; ``sign_in`` is the audit record of the sign-in this session began with."""
+    """A signed-in staff user; ``sign_in`` is the audit record of the sign-in the cookie was issued at."""
 
     def __init__(self, user_id: int, username: str, sign_in: int) -> None:
         self.id = user_id
