@@ -108,7 +108,7 @@ def close_policy(code: int | None) -> ClosePolicy:
     if code == 4010:
         return ClosePolicy(False, "OBS speaks an older websocket protocol (close code 4010); OBS 28+ is needed")
     if code == 4011:
-        return ClosePolicy(False, "OBS ended this session (kicked, close code 4011); not reconnecting")
+        return ClosePolicy(False, "OBS closed the connection on purpose (kicked, close code 4011); not reconnecting")
     if code is not None and 4002 <= code <= 4008:
         return ClosePolicy(True, f"OBS rejected a malformed message (close code {code}); this is a streamkit bug")
     return ClosePolicy(True, f"link to OBS lost (close code {code})")

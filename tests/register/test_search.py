@@ -11,7 +11,7 @@ from streamkit.archive.store import ArchiveStore
 from streamkit.register.importer import import_register
 from streamkit.register.search import RegisterQuery, build_search, search
 from streamkit.register.text_forms import name_tokens, query_terms
-from tests.register.conftest import HARD_ROWS, write_csv
+from tests.register.conftest import HARD_ROWS, HEADER, write_csv
 
 EXTRA = (
     ("", "单志国", "男", "江苏", "", "1948", "", "", "南山烈士陵园C区1排1号", "", ""),
@@ -76,19 +76,7 @@ def test_hidden_records_only_for_staff(filled: ArchiveStore, tmp_path: Path) -> 
     path = write_csv(
         tmp_path / "h.csv",
         hidden,
-        header=(
-            "编号",
-            "姓名",
-            "性别",
-            "籍贯",
-            "出生年月",
-            "牺牲时间",
-            "部队及职务",
-            "牺牲地点",
-            "安葬地/墓位",
-            "生平事迹",
-            "隐藏",
-        ),
+        header=(*HEADER[:-1], "隐藏"),  # the hidden flag where the family contact stands
     )
     path.write_text(path.read_text(encoding="utf-8").replace(",,\n", ",,是\n"), encoding="utf-8")
     import_register(filled, path)
