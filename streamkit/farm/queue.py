@@ -160,6 +160,9 @@ def render_state(connection: redis.Redis, render_id: str) -> RenderState:
     return RenderState(record, tuple(_step(job_id, job) for job_id, job in zip(record.jobs, jobs, strict=True)))
 
 
+SETTLE_PASSES = 20  # half-second looks at a render that ended while one of its steps still shows as running
+
+
 def wait(
     connection: redis.Redis,
     render_id: str,
@@ -168,12 +171,17 @@ def wait(
 ) -> RenderState:
     """Wait until the render has finished (returned) or failed, was stopped or cancelled (``FarmError`` with
     the first step's error)."""
+    settling = SETTLE_PASSES
     while True:
         state = render_state(connection, render_id)
         if state.status == "finished":
             return state
         if state.status in ("failed", "stopped", "canceled"):
-            raise FarmError(f"farm render {render_id} {state.status}: {state.error or 'cancelled'}")
+            # a step that fails for real cancels the waiting steps before RQ records its own failure: give it a
+            # moment to land, so the error the user sees is the step's, not "cancelled"
+            settling -= 1
+            if not any(step.status == "started" for step in state.steps) or settling <= 0:
+                raise FarmError(f"farm render {render_id} {state.status}: {state.error or 'cancelled'}")
         pause(0.5)
 
 
