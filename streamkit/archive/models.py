@@ -1,4 +1,4 @@
-"""The archive's tables: events, archive entries (recordings and tours), tags, staff users and the audit log.
+"""The archive's tables: events, archive entries, tags, staff users with their roles and district, the audit log.
 
 Times are stored as naive UTC (SQLite has no time zones); each event keeps its IANA zone name so pages and the
 calendar show local times. The schema itself is owned by the Alembic migrations beside this module.
@@ -125,8 +125,52 @@ class ArchiveEntry(Base):
         return [t.name for t in self.tags]
 
 
+class Role(enum.StrEnum):
+    """What a staff account may do; an account holds any number of them."""
+
+    ADMINISTRATOR = "administrator"  # accounts and the audit log; passes every other role's check too
+    MODERATOR = "moderator"  # messages of remembrance
+    PROXY_STAFF = "proxy_staff"  # proxy tomb-sweeping orders and the families' contact data
+    REGISTER_EDITOR = "register_editor"  # the register of martyrs, its photos, the search for relatives
+    MEDIA_EDITOR = "media_editor"  # events and archive entries
+
+
+class District(Base):
+    """A district under the bureau; its cemeteries decide which records its staff see."""
+
+    __tablename__ = "districts"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(60), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    cemeteries: Mapped[list[DistrictCemetery]] = relationship(
+        back_populates="district", lazy="selectin", order_by="DistrictCemetery.cemetery", cascade="all, delete-orphan"
+    )
+
+    @property
+    def cemetery_names(self) -> list[str]:
+        return [c.cemetery for c in self.cemeteries]
+
+
+class DistrictCemetery(Base):
+    """A cemetery (as the register spells it in ``martyrs.cemetery``) and the one district it belongs to."""
+
+    __tablename__ = "district_cemeteries"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    district_id: Mapped[int] = mapped_column(ForeignKey("districts.id", ondelete="CASCADE"), index=True)
+    cemetery: Mapped[str] = mapped_column(String(200), unique=True)
+    district: Mapped[District] = relationship(back_populates="cemeteries")
+
+
+class UserRole(Base):
+    """One role held by one account (a row per role: indexed, unique, the same in SQLite and PostgreSQL)."""
+
+    __tablename__ = "user_roles"
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    role: Mapped[str] = mapped_column(String(20), primary_key=True)
+
+
 class User(Base):
-    """A staff account; the password is stored only as a salted hash."""
+    """A staff account; the password is stored only as a salted hash. No district means bureau staff (all)."""
 
     __tablename__ = "users"
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -134,6 +178,14 @@ class User(Base):
     password_hash: Mapped[str] = mapped_column(String(300))
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # no ON DELETE: a district with staff cannot be removed, or they would silently become bureau staff
+    district_id: Mapped[int | None] = mapped_column(ForeignKey("districts.id"), index=True)
+    district: Mapped[District | None] = relationship(lazy="selectin")
+    role_rows: Mapped[list[UserRole]] = relationship(lazy="selectin", cascade="all, delete-orphan")
+
+    @property
+    def roles(self) -> frozenset[Role]:
+        return frozenset(Role(r.role) for r in self.role_rows if r.role in Role._value2member_map_)
 
     def __repr__(self) -> str:  # never the hash
         return f"User({self.username!r})"

@@ -7,6 +7,7 @@ never told the outcome or the words the pre-filter matched.
 from __future__ import annotations
 
 import json
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -72,8 +73,13 @@ def segments(body: str, flags: str) -> tuple[Segment, ...]:
     return tuple(found)
 
 
-def pending_messages(store: ArchiveStore, limit: int = 50) -> list[QueuedMessage]:
-    """Messages waiting for a moderator, likely rejections first, then oldest first."""
+def pending_messages(
+    store: ArchiveStore, limit: int = 50, *, cemeteries: Collection[str] | None = None
+) -> list[QueuedMessage]:
+    """Messages waiting for a moderator, likely rejections first, then oldest first.
+
+    ``cemeteries`` keeps to messages about martyrs of those cemeteries (a district's queue); None: all.
+    """
     query = (
         select(Message, Martyr.name)
         .join(Martyr, Martyr.id == Message.martyr_id)
@@ -81,11 +87,20 @@ def pending_messages(store: ArchiveStore, limit: int = 50) -> list[QueuedMessage
         .order_by((Message.verdict == "block").desc(), Message.id)
         .limit(limit)
     )
+    if cemeteries is not None:
+        query = query.where(Martyr.cemetery.in_(sorted(cemeteries)))
     with store.session() as session:
         return [
             QueuedMessage(m.id, m.martyr_id, name, m.author, m.verdict, segments(m.body, m.flags))
             for m, name in session.execute(query)
         ]
+
+
+def message_cemetery(store: ArchiveStore, message_id: int) -> str | None:
+    """The cemetery of the martyr a message is about; None when there is no such message."""
+    query = select(Martyr.cemetery).join(Message, Message.martyr_id == Martyr.id).where(Message.id == message_id)
+    with store.session() as session:
+        return session.scalar(query)
 
 
 def decide_message(store: ArchiveStore, message_id: int, *, approve: bool, reason: str, actor: str) -> None:

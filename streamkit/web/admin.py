@@ -1,7 +1,8 @@
 """Staff admin: sign in, create/edit/cancel events, add/edit/publish archive entries, read the audit log.
 
-Every view requires a signed-in staff user, every form is CSRF-checked (app-wide CSRFProtect), and every change
-is written to the audit log in the same transaction as the change itself.
+Every view names the role it needs (``access.require_role``), every form is CSRF-checked (app-wide CSRFProtect),
+and every change is written to the audit log in the same transaction as the change itself. Events and entries
+belong to the district whose cemetery is their venue: a district's media editors see and change only those.
 """
 
 from __future__ import annotations
@@ -12,14 +13,15 @@ from typing import Any
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask import session as cookie_session
 from flask_babel import gettext
-from flask_login import UserMixin, current_user, login_required, login_user, logout_user
+from flask_login import current_user, login_user, logout_user
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from streamkit.archive.events import EventDraft, create_event, update_event
-from streamkit.archive.models import ArchiveEntry, Event, EventStatus
+from streamkit.archive.models import ArchiveEntry, Event, EventStatus, Role
 from streamkit.archive.store import ArchiveQuery, ArchiveStore
 from streamkit.errors import ArchiveError
+from streamkit.web.access import StaffUser, check_cemetery, holds, may_see, require_role, staff
 from streamkit.web.accounts import authenticate, session_user
 from streamkit.web.extensions import limiter, login_manager, login_rate_limit, store
 from streamkit.web.forms import ConfirmForm, EntryForm, EventForm, LoginForm
@@ -27,32 +29,26 @@ from streamkit.web.forms import ConfirmForm, EntryForm, EventForm, LoginForm
 bp = Blueprint("admin", __name__)
 
 
-class StaffUser(UserMixin):
-    """A signed-in staff user; ``sign_in`` is the audit record of the sign-in the cookie was issued at."""
-
-    def __init__(self, user_id: int, username: str, sign_in: int) -> None:
-        self.id = user_id
-        self.username = username
-        self.sign_in = sign_in
-
-    def get_id(self) -> str:
-        return f"{self.id}:{self.sign_in}"
-
-
 @login_manager.user_loader
 def load_user(session_id: str) -> StaffUser | None:
     user_id, _, sign_in = session_id.partition(":")
     if not (user_id.isdigit() and sign_in.isdigit()):
         return None
-    user = session_user(store(), int(user_id), int(sign_in))
-    return StaffUser(user.id, user.username, int(sign_in)) if user else None
+    account = session_user(store(), int(user_id), int(sign_in))
+    return StaffUser(account, int(sign_in)) if account else None
 
 
 @bp.context_processor
 def admin_globals() -> dict[str, Any]:
     # formdata=None: the sign-out button needs only a token, and must not parse a request body (which may be the
     # oversized one an error page is being rendered for).
-    return {"logout_form": ConfirmForm(formdata=None) if current_user.is_authenticated else None}
+    signed_in = current_user.is_authenticated
+    return {
+        "logout_form": ConfirmForm(formdata=None) if signed_in else None,
+        "may": (lambda *roles: holds(staff(), roles)) if signed_in else (lambda *roles: False),
+        "bureau_admin": signed_in and holds(staff(), (Role.ADMINISTRATOR,), bureau=True),
+        "Role": Role,
+    }
 
 
 def actor() -> str:
@@ -70,7 +66,9 @@ def login() -> str | Response | tuple[str, int]:
                 record = ArchiveStore.audit(session, user.username, "login")
                 session.flush()
             cookie_session.permanent = True  # the session ends after PERMANENT_SESSION_LIFETIME (8 h), not never
-            login_user(StaffUser(user.id, user.username, record.id))
+            account = session_user(store(), user.id, record.id)
+            assert account is not None  # just authenticated, in this request
+            login_user(StaffUser(account, record.id))
             return redirect(url_for("admin.dashboard"))
         with store().transaction() as session:
             ArchiveStore.audit(session, (form.username.data or "")[:80], "login.failed")
@@ -80,7 +78,7 @@ def login() -> str | Response | tuple[str, int]:
 
 
 @bp.post("/logout")
-@login_required
+@require_role()
 def logout() -> Response:
     form = ConfirmForm()
     if not form.validate_on_submit():
@@ -92,11 +90,22 @@ def logout() -> Response:
 
 
 @bp.get("/")
-@login_required
+@require_role()
 def dashboard() -> str:
     archive = store()
-    entries = archive.list_entries(ArchiveQuery(), per_page=50, published_only=False).items
-    return render_template("admin/dashboard.html", events=archive.all_events(100), entries=entries, form=ConfirmForm())
+    events: list[Event] = []
+    entries: list[ArchiveEntry] = []
+    if holds(staff(), (Role.MEDIA_EDITOR,)):
+        events = [e for e in archive.all_events(100) if may_see(e.venue)]
+        listed = archive.list_entries(ArchiveQuery(), per_page=50, published_only=False).items
+        entries = [e for e in listed if may_see(e.venue)]
+    return render_template("admin/dashboard.html", events=events, entries=entries, form=ConfirmForm())
+
+
+def _check_venue(venue: str) -> None:
+    """A district's editor may place an event or entry only at one of the district's cemeteries."""
+    if not may_see(venue.strip()):
+        raise ArchiveError(gettext("The venue must be one of your district's cemeteries"))
 
 
 def _draft(form: EventForm) -> EventDraft:
@@ -134,11 +143,12 @@ def _form_page(
 
 
 @bp.route("/events/new", methods=["GET", "POST"])
-@login_required
+@require_role(Role.MEDIA_EDITOR)
 def new_event() -> str | Response | tuple[str, int]:
     form = EventForm()
 
     def save() -> str:
+        _check_venue(form.venue.data or "")
         event = create_event(store(), _draft(form), actor=actor())
         return url_for("public.event_page", slug=event.slug)
 
@@ -146,19 +156,20 @@ def new_event() -> str | Response | tuple[str, int]:
 
 
 @bp.route("/events/<id:event_id>/edit", methods=["GET", "POST"])
-@login_required
+@require_role(Role.MEDIA_EDITOR)
 def edit_event(event_id: int) -> str | Response | tuple[str, int]:
     archive = store()
     with archive.session() as session:
         event = session.get(Event, event_id)
-    if event is None:
-        abort(404)
+    check_cemetery(event.venue if event else None)
+    assert event is not None
     form = EventForm(obj=event) if request.method == "GET" else EventForm()
     if request.method == "GET":
         form.start.data = event.start_local.replace(tzinfo=None)
         form.end.data = event.end_local.replace(tzinfo=None)
 
     def save() -> str:
+        _check_venue(form.venue.data or "")
         with archive.transaction() as session:
             found = session.get(Event, event_id)
             assert found is not None
@@ -169,14 +180,14 @@ def edit_event(event_id: int) -> str | Response | tuple[str, int]:
 
 
 @bp.post("/events/<id:event_id>/cancel")
-@login_required
+@require_role(Role.MEDIA_EDITOR)
 def cancel_event(event_id: int) -> Response:
     if not ConfirmForm().validate_on_submit():
         abort(400)
     with store().transaction() as session:
         event = session.get(Event, event_id)
-        if event is None:
-            abort(404)
+        check_cemetery(event.venue if event else None)
+        assert event is not None
         event.status = EventStatus.CANCELLED.value
         ArchiveStore.audit(session, actor(), "event.cancel", f"event:{event.slug}", event.title)
     flash(gettext("Event cancelled"))
@@ -190,6 +201,7 @@ def _apply_entry(session: Any, entry: ArchiveEntry, form: EntryForm) -> None:
         event = session.scalar(select(Event).where(Event.slug == slug))
         if event is None:
             raise ArchiveError(gettext("No event with that slug"))
+    _check_venue(form.venue.data or "")
     if not (entry.media_file or form.media_url.data or form.hls_url.data):
         raise ArchiveError(gettext("Give a media URL or an HLS URL"))
     entry.title = (form.title.data or "").strip()
@@ -206,7 +218,7 @@ def _apply_entry(session: Any, entry: ArchiveEntry, form: EntryForm) -> None:
 
 
 @bp.route("/entries/new", methods=["GET", "POST"])
-@login_required
+@require_role(Role.MEDIA_EDITOR)
 def new_entry() -> str | Response | tuple[str, int]:
     form = EntryForm()
 
@@ -223,11 +235,11 @@ def new_entry() -> str | Response | tuple[str, int]:
 
 
 @bp.route("/entries/<id:entry_id>/edit", methods=["GET", "POST"])
-@login_required
+@require_role(Role.MEDIA_EDITOR)
 def edit_entry(entry_id: int) -> str | Response | tuple[str, int]:
     entry = store().entry(entry_id, include_unpublished=True)
-    if entry is None:
-        abort(404)
+    check_cemetery(entry.venue if entry else None)
+    assert entry is not None
     form = EntryForm(obj=entry) if request.method == "GET" else EntryForm()
     if request.method == "GET":
         form.duration_s.data = entry.duration_ms // 1000
@@ -246,14 +258,14 @@ def edit_entry(entry_id: int) -> str | Response | tuple[str, int]:
 
 
 @bp.post("/entries/<id:entry_id>/<any(publish, unpublish):action>")
-@login_required
+@require_role(Role.MEDIA_EDITOR)
 def publish_entry(entry_id: int, action: str) -> Response:
     if not ConfirmForm().validate_on_submit():
         abort(400)
     with store().transaction() as session:
         entry = session.get(ArchiveEntry, entry_id)
-        if entry is None:
-            abort(404)
+        check_cemetery(entry.venue if entry else None)
+        assert entry is not None
         entry.published = action == "publish"
         ArchiveStore.audit(session, actor(), f"entry.{action}", f"archive:{entry_id}", entry.title)
     flash(gettext("Archive entry saved"))
@@ -261,6 +273,6 @@ def publish_entry(entry_id: int, action: str) -> Response:
 
 
 @bp.get("/audit")
-@login_required
+@require_role(Role.ADMINISTRATOR, bureau=True)  # records carry no district: only the bureau reads them all
 def audit() -> str:
     return render_template("admin/audit.html", records=store().audit_log())

@@ -120,11 +120,33 @@ def add_user_command(
     ctx: typer.Context,
     username: Annotated[str, typer.Argument(help="Staff user name.")],
     password_stdin: Annotated[bool, typer.Option(help="Read the password from standard input.")] = False,
+    role: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="A role to hold (repeat for several); given, it replaces the account's roles.", metavar="ROLE"
+        ),
+    ] = None,
+    district: Annotated[
+        str | None, typer.Option(help="The account's district slug (with --role); without it, bureau staff.")
+    ] = None,
 ) -> None:
-    """Create a staff account (or reset its password); the password is asked for, never taken as an argument."""
+    """Create a staff account (or reset its password); the password is asked for, never taken as an argument.
+
+    Roles: administrator, moderator, proxy_staff, register_editor, media_editor. Without --role an existing account
+    keeps its roles and district, and a new one holds none (it can sign in but open no page but the dashboard).
+    """
     import sys
 
+    from streamkit.archive.models import Role
     from streamkit.web.accounts import add_user
+
+    known = {r.value: r for r in Role}
+    unknown = [r for r in role or () if r not in known]
+    if unknown:
+        raise ConfigError.single("--role", f"unknown role {unknown[0]!r}; one of {', '.join(known)}")
+    if district is not None and role is None:
+        raise ConfigError.single("--district", "give the account's roles (--role) with its district")
+    roles = None if role is None else [known[r] for r in role]
 
     if password_stdin:
         password = sys.stdin.readline().rstrip("\n")
@@ -132,5 +154,36 @@ def add_user_command(
         password = getpass.getpass("password: ")
         if getpass.getpass("again: ") != password:
             raise ConfigError.single("add-user", "the passwords differ")
-    user = add_user(open_archive(settings_of(ctx)), username, password)
+    user = add_user(open_archive(settings_of(ctx)), username, password, roles=roles, district=district)
     out_console.print(f"staff user {user.username} saved", markup=False)
+
+
+district_app = typer.Typer(help="Districts under the bureau and their cemeteries.", no_args_is_help=True)
+app.add_typer(district_app, name="district")
+
+
+@district_app.command("add")
+def district_add_command(
+    ctx: typer.Context,
+    slug: Annotated[str, typer.Argument(help="Short name (lower-case letters, digits, dashes), e.g. nanshan.")],
+    name: Annotated[str, typer.Argument(help="The district's name, e.g. 南山区.")],
+    cemetery: Annotated[
+        list[str] | None,
+        typer.Option(help="A cemetery of the district, spelled as in the register (repeat for several)."),
+    ] = None,
+) -> None:
+    """Create a district (or rename it) and add cemeteries to it; run again to add more."""
+    from streamkit.web.districts import add_district
+
+    add_district(open_archive(settings_of(ctx)), slug, name, cemetery or [])
+    out_console.print(f"district {slug} saved", markup=False)
+
+
+@district_app.command("list")
+def district_list_command(ctx: typer.Context) -> None:
+    """Each district with its cemeteries."""
+    from streamkit.web.districts import all_districts
+
+    for district in all_districts(open_archive(settings_of(ctx))):
+        cemeteries = ", ".join(district.cemetery_names) or "-"
+        out_console.print(f"{district.slug}\t{district.name}\t{cemeteries}", markup=False)

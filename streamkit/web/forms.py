@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from zoneinfo import available_timezones
 
 from flask_babel import lazy_gettext as _l
@@ -13,14 +14,17 @@ from wtforms import (
     PasswordField,
     SelectChoice,
     SelectField,
+    SelectMultipleField,
     StringField,
     TextAreaField,
 )
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
+from wtforms.widgets import CheckboxInput, ListWidget
 
 from streamkit.archive.events import EVENT_YEARS
-from streamkit.archive.models import EntryKind, EventStatus
+from streamkit.archive.models import EntryKind, EventStatus, Role
 from streamkit.archive.urls import playable_url
+from streamkit.web.accounts import PasswordProblem, password_problem
 from streamkit.web.plain_text import has_controls
 
 COMMON_ZONES = ["Asia/Shanghai", "Asia/Hong_Kong", "Asia/Taipei", "UTC", "Europe/London", "America/New_York"]
@@ -117,3 +121,50 @@ class EntryForm(FlaskForm):
 
 class ConfirmForm(FlaskForm):
     """A button that changes something: only its CSRF token."""
+
+
+ROLE_LABELS = {
+    Role.ADMINISTRATOR: _l("Administrator (accounts, audit log, every page)"),
+    Role.MODERATOR: _l("Moderator (messages of remembrance)"),
+    Role.PROXY_STAFF: _l("Proxy tomb-sweeping staff"),
+    Role.REGISTER_EDITOR: _l("Register editor"),
+    Role.MEDIA_EDITOR: _l("Media editor (events and archive entries)"),
+}
+PASSWORD_MESSAGES = {
+    PasswordProblem.SHORT: _l("The password needs at least 10 characters"),
+    PasswordProblem.MONOTONOUS: _l("The password needs at least 5 different characters"),
+    PasswordProblem.HAS_USERNAME: _l("The password must not contain the user name"),
+    PasswordProblem.COMMON: _l("This password is too well known; choose another"),
+}
+
+
+class RolesField(SelectMultipleField):
+    """One checkbox per role."""
+
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+class UserRolesForm(FlaskForm):
+    roles = RolesField(_l("Roles"), choices=[SelectChoice(r.value, label) for r, label in ROLE_LABELS.items()])
+    district = SelectField(_l("District"))
+
+    def __init__(self, *args: object, districts: Sequence[tuple[str, str]] = (), **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.district.choices = [SelectChoice("", _l("Bureau (all districts)"))] + [
+            SelectChoice(slug, name) for slug, name in districts
+        ]
+
+    @property
+    def chosen_roles(self) -> frozenset[Role]:
+        return frozenset(Role(r) for r in self.roles.data or ())
+
+
+class NewUserForm(UserRolesForm):
+    username = StringField(_l("User name"), validators=[ONE_LINE, DataRequired(), Length(max=80)])
+    password = PasswordField(_l("Initial password"), validators=[DataRequired(), Length(max=200)])
+
+    def validate_password(self, field: PasswordField) -> None:
+        problem = password_problem(self.username.data or "", field.data or "")
+        if problem:
+            raise ValidationError(PASSWORD_MESSAGES[problem])

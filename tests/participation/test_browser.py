@@ -17,7 +17,7 @@ from streamkit.web.accounts import add_user
 from streamkit.web.app import create_app
 from tests.conftest import CHROMIUM, CHROMIUM_ARGS
 from tests.participation.conftest import register_file
-from tests.web.conftest import SECRET, STAFF, web_settings
+from tests.web.conftest import ADMIN, SECRET, STAFF, web_settings
 from tests.web.test_browser import LiveSite
 
 pytestmark = pytest.mark.browser
@@ -82,7 +82,7 @@ def test_a_message_waits_for_the_moderator_then_appears(site: LiveSite, browser:
     visitor.goto(f"{site.url}/martyrs/3")
     assert "英烈千古！" not in visitor.content()
 
-    add_user(site.store, *STAFF)
+    add_user(site.store, *STAFF, roles=ADMIN)
     staff = browser.new_page(locale="zh-CN")
     staff.goto(f"{site.url}/admin/messages/")
     staff.get_by_label("用户名").fill(STAFF[0])

@@ -7,7 +7,7 @@ from flask.testing import FlaskClient
 
 from streamkit.archive.store import ArchiveStore
 from streamkit.web.accounts import add_user
-from tests.web.conftest import STAFF, csrf_token, sign_in
+from tests.web.conftest import ADMIN, STAFF, csrf_token, sign_in
 
 PAYLOAD = '<script>alert("x")</script><img src=x onerror=alert(1)>'
 
@@ -19,7 +19,7 @@ def write(client: FlaskClient, body: str, author: str = "小明", martyr_id: int
 
 
 def staff_client(client: FlaskClient, store: ArchiveStore) -> FlaskClient:
-    add_user(store, *STAFF)
+    add_user(store, *STAFF, roles=ADMIN)
     assert sign_in(client).status_code == 302  # type: ignore[attr-defined]
     return client
 

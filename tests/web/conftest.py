@@ -11,6 +11,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from streamkit.archive.models import Role
 from streamkit.archive.store import ArchiveStore
 from streamkit.config.settings import Settings, WebSettings
 from streamkit.web.accounts import add_user
@@ -20,6 +21,7 @@ from tests.archive.conftest import vtt_files as vtt_files  # the same WebVTT fil
 
 SECRET = "test-secret-key-that-is-long-enough"
 STAFF = ("archivist", "correct horse battery")
+ADMIN = (Role.ADMINISTRATOR,)  # the staff the tests sign in as may open every admin page
 CSRF_RE = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
 
 
@@ -74,7 +76,7 @@ def sign_in(client: FlaskClient, username: str = STAFF[0], password: str = STAFF
 
 @pytest.fixture
 def staff(store: ArchiveStore, client: FlaskClient) -> Staff:
-    add_user(store, *STAFF)
+    add_user(store, *STAFF, roles=ADMIN)
     response = sign_in(client)
     assert response.status_code == 302  # type: ignore[attr-defined]
     return Staff(client)

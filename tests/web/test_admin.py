@@ -15,7 +15,7 @@ from streamkit.archive.store import ArchiveStore
 from streamkit.errors import ArchiveError
 from streamkit.web.accounts import add_user, authenticate
 from tests.archive.conftest import make_event
-from tests.web.conftest import STAFF, Staff, csrf_token, sign_in
+from tests.web.conftest import ADMIN, STAFF, Staff, csrf_token, sign_in
 
 ADMIN_GETS = [
     "/admin/",
@@ -71,7 +71,7 @@ def test_admin_requires_sign_in(client: FlaskClient, store: ArchiveStore) -> Non
 
 
 def test_csrf_is_enforced_on_login_and_admin_forms(client: FlaskClient, store: ArchiveStore) -> None:
-    add_user(store, *STAFF)
+    add_user(store, *STAFF, roles=ADMIN)
     response = client.post("/admin/login", data={"username": STAFF[0], "password": STAFF[1]})
     assert response.status_code == 400 and "表单已过期" in response.get_data(as_text=True)
     assert client.get("/admin/").status_code == 302  # not signed in
@@ -83,7 +83,7 @@ def test_csrf_is_enforced_on_login_and_admin_forms(client: FlaskClient, store: A
 
 
 def test_login_is_rate_limited(client: FlaskClient, store: ArchiveStore) -> None:
-    add_user(store, *STAFF)
+    add_user(store, *STAFF, roles=ADMIN)
     token = csrf_token(client.get("/admin/login").get_data(as_text=True))
     codes = [
         client.post(
@@ -193,7 +193,7 @@ def test_entries_add_edit_publish_unpublish(staff: Staff, store: ArchiveStore) -
 
 
 def test_staff_session_expires_after_eight_hours(client: FlaskClient, store: ArchiveStore) -> None:
-    add_user(store, *STAFF)
+    add_user(store, *STAFF, roles=ADMIN)
     response = sign_in(client)
     cookie = next(c for c in response.headers.getlist("Set-Cookie") if c.startswith("session="))  # type: ignore[attr-defined]
     expires = parsedate_to_datetime(cookie.split("Expires=")[1].split(";")[0])

@@ -24,7 +24,7 @@ from streamkit.web.extensions import STORE_KEY
 from tests.archive.conftest import make_event
 from tests.conftest import CHROMIUM as CHROMIUM_PATH
 from tests.conftest import CHROMIUM_ARGS
-from tests.web.conftest import SECRET, STAFF, web_settings
+from tests.web.conftest import ADMIN, SECRET, STAFF, web_settings
 from tests.web.test_admin import event_form
 
 pytestmark = pytest.mark.browser
@@ -173,7 +173,7 @@ def test_phone_layout_has_no_sideways_scroll(site: LiveSite, browser: Any) -> No
 
 
 def test_admin_creates_event_that_reaches_schedule_and_calendar(site: LiveSite, page: Any) -> None:
-    add_user(site.store, *STAFF)
+    add_user(site.store, *STAFF, roles=ADMIN)
     page.goto(f"{site.url}/admin/")
     page.get_by_label("用户名").fill(STAFF[0])
     page.get_by_label("密码").fill(STAFF[1])
