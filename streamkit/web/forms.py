@@ -146,7 +146,12 @@ class RolesField(SelectMultipleField):
 
 
 class UserRolesForm(FlaskForm):
-    roles = RolesField(_l("Roles"), choices=[SelectChoice(r.value, label) for r, label in ROLE_LABELS.items()])
+    roles = RolesField(
+        _l("Roles"),
+        choices=[SelectChoice(r.value, label) for r, label in ROLE_LABELS.items()],
+        # WTForms' own plural message for this field has no Chinese
+        invalid_choice_message=_l("Not a valid choice"),
+    )
     district = SelectField(_l("District"))
 
     def __init__(self, *args: object, districts: Sequence[tuple[str, str]] = (), **kwargs: object) -> None:
