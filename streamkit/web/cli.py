@@ -186,4 +186,4 @@ def district_list_command(ctx: typer.Context) -> None:
 
     for district in all_districts(open_archive(settings_of(ctx))):
         cemeteries = ", ".join(district.cemetery_names) or "-"
-        out_console.print(f"{district.slug}\t{district.name}\t{cemeteries}", markup=False)
+        out_console.print(f"{district.slug}  {district.name}  {cemeteries}", markup=False)

@@ -11,6 +11,7 @@ import time
 import urllib.request
 from pathlib import Path
 
+from streamkit.archive.models import Role
 from streamkit.archive.store import ArchiveStore
 from streamkit.media.samples import SampleSet
 from streamkit.web.accounts import authenticate
@@ -75,9 +76,11 @@ def test_archive_bad_input_is_one_line_and_writes_nothing(tmp_path: Path, sample
     assert start.returncode == 1 and start.stderr.startswith("error: --start 'soon'")
 
 
-def add_user_cli(tmp_path: Path, env: dict[str, str], name: str, password: str) -> subprocess.CompletedProcess[str]:
+def add_user_cli(
+    tmp_path: Path, env: dict[str, str], name: str, password: str, *options: str
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "streamkit", "web", "add-user", name, "--password-stdin"],
+        [sys.executable, "-m", "streamkit", "web", "add-user", name, "--password-stdin", *options],
         input=password + "\n",
         capture_output=True,
         text=True,
@@ -99,6 +102,35 @@ def test_add_user_keeps_the_password_out_of_output(tmp_path: Path) -> None:
     store.dispose()
     short = add_user_cli(tmp_path, env, "keeper2", "short")
     assert short.returncode == 1 and short.stderr.strip() == "error: the password needs at least 10 characters"
+
+
+def test_districts_and_roles_from_the_command_line(tmp_path: Path) -> None:
+    env = env_for(tmp_path)
+    password = "s3cret-memorial-pass"
+    made = run_cli(["web", "district", "add", "south", "南区", "--cemetery", "南山陵园", "--cemetery", "南岭陵园"],
+                   cwd=tmp_path, env=env)  # fmt: skip
+    assert made.returncode == 0, made.stderr
+    taken = run_cli(["web", "district", "add", "north", "北区", "--cemetery", "南山陵园"], cwd=tmp_path, env=env)
+    assert taken.returncode == 1
+    assert taken.stderr.strip() == "error: cemetery '南山陵园' already belongs to district 'south'"
+    listed = run_cli(["web", "district", "list"], cwd=tmp_path, env=env)
+    assert listed.stdout.splitlines() == ["south  南区  南山陵园, 南岭陵园"]
+    options = ("--role", "moderator", "--role", "register_editor", "--district", "south")
+    assert add_user_cli(tmp_path, env, "keeper", password, *options).returncode == 0
+    for bad, message in [
+        (("--role", "overlord"), "error: --role: unknown role 'overlord'; one of administrator, moderator, "),
+        (("--role", "moderator", "--district", "atlantis"), "error: no district 'atlantis'"),
+        (("--district", "south"), "error: --district: give the account's roles (--role) with its district"),
+    ]:
+        refused = add_user_cli(tmp_path, env, "other", password, *bad)
+        assert refused.returncode == 1 and refused.stderr.startswith(message), refused.stderr
+        assert password not in refused.stdout + refused.stderr
+    store = ArchiveStore(env["STREAMKIT_WEB__DATABASE_URL"], tmp_path / "media")
+    keeper = authenticate(store, "keeper", password)
+    assert keeper is not None and keeper.roles == {Role.MODERATOR, Role.REGISTER_EDITOR}
+    assert keeper.district is not None and keeper.district.slug == "south"
+    assert authenticate(store, "other", password) is None
+    store.dispose()
 
 
 def test_prod_serve_needs_a_secret_key(tmp_path: Path) -> None:
