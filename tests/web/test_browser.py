@@ -192,3 +192,41 @@ def test_admin_creates_event_that_reaches_schedule_and_calendar(site: LiveSite, 
     calendar = page.request.get(f"{site.url}/schedule.ics").text()
     assert "SUMMARY:浏览器里新建的公祭" in calendar and "LOCATION:烈士陵园" in calendar
     assert page.csp_errors == []
+
+
+def test_administrator_makes_a_district_moderator_who_sees_only_their_pages(
+    site: LiveSite, page: Any, browser: Any
+) -> None:
+    from streamkit.web.districts import add_district
+
+    add_user(site.store, *STAFF, roles=ADMIN)
+    add_district(site.store, "south", "南区", ["南山陵园"])
+    page.goto(f"{site.url}/admin/")
+    page.get_by_label("用户名").fill(STAFF[0])
+    page.get_by_label("密码").fill(STAFF[1])
+    page.get_by_role("button", name="登录").click()
+    page.get_by_role("link", name="账号管理").click()
+    page.get_by_role("link", name="新建账号").click()
+    page.get_by_label("用户名").fill("南区审核")
+    page.get_by_label("初始密码").fill("short")
+    page.get_by_label("审核员（感念寄语）").check()
+    page.get_by_label("区", exact=True).select_option("south")
+    page.get_by_role("button", name="保存").click()
+    assert page.get_by_text("密码至少需要 10 个字符").count() == 1  # beside the field, nothing saved
+    page.get_by_label("初始密码").fill("qingming-south-1")
+    page.get_by_role("button", name="保存").click()
+    row = page.locator("tr[data-user='南区审核']")
+    assert "审核员（感念寄语）" in row.text_content() and "南区" in row.text_content()
+    moderator = browser.new_context(locale="zh-CN").new_page()
+    moderator.goto(f"{site.url}/admin/")
+    moderator.get_by_label("用户名").fill("南区审核")
+    moderator.get_by_label("密码").fill("qingming-south-1")
+    moderator.get_by_role("button", name="登录").click()
+    nav = moderator.locator("nav.admin-nav")
+    assert nav.get_by_role("link", name="寄语审核").count() == 1
+    assert (
+        nav.get_by_role("link", name="新建活动").count() == 0 and nav.get_by_role("link", name="账号管理").count() == 0
+    )
+    assert moderator.goto(f"{site.url}/admin/users/").status == 403
+    moderator.context.close()
+    assert page.csp_errors == []
