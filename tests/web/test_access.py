@@ -6,6 +6,7 @@ a new admin route without a line in the table fails here until someone decides w
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +27,8 @@ from streamkit.web.accounts import add_user, change_user, session_user, set_acti
 from streamkit.web.app import create_app
 from streamkit.web.districts import add_district
 from tests.archive.conftest import make_event
+from tests.register.conftest import postgresql_server as postgresql_server  # the same private PostgreSQL
+from tests.register.conftest import postgresql_store as postgresql_store
 from tests.web.conftest import SECRET, csrf_token, sign_in, web_settings
 
 PASSWORD = "memorial-hall-2026"
@@ -241,7 +244,10 @@ def post_form(client: FlaskClient, path: str, data: dict[str, object]) -> object
     return client.post(path, data={**data, "csrf_token": token})
 
 
-def test_administrator_creates_an_account_that_can_sign_in(app: Flask, store: ArchiveStore, seeded: Seeded) -> None:
+def test_administrator_creates_an_account_that_can_sign_in(
+    app: Flask, store: ArchiveStore, seeded: Seeded, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
     client = admin_client(app, store)
     form = {"username": "南区审核", "password": "qingming-south-1", "roles": ["moderator", "register_editor"]}
     made = post_form(client, "/admin/users/new", {**form, "district": "south"})
@@ -257,6 +263,7 @@ def test_administrator_creates_an_account_that_can_sign_in(app: Flask, store: Ar
     assert (record.actor, record.action, record.target) == ("chief", "user.create", "user:南区审核")
     assert record.detail == "roles=moderator,register_editor district=south"
     assert all("qingming-south-1" not in r.detail + r.target for r in store.audit_log())
+    assert "qingming-south-1" not in caplog.text
 
 
 @pytest.mark.parametrize(
@@ -355,9 +362,18 @@ def test_a_cemetery_belongs_to_one_district(store: ArchiveStore) -> None:
     assert [(d.slug, d.cemetery_names) for d in all_districts(store)] == [("north", ["北山陵园", "北岭陵园"])]
 
 
-def test_existing_accounts_become_bureau_administrators_and_the_migration_goes_back(store: ArchiveStore) -> None:
+@pytest.fixture(params=["sqlite", "postgresql"])
+def either_store(request: pytest.FixtureRequest) -> ArchiveStore:
+    found: ArchiveStore = request.getfixturevalue("store" if request.param == "sqlite" else "postgresql_store")
+    return found
+
+
+def test_existing_accounts_become_bureau_administrators_and_the_migration_goes_back(
+    either_store: ArchiveStore,
+) -> None:
     from alembic import command
 
+    store = either_store
     with store.engine.begin() as connection:
         command.downgrade(schema.alembic_config(connection), "0005")
     tables = set(inspect(store.engine).get_table_names())
@@ -365,7 +381,10 @@ def test_existing_accounts_become_bureau_administrators_and_the_migration_goes_b
     assert "district_id" not in {c["name"] for c in inspect(store.engine).get_columns("users")}
     with store.engine.begin() as connection:
         connection.execute(
-            text("INSERT INTO users (username, password_hash, active, created_at) VALUES ('old', 'x', 1, '2026-01-01')")
+            text(
+                "INSERT INTO users (username, password_hash, active, created_at)"
+                " VALUES ('old', 'x', TRUE, '2026-01-01')"
+            )
         )
     assert store.migrate() is True
     with store.session() as session:
