@@ -11,5 +11,5 @@ if ! $SK archive list-events | grep -qF "$TITLE"; then
     --description "全体肃立，向英烈默哀；敬献花篮；宣读祭文。"
 fi
 
-echo "site: http://127.0.0.1:8000/  (staff: .venv/bin/streamkit web add-user NAME, then /admin/)"
+echo "site: http://127.0.0.1:8000/  (staff: .venv/bin/streamkit web add-user NAME --role administrator, then /admin/)"
 exec $SK web serve

@@ -199,7 +199,7 @@ def _apply_entry(session: Any, entry: ArchiveEntry, form: EntryForm) -> None:
     slug = (form.event_slug.data or "").strip()
     if slug:
         event = session.scalar(select(Event).where(Event.slug == slug))
-        if event is None:
+        if event is None or not may_see(event.venue):  # another district's event: as if there were none
             raise ArchiveError(gettext("No event with that slug"))
     _check_venue(form.venue.data or "")
     if not (entry.media_file or form.media_url.data or form.hls_url.data):

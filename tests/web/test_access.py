@@ -221,6 +221,12 @@ def test_district_editors_place_events_only_in_their_district(app: Flask, store:
     assert refused.status_code == 400 and "地点必须是本区的陵园之一" in refused.get_data(as_text=True)
     assert client.post("/admin/events/new", data={**form, "venue": SOUTH}).status_code == 302
     assert sorted(e.venue for e in store.all_events()) == [NORTH, SOUTH]
+    north_slug = next(e.slug for e in store.all_events() if e.venue == NORTH)
+    entry = {"title": "南山录像", "kind": "recording", "media_url": "https://v.example/s.mp4", "venue": SOUTH,
+             "event_slug": north_slug, "published": "y", "csrf_token": token}  # fmt: skip
+    linked = client.post("/admin/entries/new", data=entry)
+    assert linked.status_code == 400 and "没有这个标识的活动" in linked.get_data(as_text=True)  # as if none existed
+    assert store.list_entries(published_only=False).total == 1
 
 
 def test_bureau_staff_see_every_district(app: Flask, store: ArchiveStore, seeded: Seeded) -> None:
