@@ -30,6 +30,10 @@ COMMON_PASSWORDS = frozenset(
 _DUMMY_HASH = generate_password_hash("streamkit-dummy-password")
 
 
+class UsernameTaken(ArchiveError):
+    """An account with this name exists, and the caller asked for a new one."""
+
+
 @dataclass(frozen=True)
 class StaffAccount:
     """What a request needs to know about its signed-in user; ``district`` None means bureau staff."""
@@ -84,11 +88,13 @@ def add_user(
     roles: Iterable[Role] | None = None,
     district: str | None = None,
     actor: str = "cli",
+    only_new: bool = False,
 ) -> User:
     """Create a staff account, or reset the password of an existing one.
 
     ``roles`` and ``district`` set the account's roles and district; ``roles`` None leaves an existing account's
-    roles and district as they are (a password reset), and gives a new account none.
+    roles and district as they are (a password reset), and gives a new account none. ``only_new`` refuses an
+    existing name instead of resetting its password (the account page creates, it never takes over).
     """
     username = username.strip()
     if not username or len(username) > 80:
@@ -99,6 +105,8 @@ def add_user(
     with store.transaction() as session:
         user = session.scalar(select(User).where(User.username == username))
         action = "user.password" if user else "user.create"
+        if user is not None and only_new:
+            raise UsernameTaken(f"an account named {username!r} exists already")
         if user is None:
             user = User(username=username, password_hash="")
             session.add(user)

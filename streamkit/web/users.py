@@ -14,7 +14,7 @@ from werkzeug.wrappers import Response
 from streamkit.archive.models import Role, User
 from streamkit.errors import ArchiveError
 from streamkit.web.access import require_role, staff
-from streamkit.web.accounts import add_user, all_users, change_user, find_user, set_active
+from streamkit.web.accounts import UsernameTaken, add_user, all_users, change_user, find_user, set_active
 from streamkit.web.admin import admin_globals
 from streamkit.web.districts import all_districts
 from streamkit.web.extensions import store
@@ -53,7 +53,10 @@ def new_user() -> Response | tuple[str, int]:
                 roles=form.chosen_roles,
                 district=form.district.data or None,
                 actor=staff().username,
+                only_new=True,
             )
+        except UsernameTaken:
+            form.username.errors.append(gettext("An account with this user name exists already"))
         except ArchiveError as exc:
             form.form_errors.append(str(exc))
         else:

@@ -282,6 +282,7 @@ def test_administrator_creates_an_account_that_can_sign_in(
         ({"username": ""}, "该字段是必填字段"),
         ({"roles": ["overlord"]}, "不是有效的选择"),
         ({"district": "atlantis"}, "不是有效的选择"),
+        ({"username": "chief"}, "已有同名账号"),  # never a silent password reset of an existing account
     ],
 )
 def test_bad_account_input_gives_a_message_and_changes_nothing(
@@ -296,6 +297,7 @@ def test_bad_account_input_gives_a_message_and_changes_nothing(
     assert len(store.audit_log()) == before
     with store.session() as session:
         assert session.scalar(select(User).where(User.username == "keeper2")) is None
+    assert sign_in(app.test_client(), "chief", PASSWORD).status_code == 302  # type: ignore[attr-defined]
 
 
 def test_account_forms_need_the_csrf_token(app: Flask, store: ArchiveStore, seeded: Seeded) -> None:
