@@ -16,7 +16,7 @@ import binascii
 import secrets
 from dataclasses import dataclass
 from email.utils import formatdate
-from typing import Any
+from typing import Any, BinaryIO
 
 from flask import Blueprint, Flask, abort, current_app, jsonify, render_template, request, url_for
 from flask_babel import gettext
@@ -211,7 +211,8 @@ def upload_file(upload_id: str) -> Response:
     if request.method == "PATCH":
         return _patch(uploads, upload)
     response = Response(status=200)
-    response.headers["Upload-Offset"] = str(uploads.folder.offset(upload.id))
+    complete = uploads.folder.state(upload.id).status != "uploading"  # its bytes may be in the archive by now
+    response.headers["Upload-Offset"] = str(upload.length if complete else uploads.folder.offset(upload.id))
     response.headers["Upload-Length"] = str(upload.length)
     response.headers["Upload-Expires"] = _expires(upload.id)
     return response
@@ -221,36 +222,52 @@ def _patch(uploads: UploadService, upload: Upload) -> Response:
     if request.mimetype != OFFSET_TYPE:
         raise UploadError(415, f"Content-Type must be {OFFSET_TYPE}")
     offset = _header_int("Upload-Offset")
-    size = request.content_length
-    if size is None:
-        raise UploadError(411, "Content-Length is required")
+    size = request.content_length or 0  # none: no body, or a chunked one (which _receive holds to the length)
     if offset + size > upload.length:
         raise UploadError(413, "the bytes go past the Upload-Length given at creation")
     # a chunk is larger than any form: lift the site's body limit for this request only (the bytes are streamed
     # to the part file, never held; web.uploads.chunk_bytes is what the page sends, and what a proxy must let by)
     request.max_content_length = upload.length
-    with uploads.folder.appending(upload, offset) as handle:
-        while True:
-            try:
-                piece = request.stream.read(READ_PIECE)
-            except (ClientDisconnected, ConnectionError):
-                break  # tus: keep what arrived; the client asks HEAD and resumes there
-            if not piece:
-                break
-            try:
-                handle.write(piece)
-            except OSError as error:
-                if error.errno not in FULL_DISK:
-                    raise
-                raise UploadError(507, "the upload folder is full") from None
-    received = uploads.folder.offset(upload.id)
-    if received == upload.length and uploads.folder.state(upload.id).status == "uploading":
-        uploads.folder.set_state(upload.id, UploadState(status="received"))
+    try:
+        _still_uploading(uploads, upload)  # a complete upload's bytes may be gone to the archive already
+        with uploads.folder.appending(upload, offset) as handle:
+            _still_uploading(uploads, upload)  # and again under the lock, which the completing PATCH held
+            _receive(handle, upload.length - offset)
+            received = handle.tell()
+            # decided under the lock: of two PATCHes that end together, only one starts the transcode
+            complete = received == upload.length
+            if complete:
+                uploads.folder.set_state(upload.id, UploadState(status="received"))
+    except OSError as error:
+        if error.errno not in FULL_DISK:
+            raise
+        raise UploadError(507, "the upload folder is full") from None
+    if complete:
         start_transcode(_job(uploads, upload), uploads.farm)
     response = Response(status=204)
     response.headers["Upload-Offset"] = str(received)
     response.headers["Upload-Expires"] = _expires(upload.id)
     return response
+
+
+def _still_uploading(uploads: UploadService, upload: Upload) -> None:
+    if uploads.folder.state(upload.id).status != "uploading":
+        raise UploadError(409, "the upload is complete")
+
+
+def _receive(handle: BinaryIO, room: int) -> None:
+    """Copy the request's body into the part file as it arrives, at most ``room`` bytes (413 beyond)."""
+    while True:
+        try:
+            piece = request.stream.read(READ_PIECE)
+        except (ClientDisconnected, ConnectionError):
+            return  # tus: keep what arrived; the client asks HEAD and resumes there
+        if not piece:
+            return
+        if len(piece) > room:  # a chunked body longer than promised: what came before it stays (HEAD says where)
+            raise UploadError(413, "the bytes go past the Upload-Length given at creation")
+        handle.write(piece)
+        room -= len(piece)
 
 
 def _job(uploads: UploadService, upload: Upload) -> TranscodeJob:

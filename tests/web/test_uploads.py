@@ -76,6 +76,9 @@ def test_create_then_patch_in_chunks_with_head_between(tus: Tus, app: Flask) -> 
     state = tus.wait(url)  # random bytes: refused, see the not-a-video test
     assert state["status"] == "refused" and state["length"] == len(data)
     assert not folder_of(app).part(upload_id).exists()
+    # a client that resumes a complete upload is told it is complete, and cannot add to it
+    assert tus.head(url).headers["Upload-Offset"] == str(len(data))
+    assert tus.patch(url, len(data), b"").status_code == 409
 
 
 def test_a_patch_at_the_wrong_offset_is_409_and_changes_nothing(tus: Tus, app: Flask) -> None:
