@@ -116,6 +116,10 @@ def parse_metadata(header: str) -> dict[str, str]:
     return found
 
 
+def _printable(text: str) -> str:
+    return " ".join("".join(ch if ch.isprintable() else " " for ch in text).split())[:200]
+
+
 @bp.get("/")
 @login_required
 def page() -> str:
@@ -177,8 +181,9 @@ def files() -> Response:
     metadata = parse_metadata(request.headers.get("Upload-Metadata", ""))
     uploads.folder.expire(uploads.settings.expire_hours)
     ticket = uploads.folder.take_ticket(metadata["ticket"], user()) if "ticket" in metadata else None
-    filename = metadata.get("filename", "")[:200]
-    title = ticket.title if ticket else (metadata.get("title") or filename.rpartition(".")[0] or filename)[:200]
+    filename = _printable(metadata.get("filename", ""))[:200]
+    # a title from metadata skipped the form's checks: only printable characters reach the archive and its feeds
+    title = ticket.title if ticket else _printable(metadata.get("title") or filename.rpartition(".")[0] or filename)
     upload = Upload(
         id=secrets.token_hex(16),
         length=length,

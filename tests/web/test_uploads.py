@@ -224,6 +224,11 @@ def test_a_video_without_sound_gets_a_silent_track(tus: Tus, store: ArchiveStore
     assert entry.title == "silent"
 
 
+def test_a_title_from_metadata_loses_its_control_characters(tus: Tus, app: Flask) -> None:
+    url = tus.location(10, title="公祭\n录像\x07")
+    assert tus.status(url)["title"] == "公祭 录像"
+
+
 def test_the_job_never_shows_the_database_password(tmp_path: Path) -> None:
     job = TranscodeJob(tmp_path, "a" * 32, "postgresql://site:s3cret-pw@db/streamkit", tmp_path, ())
     assert "s3cret-pw" not in repr(job) and "s3cret-pw" not in str(job)
