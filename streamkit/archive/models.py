@@ -106,6 +106,7 @@ class ArchiveEntry(Base):
     media_file: Mapped[str] = mapped_column(String(500), default="")
     media_url: Mapped[str] = mapped_column(String(500), default="")
     hls_url: Mapped[str] = mapped_column(String(500), default="")
+    hls_file: Mapped[str] = mapped_column(String(500), default="")  # master.m3u8 of a ladder in the media folder
     media_sha256: Mapped[str | None] = mapped_column(String(64), unique=True)
     poster_file: Mapped[str] = mapped_column(String(500), default="")
     captions_file: Mapped[str] = mapped_column(String(500), default="")

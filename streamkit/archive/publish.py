@@ -58,6 +58,19 @@ def _check_media(media: Path, poster: Path | None) -> None:
         raise ArchiveError(str(exc)) from None
 
 
+def _place_ladder(source: Path, target: Path) -> None:
+    """Copy an HLS folder to ``target`` (inside the media folder) whole: copied beside it, then renamed."""
+    if (target / "master.m3u8").is_file():
+        return  # the same media published before: its ladder is there already
+    partial = target.with_name(f".{target.name}.partial")
+    shutil.rmtree(partial, ignore_errors=True)
+    try:
+        shutil.copytree(source, partial)
+        os.replace(partial, target)
+    finally:
+        shutil.rmtree(partial, ignore_errors=True)
+
+
 def _place(source: Path, target: Path, *, copy: bool) -> None:
     """Put ``source`` at ``target`` (inside the media folder), atomically; unchanged targets are left alone."""
     if target.exists() and target.stat().st_size == source.stat().st_size:
@@ -79,6 +92,7 @@ def publish_media(
     poster: str | Path | None = None,
     captions_vtt: str | Path | None = None,
     chapters_vtt: str | Path | None = None,
+    hls_dir: str | Path | None = None,
     description: str = "",
     tags: Sequence[str] = (),
     campaign: str | None = None,
@@ -89,8 +103,9 @@ def publish_media(
 ) -> ArchiveEntry:
     """Add (or update, when the same media was published before) an archive entry; returns it.
 
-    ``copy=False`` links the files into the media folder instead of copying them. Publishing a recording for an
-    event marks the event ended, so its page shows the recording.
+    ``copy=False`` links the files into the media folder instead of copying them. ``hls_dir`` is an HLS ladder
+    (``master.m3u8`` and its variants), copied whole. Publishing a recording for an event marks the event ended,
+    so its page shows the recording.
     """
     store = store_or_url if isinstance(store_or_url, ArchiveStore) else ArchiveStore(store_or_url)
     if kind not in (EntryKind.RECORDING.value, EntryKind.TOUR.value):
@@ -111,6 +126,9 @@ def publish_media(
         if vtt is not None:
             check_vtt(vtt)
     _check_media(media, poster_path)
+    ladder = Path(hls_dir) if hls_dir is not None else None
+    if ladder is not None and not (ladder / "master.m3u8").is_file():
+        raise ArchiveError(f"{ladder}: no master.m3u8 in the HLS folder")
 
     checksum = file_sha256(media)
     folder = checksum[:16]
@@ -134,6 +152,8 @@ def publish_media(
             source = sources[key]
             assert source is not None
             _place(source, store.media_dir / relative, copy=copy)
+        if ladder is not None:
+            _place_ladder(ladder, store.media_dir / folder / "hls")
         entry = session.scalar(select(ArchiveEntry).where(ArchiveEntry.media_sha256 == checksum))
         created = entry is None
         if entry is None:
@@ -146,6 +166,7 @@ def publish_media(
         entry.poster_file = names.get("poster", entry.poster_file or "")
         entry.captions_file = names.get("captions", entry.captions_file or "")
         entry.chapters_file = names.get("chapters", entry.chapters_file or "")
+        entry.hls_file = f"{folder}/hls/master.m3u8" if ladder is not None else entry.hls_file or ""
         entry.duration_ms = duration_ms
         entry.campaign = campaign or (event.campaign if event else "")
         entry.venue = venue or (event.venue if event else "")

@@ -91,6 +91,33 @@ class LiveSettings(SpecModel):
     max_attempts: int = Field(6, ge=1)  # failed starts in a row before a leg is given up ("failed")
 
 
+class UploadRendition(SpecModel):
+    height: int = Field(gt=0, le=4320)
+    bitrate_kbps: int = Field(gt=0)
+
+
+class UploadSettings(SpecModel):
+    """Videos staff upload through the admin (resumable, tus 1.0.0), and what they are transcoded to."""
+
+    # partial uploads and their state; with transcode_on_farm every farm worker must see this folder (e.g. NFS)
+    folder: Path = Path("var/uploads")
+    max_bytes: int = Field(20 * 2**30, gt=0)  # one recording; larger is refused at creation (413)
+    chunk_bytes: int = Field(8 * 2**20, ge=2**16, le=2**30)  # the browser sends this much per request
+    expire_hours: float = Field(24.0, gt=0)  # an upload not continued for this long is removed
+    # True: transcode on the render farm (settings farm.*, `streamkit farm worker`); False: in a thread of the site
+    transcode_on_farm: bool = False
+    preset: str = "veryfast"
+    crf: int = Field(22, ge=0, le=51)
+    # the HLS ladder: the renditions no taller than the video (at least the smallest, at the video's height)
+    ladder: list[UploadRendition] = Field(
+        default_factory=lambda: [
+            UploadRendition(height=1080, bitrate_kbps=5000),
+            UploadRendition(height=720, bitrate_kbps=2800),
+            UploadRendition(height=360, bitrate_kbps=800),
+        ]
+    )
+
+
 class WebSettings(SpecModel):
     database_url: str = "sqlite:///var/streamkit.db"
     secret_key: SecretStr | None = None
@@ -115,6 +142,7 @@ class WebSettings(SpecModel):
     tribute_daily_cap: int = Field(200, gt=0)
     # A person writes a few messages of remembrance, not dozens; every one costs a moderator's time.
     message_rate_limit: str = "10 per hour"
+    uploads: UploadSettings = UploadSettings()
 
     @field_validator("login_rate_limit", "tribute_rate_limit", "message_rate_limit")
     @classmethod

@@ -13,6 +13,7 @@ import typer
 from streamkit.cli_common import err_console, open_archive, out_console, settings_of
 
 if TYPE_CHECKING:
+    from streamkit.tours.batch import Status
     from streamkit.tours.render import RenderOptions
 
 
@@ -45,10 +46,22 @@ def check(spec: Annotated[Path, typer.Argument(help="Tour spec (config/tours/*.y
 @app.command("render")
 def render(
     ctx: typer.Context,
-    spec: Annotated[Path, typer.Argument(help="Tour spec (config/tours/*.yaml).")],
-    output: Annotated[Path, typer.Option("-o", "--output", help="The MP4 to write; sidecars go beside it.")],
+    specs: Annotated[
+        list[Path], typer.Argument(help="Tour spec(s) (config/tours/*.yaml); several make a batch.", metavar="SPEC...")
+    ],
+    output: Annotated[
+        Path,
+        typer.Option(
+            "-o",
+            "--output",
+            help="The MP4 to write, sidecars beside it; for a batch (or an existing folder), the folder for SPEC.mp4.",
+        ),
+    ],
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the ffmpeg commands; run nothing.")] = False,
-    hls: Annotated[Path | None, typer.Option("--hls", help="Also write an fMP4 HLS ladder into this folder.")] = None,
+    hls: Annotated[
+        Path | None,
+        typer.Option("--hls", help="Also write an fMP4 HLS ladder into this folder (a batch: one subfolder per spec)."),
+    ] = None,
     preview: Annotated[bool, typer.Option("--preview", help="Fast, low-resolution render for checking.")] = False,
     no_burn: Annotated[bool, typer.Option("--no-burn-captions", help="Soft captions only.")] = False,
     engine: Annotated[
@@ -68,26 +81,53 @@ def render(
     ] = False,
     wait: Annotated[bool, typer.Option("--wait", help="With --farm: wait until the render is done.")] = False,
 ) -> None:
-    """Render a tour to MP4 (+ SRT, VTT, chapters VTT, poster JPG, JSON manifest)."""
-    from streamkit.tours.render import RenderOptions, render_tour
+    """Render a tour to MP4 (+ SRT, VTT, chapters VTT, poster JPG, JSON manifest).
+
+    Several specs make a batch: every spec is checked first, each that passes is rendered (or enqueued with
+    --farm), a broken one fails alone, and a summary ends the run; exit 1 if any failed.
+    """
+    from streamkit.tours.render import RenderOptions
 
     if publish and preview:
         raise typer.BadParameter("a preview is not for the archive; render without --preview to publish")
+    if farm and publish:
+        raise typer.BadParameter("--publish needs the finished render: publish it after the farm is done")
+    if dry_run and len(specs) > 1:
+        raise typer.BadParameter("--dry-run prints one render's commands: give one spec")
     burn = False if no_burn else None
     options = RenderOptions(hls_dir=hls, preview=preview, dry_run=dry_run, burn_captions=burn, engine=engine.value)
-    if farm:
-        if publish:
-            raise typer.BadParameter("--publish needs the finished render: publish it after the farm is done")
-        _render_on_farm(ctx, spec, output, options, wait)
-        return
     # a service manager stops with SIGTERM: clean up exactly as for Ctrl-C (ffmpeg stopped, partial files removed)
     signal.signal(signal.SIGTERM, _interrupt)
-    result = render_tour(spec, output, options, console=err_console)
-    if dry_run:
+    if len(specs) > 1 or output.is_dir():
+        _render_batch(ctx, specs, output, options, farm=farm, wait=wait, publish=publish, where=(campaign, venue))
         return
+    spec = specs[0]
+    if farm:
+        _farm_one(ctx, spec, output, options, wait)
+        return
+    _render_here(ctx, spec, output, options, publish=publish, where=(campaign, venue))
+
+
+def _render_here(
+    ctx: typer.Context,
+    spec: Path,
+    output: Path,
+    options: RenderOptions,
+    *,
+    publish: bool,
+    where: tuple[str | None, str | None],
+) -> str:
+    """Render one spec in this process (and publish it when asked); returns a line saying what was made."""
+    from streamkit.tours.render import render_tour
+
+    hls = options.hls_dir
+    result = render_tour(spec, output, options, console=err_console)
+    if options.dry_run:
+        return ""
     plan = result.timeline
     summary = f"{plan.duration_ms / 1000:.3f} s, {len(plan.chapters)} chapters, {len(plan.captions)} captions"
-    out_console.print(f"{output}: {summary}, rendered in {result.seconds:.1f} s", markup=False)
+    summary += f", rendered in {result.seconds:.1f} s"
+    out_console.print(f"{output}: {summary}", markup=False)
     for path in result.sidecars:
         out_console.print(f"  {path}", markup=False)
     if hls is not None:
@@ -96,11 +136,48 @@ def render(
         from streamkit.tours.publish import publish_tour
         from streamkit.tours.spec import load_tour
 
+        campaign, venue = where
         entry = publish_tour(open_archive(settings_of(ctx)), load_tour(spec), result, campaign=campaign, venue=venue)
         out_console.print(f"published as archive entry {entry.id}: {entry.title}", markup=False)
+        summary += f", archive entry {entry.id}"
+    return summary
 
 
-def _render_on_farm(ctx: typer.Context, spec: Path, output: Path, options: RenderOptions, wait: bool) -> None:
+def _render_batch(
+    ctx: typer.Context,
+    specs: list[Path],
+    folder: Path,
+    options: RenderOptions,
+    *,
+    farm: bool,
+    wait: bool,
+    publish: bool,
+    where: tuple[str | None, str | None],
+) -> None:
+    """Check all specs, render (or enqueue) each that passed, print the summary; exit 1 if any failed."""
+    import dataclasses
+
+    from streamkit.tours.batch import BatchItem, plan_batch, run_batch, summary
+
+    items = plan_batch(specs, folder, options.hls_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+
+    def render_one(item: BatchItem) -> tuple[Status, str]:
+        err_console.print(f"{item.spec} -> {item.output}", markup=False, highlight=False)
+        one = dataclasses.replace(options, hls_dir=item.hls_dir)
+        if farm:
+            return _farm_one(ctx, item.spec, item.output, one, wait)
+        return "rendered", _render_here(ctx, item.spec, item.output, one, publish=publish, where=where)
+
+    outcomes = run_batch(items, render_one)
+    for line in summary(outcomes):
+        out_console.print(line, markup=False, highlight=False)
+    if any(outcome.status == "failed" for outcome in outcomes):
+        raise typer.Exit(1)
+
+
+def _farm_one(ctx: typer.Context, spec: Path, output: Path, options: RenderOptions, wait: bool) -> tuple[Status, str]:
+    """Enqueue one render on the farm (and wait for it when asked); what became of it, in one line."""
     from streamkit.farm.queue import connect
     from streamkit.farm.queue import wait as wait_for
     from streamkit.farm.submit import submit_render
@@ -109,6 +186,8 @@ def _render_on_farm(ctx: typer.Context, spec: Path, output: Path, options: Rende
     record = submit_render(spec, output, options, farm, err_console)
     skipped = f" ({record.skipped} chunks finished before)" if record.skipped else ""
     out_console.print(f"{record.id}: {len(record.chunks)} chunks enqueued{skipped}", markup=False)
-    if wait:
-        wait_for(connect(farm), record.id)
-        out_console.print(f"{record.output}: rendered on the farm", markup=False)
+    if not wait:
+        return "enqueued", f"farm render {record.id}"
+    wait_for(connect(farm), record.id)
+    out_console.print(f"{record.output}: rendered on the farm", markup=False)
+    return "rendered", f"on the farm as {record.id}"

@@ -21,7 +21,7 @@ from werkzeug.routing import IntegerConverter, Map
 from streamkit.archive.store import ArchiveStore
 from streamkit.config.settings import Settings
 from streamkit.errors import ConfigError
-from streamkit.web import admin, feeds, martyrs, messages, moderation, public, tributes, users
+from streamkit.web import admin, feeds, martyrs, messages, moderation, public, tributes, uploads, users
 from streamkit.web.extensions import LOCALES, STORE_KEY, babel, csrf, limiter, login_manager, select_locale
 from streamkit.web.page_cache import PageCacheMiddleware
 
@@ -118,6 +118,8 @@ def create_app(settings: Settings, *, archive: ArchiveStore | None = None, secre
     app.register_blueprint(admin.bp, url_prefix="/admin")
     app.register_blueprint(moderation.bp, url_prefix="/admin/messages")
     app.register_blueprint(users.bp, url_prefix="/admin/users")
+    app.register_blueprint(uploads.bp, url_prefix="/admin/uploads")
+    uploads.init_uploads(app, settings)
     _mount_overlays(app, settings)
     app.after_request(_security_headers)
     app.wsgi_app = PageCacheMiddleware(  # type: ignore[method-assign]

@@ -7,6 +7,7 @@ from zoneinfo import available_timezones
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileSize
 from wtforms import (
     BooleanField,
     DateTimeLocalField,
@@ -117,6 +118,30 @@ class EntryForm(FlaskForm):
     tags = StringField(_l("Tags (comma separated)"), validators=[ONE_LINE, Length(max=500)])
     event_slug = StringField(_l("Event (slug)"), validators=[ONE_LINE, Length(max=120)])
     published = BooleanField(_l("Published"), default=True)
+
+
+def webvtt(form: FlaskForm, field: FileField) -> None:
+    """Captions for an upload: a UTF-8 WebVTT file (what the player and the HLS ladder carry)."""
+    if not field.data:
+        return
+    head = field.data.stream.read(4096)
+    field.data.stream.seek(0)
+    try:
+        text = head.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = ""
+    if not text.startswith("WEBVTT"):
+        raise ValidationError(_l("Captions must be a UTF-8 WebVTT file (its first line is WEBVTT)"))
+
+
+class UploadForm(FlaskForm):
+    """The title and captions of a video upload, checked before the video is sent."""
+
+    title = StringField(_l("Title"), validators=[ONE_LINE, DataRequired(), Length(max=200)])
+    captions = FileField(
+        _l("Captions (WebVTT, optional)"),
+        validators=[Optional(), FileSize(max_size=512 * 1024, message=_l("Captions must be at most 512 KB")), webvtt],
+    )
 
 
 class ConfirmForm(FlaskForm):

@@ -52,6 +52,12 @@ ACCESS: dict[str, frozenset[Role] | str] = {
     "users.new_user": BUREAU_ADMIN,
     "users.edit_user": BUREAU_ADMIN,
     "users.activate_user": BUREAU_ADMIN,
+    "uploads.page": frozenset({Role.MEDIA_EDITOR}),
+    "uploads.prepare": frozenset({Role.MEDIA_EDITOR}),
+    "uploads.files_options": frozenset({Role.MEDIA_EDITOR}),
+    "uploads.files": frozenset({Role.MEDIA_EDITOR}),
+    "uploads.upload_file": frozenset({Role.MEDIA_EDITOR}),
+    "uploads.status": frozenset({Role.MEDIA_EDITOR}),
 }
 PUBLIC = {"admin.login"}  # under /admin, but the way in
 NORTH, SOUTH = "北山陵园", "南山陵园"
@@ -107,6 +113,7 @@ def fill(rule: Rule, seeded: Seeded) -> str:
         "entry_id": seeded.entry_id,
         "message_id": seeded.message_id,
         "user_id": seeded.user_id,
+        "upload_id": "0" * 32,  # no such upload: each account reaches only its own
     }
     values: dict[str, object] = {}
     for arg in rule.arguments:
@@ -199,7 +206,7 @@ def test_staff_of_another_district_get_404_for_every_record(app: Flask, store: A
             code = call(client, method, path)
             if ACCESS[rule.endpoint] == BUREAU_ADMIN:
                 assert code == 403, path  # accounts and the audit log belong to the bureau
-            elif rule.arguments & {"event_id", "entry_id", "message_id"}:
+            elif rule.arguments & {"event_id", "entry_id", "message_id", "upload_id"}:
                 assert code == 404, f"{method} {path}: {code}"
             elif method == "GET":
                 page = client.get(path).get_data(as_text=True)
