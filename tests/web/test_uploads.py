@@ -124,9 +124,9 @@ def test_patch_and_creation_need_the_csrf_header(tus: Tus) -> None:
 
 def test_uploads_need_sign_in_and_belong_to_their_user(tus: Tus, app: Flask, store: ArchiveStore) -> None:
     url = tus.location(100)
-    add_user(store, "other", "another long password", roles=ADMIN)
+    add_user(store, "other", "a second long passphrase", roles=ADMIN)
     other = app.test_client()
-    assert sign_in(other, "other", "another long password").status_code == 302  # type: ignore[attr-defined]
+    assert sign_in(other, "other", "a second long passphrase").status_code == 302  # type: ignore[attr-defined]
     theirs = Tus(other)
     assert theirs.head(url).status_code == 404
     assert theirs.patch(url, 0, b"x").status_code == 404
