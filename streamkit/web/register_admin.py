@@ -18,7 +18,7 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from sqlalchemy import select
 from werkzeug.wrappers import Response
-from wtforms import BooleanField, SelectField, SelectMultipleField, StringField, TextAreaField
+from wtforms import BooleanField, SelectChoice, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length
 from wtforms.widgets import CheckboxInput, ListWidget
 
@@ -67,7 +67,11 @@ class MultiCheckboxField(SelectMultipleField):
 
 class RecordForm(FlaskForm):
     name = StringField("姓名", validators=[Length(max=100), ONE_LINE])
-    sex = SelectField("性别", choices=[("", "—"), ("男", "男"), ("女", "女")], validate_choice=False)
+    sex = SelectField(
+        "性别",
+        choices=[SelectChoice("", "—"), SelectChoice("男", "男"), SelectChoice("女", "女")],
+        validate_choice=False,
+    )
     native_place = StringField("籍贯", validators=[Length(max=200), ONE_LINE])
     born = StringField("出生年月", validators=[Length(max=60), ONE_LINE])
     died = StringField("牺牲时间", validators=[Length(max=60), ONE_LINE])
@@ -81,7 +85,7 @@ class RecordForm(FlaskForm):
     biography = TextAreaField("生平事迹", validators=[Length(max=20000), PlainText(multiline=True)])
     source = StringField("来源", validators=[Length(max=500), ONE_LINE])
     hidden = BooleanField("整条记录不公开（家属要求）")
-    hidden_fields = MultiCheckboxField("不公开的字段", choices=[(f, LABELS[f]) for f in PUBLIC_FIELDS])
+    hidden_fields = MultiCheckboxField("不公开的字段", choices=[SelectChoice(f, LABELS[f]) for f in PUBLIC_FIELDS])
     family_contact = StringField("家属联系方式（仅工作人员可见）", validators=[Length(max=300), ONE_LINE])
     private_notes = TextAreaField(
         "内部备注（仅工作人员可见）", validators=[Length(max=5000), PlainText(multiline=True)]
@@ -89,7 +93,7 @@ class RecordForm(FlaskForm):
 
 
 class DocumentForm(FlaskForm):
-    kind = SelectField("类别", choices=list(KINDS.items()))
+    kind = SelectField("类别", choices=[SelectChoice(k, label) for k, label in KINDS.items()])
     caption = StringField("说明", validators=[Length(max=300), ONE_LINE])
     source = StringField("来源", validators=[DataRequired("请填写来源"), Length(max=500), ONE_LINE])
     transcription = TextAreaField("释文（家书的文字）", validators=[Length(max=20000), PlainText(multiline=True)])
@@ -174,7 +178,10 @@ def add_document_view(martyr_id: int) -> str | Response | tuple[str, int]:
         suffix = Path(upload.filename or "").suffix.lower()[:8]
         with tempfile.TemporaryDirectory(prefix="streamkit-upload-") as folder:
             path = Path(folder) / f"upload{suffix}"
-            upload.save(path)
+            try:
+                upload.save(path)
+            finally:
+                upload.close()  # a large upload is spooled to a temporary file: let it go now
             try:
                 add_document(archive, martyr_id, path, draft, actor=actor())
             except ArchiveError as exc:
