@@ -12,8 +12,8 @@ import yaml
 
 from streamkit.archive.store import ArchiveStore
 from streamkit.register.importer import import_register
-from streamkit.register.photos import survey_photos
 from streamkit.register.memorial import record_appearances
+from streamkit.register.photos import survey_photos
 from streamkit.tours.from_register import walking_order
 from streamkit.web.app import create_app
 from streamkit.web.extensions import STORE_KEY
