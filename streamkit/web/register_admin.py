@@ -111,6 +111,10 @@ def records() -> str:
     found: list[Martyr] = []
     if text:
         found = search(store(), RegisterQuery(text=text, limit=50, include_hidden=True))
+        # A withheld name is not in the search text (the public search must not find it); staff find it by name.
+        with store().session() as session:
+            exact = session.scalars(select(Martyr).where(Martyr.name == text).order_by(Martyr.id).limit(50))
+            found += [m for m in exact if m.id not in {f.id for f in found}]
     return render_template("admin/martyrs.html", q=text, found=found)
 
 

@@ -206,6 +206,11 @@ def test_withheld_and_private_fields_reach_no_public_page_feed_api_search_or_log
     # Staff still see and can edit everything.
     assert PLACE_MARKER in staff.get(f"/admin/martyrs/{shown_id}/edit").get_data(as_text=True)
     assert "𠮷䶮" in staff.get("/admin/martyrs/?q=𠮷䶮").get_data(as_text=True)
+    # A record whose name itself is withheld: gone from the public search, still found by staff under that name.
+    form = edit_form(archive, record_id(archive, "陳國樑"), hidden_fields=["name"])
+    assert post_edit(staff, record_id(archive, "陳國樑"), form)[0] == 302
+    assert "陳國樑" not in visitor.get("/martyrs?q=chenguoliang").get_data(as_text=True)
+    assert "陳國樑" in staff.get("/admin/martyrs/?q=陳國樑").get_data(as_text=True)
 
 
 def scan(width: int = 1800, height: int = 1200) -> bytes:
