@@ -16,6 +16,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from PIL import Image
 from sqlalchemy import func, select
+from werkzeug.test import encode_multipart
 
 from streamkit.archive.models import AuditRecord
 from streamkit.archive.store import ArchiveStore
@@ -230,10 +231,14 @@ def upload(client: FlaskClient, martyr_id: int, data: bytes, filename: str, **fi
         "transcription": "母亲大人：\n儿一切安好。",
     }
     form |= fields
+    # Encoded here, in memory: the test client would spool a large body to a temporary file it never closes.
+    from werkzeug.datastructures import FileStorage, MultiDict
+
+    parts = MultiDict({**form, "csrf_token": token})
+    parts.add("upload", FileStorage(io.BytesIO(data), filename=filename, content_type="application/octet-stream"))
+    boundary, body = encode_multipart(parts)
     answer = client.post(
-        f"/admin/martyrs/{martyr_id}/documents",
-        data={**form, "csrf_token": token, "upload": (io.BytesIO(data), filename)},
-        content_type="multipart/form-data",
+        f"/admin/martyrs/{martyr_id}/documents", data=body, content_type=f"multipart/form-data; boundary={boundary}"
     )
     return answer.status_code, answer.get_data(as_text=True)
 
