@@ -25,9 +25,9 @@ def is_han(char: str) -> bool:
     return bool(_HAN.fullmatch(char))
 
 
-# Whole names and places are cached in a small LRU only: a register's names are nearly all different (86 % in
-# bench/register.py), so a large cache would mostly hold names never asked for again and grow the import's memory
-# with the register; places, units and posts repeat and stay in it.
+# Whole names and places are cached in a small LRU only: a register's names are nearly all different, so a large
+# cache would mostly hold names never asked for again and grow the import's memory with the register (bench/RESULTS.md);
+# places, units and posts repeat and stay in it.
 @lru_cache(maxsize=4096)
 def simplified(text: str) -> str:
     """NFKC (full-width letters) and traditional characters as simplified ones, lower case."""
