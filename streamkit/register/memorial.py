@@ -7,6 +7,9 @@ moment that record is on screen. Publishing the same tour again replaces its mom
 
 from __future__ import annotations
 
+import os
+import secrets
+import shutil
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -54,11 +57,20 @@ def tomb_picture(store: ArchiveStore, martyr_id: int) -> Picture | None:
     sizes_file = target / "sizes.txt"
     if sizes_file.exists():
         return Picture(folder, tuple(parse_sizes(sizes_file.read_text(encoding="ascii"))))
+    # Made in a folder of this request's own and renamed into place whole: two workers opening the page at once
+    # never write into each other's files, and the second one's copies are simply dropped.
+    building = target.with_name(f".{target.name}.{secrets.token_hex(6)}.partial")
     try:
-        made = make_derivatives(source, target)
+        made = make_derivatives(source, building)
+        write_text_atomic(building / "sizes.txt", format_sizes(made))
+        os.rename(building, target)
     except MediaError:
         return None
-    write_text_atomic(sizes_file, format_sizes(made))
+    except OSError:  # another worker's copies are in place (or a damaged folder is: then no picture, not an error)
+        if not all((target / d.name).exists() for d in made):
+            return None
+    finally:
+        shutil.rmtree(building, ignore_errors=True)
     return Picture(folder, tuple(made))
 
 

@@ -314,3 +314,21 @@ def test_the_tomb_photo_is_shown_resized_with_srcset(app: Flask, archive: Archiv
     tag = re.search(r'<figure class="tomb-photo"><img ([^>]+)>', html)
     assert tag is not None and 'srcset="' in tag.group(1) and 'width="1280" height="960"' in tag.group(1)
     assert "A-03-12.jpg" not in html and str(folder) not in html
+
+
+def test_tomb_photo_copies_already_in_place_are_used_and_none_left_half_made(
+    archive: ArchiveStore, tmp_path: Path
+) -> None:
+    from streamkit.register.memorial import tomb_picture
+
+    save(stone(31, 900, 600), tmp_path / "photos" / "A-03-12.jpg")
+    survey_photos(archive, tmp_path / "photos", checks=CHECKS)
+    martyr_id = record_id(archive, "王志国", "山东济南")
+    first = tomb_picture(archive, martyr_id)
+    assert first is not None and [d.width for d in first.sizes] == [320, 640, 900]
+    folder = archive.media_dir / first.folder
+    (folder / "sizes.txt").unlink()  # as if another worker were still renaming its folder into place
+    again = tomb_picture(archive, martyr_id)
+    assert again is not None and again.sizes == first.sizes
+    assert not [p for p in folder.parent.iterdir() if p.name.endswith(".partial")]
+    assert tomb_picture(archive, record_id(archive, "李明")) is None  # no photo
