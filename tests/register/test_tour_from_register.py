@@ -106,3 +106,42 @@ def test_a_tour_from_the_register_renders_and_each_martyr_page_links_the_moment(
     page = client.get(f"/martyrs/{first}").get_data(as_text=True)
     assert page.count("出现于") == 1 and "?t=61" in page and "出现于 01:01" in page
     archive.dispose()
+
+
+def test_the_draft_leaves_out_hidden_records_and_withheld_names_and_dates(tmp_path: Path) -> None:
+    from streamkit.tours.from_register import draft_section, tour_spec
+
+    rows = [(*r, "否", "") for r in ROWS[:4]]
+    rows[1] = (*ROWS[1], "是", "")  # 张二: the family asked to hide the record
+    rows[2] = (*ROWS[2], "否", "姓名")  # 张三: the name withheld
+    rows[3] = (
+        "",
+        "张四",
+        "女",
+        "",
+        "1925",
+        "1948",
+        "",
+        "",
+        f"{CEMETERY}A区2排2号",
+        "",
+        "",
+        "否",
+        "牺牲时间",
+    )  # date withheld
+    store = ArchiveStore(f"sqlite:///{tmp_path / 'r.db'}", tmp_path / "media")
+    try:
+        import_register(store, write_csv(tmp_path / "r.csv", rows, header=(*HEADER, "隐藏", "隐藏字段")))
+        photos = tmp_path / "photos"
+        for seed, code in enumerate(("A-01-01", "A-01-02", "A-02-01", "A-02-02")):
+            save(stone(60 + seed, 640, 480), photos / f"{code}.jpg")
+        survey_photos(store, photos, checks=CHECKS)
+        draft = draft_section(store, CEMETERY, "A")
+    finally:
+        store.dispose()
+    assert [s.name for s in draft.stops] == ["张一", "张四"]
+    assert draft.stops[1].dates == "1925"  # the withheld death date is not on the lower-third
+    assert len(draft.warnings) == 2 and all("hidden from the public" in w for w in draft.warnings)
+    assert not any("张二" in w or "张三" in w for w in draft.warnings)
+    spec = tour_spec(draft, CEMETERY, "A", tmp_path)
+    assert "张三" not in str(spec) and "张二" not in str(spec) and "1948" not in str(spec)
