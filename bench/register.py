@@ -6,12 +6,14 @@ and uncertain dates, two martyrs of one name in one cemetery), then, against a f
 - reading the file with the csv module alone: the baseline the import rate is compared with, in the same run;
 - the import (records/s) and the re-import of the same file, which must change nothing;
 - peak memory after importing a quarter of the file and after the whole file (flat when the two agree);
-- search p50/p99 for names in characters, full pinyin and initials, beside a primary-key lookup as baseline.
+- search p50/p99 for names in characters, full pinyin and initials, beside a primary-key lookup as baseline;
+- with ``--web-seconds N``: the public ``/martyrs?q=`` page under gunicorn (2 workers) with wrk, one query again and
+  again (the page cache answers) and a different query per request (each rendered), beside a static file.
 
-    .venv/bin/python bench/register.py [--records 200000] [--queries 300] [--seed 7]
+    .venv/bin/python bench/register.py [--records 200000] [--queries 300] [--seed 7] [--web-seconds 5]
 
 Targets: 200,000 records imported in at most 30 s on 2 cores, re-import no slower; name and pinyin search p99
-at most 20 ms.
+at most 20 ms; ``/martyrs?q=`` at least 500 requests/s.
 """
 
 from __future__ import annotations
@@ -133,8 +135,9 @@ def percentiles(samples: list[float]) -> tuple[float, float]:
     return statistics.median(ordered) * 1000, ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))] * 1000
 
 
-def search_times(store: ArchiveStore, count: int, rng: random.Random) -> None:
-    """Search p50/p99 by characters, full pinyin and initials of stored names, and a key lookup as baseline."""
+def search_times(store: ArchiveStore, count: int, rng: random.Random) -> list[str]:
+    """Search p50/p99 by characters, full pinyin and initials of stored names, and a key lookup as baseline; returns
+    the queries."""
     with store.session() as session:
         sample = list(session.scalars(select(Martyr.name).order_by(Martyr.id).limit(count * 10)))
         ids = list(session.scalars(select(Martyr.id).limit(count)))
@@ -159,6 +162,76 @@ def search_times(store: ArchiveStore, count: int, rng: random.Random) -> None:
             f"search by {kind}: p50 {p50:.2f} ms, p99 {p99:.2f} ms ({p99 / base_p99:.1f}x the lookup's p99), "
             f"{hits:.1f} hits per query (at most 20)"
         )
+    return [q for queries in kinds.values() for q in queries]
+
+
+def web_search(db_url: str, folder: Path, queries: list[str], seconds: int, connections: int) -> None:
+    """wrk against ``/martyrs?q=`` under ``streamkit web serve --prod`` (2 workers) over the imported register."""
+    import os
+    import signal
+    import subprocess
+    import urllib.parse
+
+    from web import ROOT, free_port, run_wrk, wait_up  # bench/web.py: the same server start and wrk parsing
+
+    port = free_port()
+    env = {
+        **os.environ,
+        "STREAMKIT_WEB__DATABASE_URL": db_url,
+        "STREAMKIT_WEB__MEDIA_DIR": str(folder / "media"),
+        "STREAMKIT_WEB__SECRET_KEY": "bench-secret-key-0123456789abcdef",
+    }
+    server = subprocess.Popen(
+        [sys.executable, "-m", "streamkit", "web", "serve", "--prod", "--port", str(port), "--workers", "2"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    paths = ["/martyrs?q=" + urllib.parse.quote(q) for q in queries]
+    script = folder / "queries.lua"
+    listed = ",".join(f'"{p}"' for p in paths)
+    script.write_text(
+        f"paths = {{{listed}}}\ncounter = 0\n"
+        "request = function()\n  counter = counter + 1\n"
+        "  return wrk.format('GET', paths[(counter % #paths) + 1])\nend\n"
+    )
+    try:
+        wait_up(f"{base}/martyrs")
+        routes: list[tuple[str, str, Path | None]] = [
+            ("static file (baseline)", "/static/css/site.css", None),
+            ("/martyrs?q=<one name> (cached)", paths[0], None),
+            (f"/martyrs?q=<{len(paths)} names, pinyin, initials>", "/martyrs", script),
+        ]
+        print(f"gunicorn 2 workers, wrk -t2 -c{connections} -d{seconds}s, {os.cpu_count()} cores")
+        baseline = 0.0
+        for label, path, lua in routes:
+            run_wrk(base + path, 1, 4, lua)  # warm the workers
+            rps, p99, bad = run_wrk(base + path, seconds, connections, lua)
+            baseline = baseline or rps
+            print(f"  {label:<44}{rps:>8.0f} req/s  p99 {p99:>7.1f} ms  {rps / baseline:.2f}x static  non-2xx {bad}")
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=20)
+    page_cpu(db_url, folder, paths)
+
+
+def page_cpu(db_url: str, folder: Path, paths: list[str]) -> None:
+    """CPU milliseconds per uncached ``/martyrs?q=`` in this process (test client), which other load on the machine
+    hardly changes: 2 cores / this = the most two idle workers could serve."""
+    from streamkit.config.settings import Settings, WebSettings
+    from streamkit.web.app import create_app
+
+    settings = Settings(web=WebSettings(database_url=db_url, media_dir=folder / "media", secure_cookies=False))
+    client = create_app(settings, secret_key="bench-secret-key-0123456789abcdef").test_client()
+    client.get("/martyrs").close()
+    started = time.process_time()
+    for path in paths:
+        client.get(path).close()  # each query once: every page is rendered, none comes from the page cache
+    ms = (time.process_time() - started) / len(paths) * 1000
+    print(f"  CPU per uncached /martyrs?q= in-process: {ms:.2f} ms -> at most {2000 / ms:.0f} req/s on 2 idle cores")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -166,6 +239,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--records", type=int, default=200_000)
     parser.add_argument("--queries", type=int, default=300)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--web-seconds", type=int, default=0, help="also load /martyrs?q= with wrk for N s")
+    parser.add_argument("--connections", type=int, default=16)
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="bench-register-") as tmp:
         folder = Path(tmp)
@@ -201,8 +276,10 @@ def main(argv: list[str] | None = None) -> int:
             f"peak RSS: {rss_before:.0f} MB before, {rss_quarter:.0f} MB after a quarter of the records, "
             f"{rss_full:.0f} MB after all of them ({growth:.2f}x the quarter's growth)"
         )
-        search_times(store, args.queries, random.Random(args.seed + 1))
+        queries = search_times(store, args.queries, random.Random(args.seed + 1))
         store.dispose()
+        if args.web_seconds:
+            web_search(f"sqlite:///{folder / 'register.db'}", folder, queries, args.web_seconds, args.connections)
     return 0
 
 

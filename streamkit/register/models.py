@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from pathlib import Path
 
-from sqlalchemy import Date, ForeignKey, Index, String, Text
+from sqlalchemy import Date, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from streamkit.archive.models import Base, utcnow
@@ -86,3 +86,40 @@ class TombPhoto(Base):
 
     def __repr__(self) -> str:
         return f"TombPhoto({Path(self.path).name!r}, {self.match!r})"
+
+
+class MartyrDocument(Base):
+    """A document shown with a record: a letter home (烈士家书, a scan with its transcription), a portrait, a citation.
+
+    The upload itself is kept outside the public media folder (``original``); the page shows only the resized copies
+    in ``folder`` (under the media folder, a random name so a hidden document's copies cannot be guessed).
+    ``sizes`` lists them as ``320x240,640x480``.
+    """
+
+    __tablename__ = "martyr_documents"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    martyr_id: Mapped[int] = mapped_column(ForeignKey("martyrs.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(12))  # letter, portrait, citation
+    caption: Mapped[str] = mapped_column(String(300), default="")
+    source: Mapped[str] = mapped_column(String(500), default="")
+    transcription: Mapped[str] = mapped_column(Text, default="")
+    original: Mapped[str] = mapped_column(String(500))
+    folder: Mapped[str] = mapped_column(String(200))
+    sizes: Mapped[str] = mapped_column(String(200), default="")
+    hidden: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    def __repr__(self) -> str:
+        return f"MartyrDocument({self.id!r}, {self.kind!r})"
+
+
+class MartyrAppearance(Base):
+    """A moment of a recording or tour in the archive where a martyr is on screen (from the render's chapters)."""
+
+    __tablename__ = "martyr_appearances"
+    __table_args__ = (UniqueConstraint("entry_id", "martyr_id", "start_ms"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    martyr_id: Mapped[int] = mapped_column(ForeignKey("martyrs.id", ondelete="CASCADE"), index=True)
+    entry_id: Mapped[int] = mapped_column(ForeignKey("archive_entries.id", ondelete="CASCADE"), index=True)
+    start_ms: Mapped[int]
+    end_ms: Mapped[int]

@@ -31,6 +31,7 @@ LIMITS = {"key": 300, "name": 100, "sex": 8, "native_place": 200, "unit": 300, "
 LIMITS |= {"cemetery": 200, "section": 60, "row": 20, "number": 20, "source": 500, "family_contact": 300}
 
 
+_SEARCHED = ("name", "native_place", "place_of_death", "unit", "post")
 TOMB_FIELDS = ("cemetery", "section", "row", "number", "tomb_key")
 # The record fields each kind of column sets; a tomb is one group, as its key is made of all its parts.
 _SETS: dict[str, tuple[str, ...]] = {"born": ("born_text", "born_from", "born_to")}
@@ -87,11 +88,13 @@ class MartyrRecord(BaseModel):
 
     def stored(self) -> dict[str, Any]:
         """The column values, with the derived search text."""
+        # A withheld field is left out of the search text: a search that finds a record by it would give it away.
+        shown = {f: "" if f in self.hidden_fields.split(",") else getattr(self, f) for f in _SEARCHED}
         # Spaces at both ends, so a LIKE pattern '% term %' (databases without FTS5) matches the first and last token.
         return self.model_dump() | {
-            "search_name": f" {name_tokens(self.name)} ",
-            "search_place": f" {place_tokens(self.native_place, self.place_of_death)} ",
-            "search_unit": f" {place_tokens(self.unit, self.post)} ",
+            "search_name": f" {name_tokens(shown['name'])} " if shown["name"] else " ",
+            "search_place": f" {place_tokens(shown['native_place'], shown['place_of_death'])} ",
+            "search_unit": f" {place_tokens(shown['unit'], shown['post'])} ",
         }
 
 

@@ -66,6 +66,8 @@ def build_search(query: RegisterQuery, dialect: str) -> Select[Martyr]:
         conditions.append(Martyr.hidden.is_(False))
     if query.died_year is not None:
         conditions += [Martyr.died_from <= date(query.died_year, 12, 31), Martyr.died_to >= date(query.died_year, 1, 1)]
+        if not query.include_hidden:  # a withheld death date must not be found by its year either
+            conditions.append(Martyr.hidden_fields.not_like("%died%"))
     if query.cemetery:
         conditions.append(Martyr.cemetery == query.cemetery.strip())
     if query.section:

@@ -25,7 +25,10 @@ def is_han(char: str) -> bool:
     return bool(_HAN.fullmatch(char))
 
 
-@lru_cache(maxsize=65536)
+# Whole names and places are cached in a small LRU only: a register's names are nearly all different, so a large
+# cache would mostly hold names never asked for again and grow the import's memory with the register (bench/RESULTS.md);
+# places, units and posts repeat and stay in it.
+@lru_cache(maxsize=4096)
 def simplified(text: str) -> str:
     """NFKC (full-width letters) and traditional characters as simplified ones, lower case."""
     converted: str = zhconv.convert(unicodedata.normalize("NFKC", text), "zh-cn")
@@ -51,7 +54,7 @@ def readings(char: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys([*usual, *(every[0] if every else [])]))
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=4096)
 def name_tokens(name: str) -> str:
     """The search text of a name: characters, full pinyin, initials, syllables (and every reading of a surname)."""
     han = [c for c in simplified(name) if is_han(c) and readings(c)]

@@ -176,6 +176,37 @@ def _render_batch(
         raise typer.Exit(1)
 
 
+@app.command("from-register")
+def from_register(
+    ctx: typer.Context,
+    cemetery: Annotated[str, typer.Option("--cemetery", help="The cemetery as the register names it.")],
+    section: Annotated[str, typer.Option("--section", help="The section (墓区), e.g. A.")],
+    out: Annotated[Path, typer.Option("--out", help="The tour spec to write.")] = Path("tour.yaml"),
+    database_url: Annotated[str | None, typer.Option("--db", help="Database URL (default: settings).")] = None,
+) -> None:
+    """Draft a tour spec from the register: the section's tombs in walking order, a photo shot each, named so the
+    render records which martyr is on screen when. Records with no tomb photo are listed and left out."""
+    import yaml
+
+    from streamkit.errors import StreamkitError
+    from streamkit.media.publish import write_text_atomic
+    from streamkit.tours.from_register import draft_section, tour_spec
+
+    store = open_archive(settings_of(ctx), database_url)
+    try:
+        draft = draft_section(store, cemetery, section)
+    finally:
+        store.dispose()
+    for warning in draft.warnings:
+        err_console.print(f"warning: {warning}", markup=False, highlight=False)
+    if not draft.stops:
+        raise StreamkitError(f"{cemetery} {section.upper()}区: no record with a tomb photo; nothing to tour")
+    spec = tour_spec(draft, cemetery, section, out.parent)
+    header = "# Drafted from the register by `streamkit tour from-register`; adjust freely.\n"
+    write_text_atomic(out, header + yaml.safe_dump(spec, allow_unicode=True, sort_keys=False, width=120))
+    out_console.print(f"{out}: {len(draft.stops)} tombs, {len(draft.warnings)} left out", markup=False)
+
+
 def _farm_one(ctx: typer.Context, spec: Path, output: Path, options: RenderOptions, wait: bool) -> tuple[Status, str]:
     """Enqueue one render on the farm (and wait for it when asked); what became of it, in one line."""
     from streamkit.farm.queue import connect

@@ -107,7 +107,10 @@ def write_manifest(job: RenderJob, loudness: Loudness, seconds: float, sidecars:
         "planned_duration_ms": timeline.duration_ms,
         "size": [timeline.width, timeline.height],
         "fps": str(timeline.fps),
-        "chapters": [{"title": c.title, "start_ms": c.start_ms, "end_ms": c.end_ms} for c in timeline.chapters],
+        "chapters": [
+            {"title": c.title, "start_ms": c.start_ms, "end_ms": c.end_ms} | ({"martyr": c.martyr} if c.martyr else {})
+            for c in timeline.chapters
+        ],
         "captions": [{"text": c.text, "start_ms": c.start_ms, "end_ms": c.end_ms} for c in timeline.captions],
         "inputs": [
             {"path": str(p), "sha256": file_sha256(p), "bytes": p.stat().st_size} for p in _input_paths(timeline, tour)

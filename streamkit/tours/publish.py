@@ -1,4 +1,5 @@
-"""Publish a rendered tour into the archive: the MP4 with its poster, captions and chapters."""
+"""Publish a rendered tour into the archive: the MP4 with its poster, captions and chapters, and the moments each
+stop naming a register record shows that martyr (their page links to them)."""
 
 from __future__ import annotations
 
@@ -25,10 +26,11 @@ def publish_tour(
 ) -> ArchiveEntry:
     """Add (or update) the tour's archive entry; sidecars that were not written are simply left out."""
     from streamkit.archive.publish import publish_media
+    from streamkit.register.memorial import record_appearances
 
     sidecars = sidecar_paths(result.output)
     chapter_titles = "、".join(c.title for c in result.timeline.chapters)
-    return publish_media(
+    entry = publish_media(
         store,
         kind="tour",
         title=tour_title(tour),
@@ -41,3 +43,7 @@ def publish_tour(
         campaign=campaign,
         venue=venue,
     )
+    moments = [(c.martyr, c.start_ms, c.end_ms) for c in result.timeline.chapters if c.martyr is not None]
+    with store.transaction() as session:
+        record_appearances(session, entry.id, moments)
+    return entry

@@ -257,6 +257,7 @@ class Stop(SpecModel):
     narration: StopNarration | None = None
     transition: Transition | None = None  # into the next stop; default from `defaults.transition`
     effects: tuple[Effect, ...] = ()  # applied in order through moviepy; see docs/moviepy.md
+    martyr: Annotated[int, Field(ge=1)] | None = None  # the register record on screen: its page lists this moment
 
     @model_validator(mode="after")
     def _one_visual(self) -> Stop:

@@ -50,6 +50,7 @@ class Chapter:
     title: str
     start_ms: int
     end_ms: int
+    martyr: int | None = None  # the register record a stop shows
 
 
 @dataclass(frozen=True)
@@ -238,7 +239,10 @@ def build_timeline(tour: Tour, media: Mapping[Path, MediaInfo], *, size: tuple[i
                 segments[i + 1].start_ms if i + 1 < len(segments) else ms(total))
         for i, s in enumerate(segments)
     ]  # fmt: skip
-    chapters = tuple(Chapter(s.title, s.start_ms, s.end_ms) for s in segments)
+    stops = iter(tour.stops)
+    chapters = tuple(
+        Chapter(s.title, s.start_ms, s.end_ms, next(stops).martyr if s.kind == "stop" else None) for s in segments
+    )
 
     stop_segments = [s for s in segments if s.kind == "stop"]
     captions: list[CaptionCue] = []

@@ -21,7 +21,7 @@ from werkzeug.routing import IntegerConverter, Map
 from streamkit.archive.store import ArchiveStore
 from streamkit.config.settings import Settings
 from streamkit.errors import ConfigError
-from streamkit.web import admin, feeds, martyrs, messages, moderation, public, tributes, uploads, users
+from streamkit.web import admin, feeds, martyrs, messages, moderation, public, register_admin, tributes, uploads, users
 from streamkit.web.extensions import LOCALES, STORE_KEY, babel, csrf, limiter, login_manager, select_locale
 from streamkit.web.page_cache import PageCacheMiddleware
 
@@ -104,6 +104,7 @@ def create_app(settings: Settings, *, archive: ArchiveStore | None = None, secre
     app.extensions[STORE_KEY] = archive_store
     mimetypes.add_type("text/vtt", ".vtt")
 
+    app.before_request(register_admin.allow_uploads)  # before the CSRF check reads the body
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
     login_manager.init_app(app)
@@ -120,6 +121,7 @@ def create_app(settings: Settings, *, archive: ArchiveStore | None = None, secre
     app.register_blueprint(users.bp, url_prefix="/admin/users")
     app.register_blueprint(uploads.bp, url_prefix="/admin/uploads")
     uploads.init_uploads(app, settings)
+    app.register_blueprint(register_admin.bp, url_prefix="/admin/martyrs")
     _mount_overlays(app, settings)
     app.after_request(_security_headers)
     app.wsgi_app = PageCacheMiddleware(  # type: ignore[method-assign]

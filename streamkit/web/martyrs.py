@@ -10,6 +10,8 @@ from typing import Any
 
 from flask import Blueprint, abort, current_app, render_template, request, url_for
 
+from streamkit.register.documents import KINDS, documents_of
+from streamkit.register.memorial import appearances_of, tomb_picture
 from streamkit.register.models import Martyr
 from streamkit.register.public import public_fields
 from streamkit.register.record import tomb_label
@@ -71,9 +73,14 @@ def martyr_page(martyr_id: int) -> str:
     if martyr is None or shown is None:
         abort(404)
     page_url = url_for("martyrs.martyr_page", martyr_id=martyr_id, _external=True)
+    archive = store()
     return render_template(
         "martyr.html",
         martyr=shown,
+        tomb_picture=tomb_picture(archive, martyr_id),
+        documents=documents_of(archive, martyr_id),
+        kinds=KINDS,
+        appearances=appearances_of(archive, martyr_id),
         tomb=tomb_label(shown["section"], shown["row"], shown["number"]),
         page_url=page_url,
         jsonld=person(shown, page_url),

@@ -133,7 +133,12 @@ def entry_page(entry_id: int) -> str:
     page_url = url_for("public.entry_page", entry_id=entry_id, _external=True)
     jsonld = _video_data(entry)
     chapters = read_chapters(_media_path(entry.chapters_file)) if entry.chapters_file else []
-    return render_template("entry.html", entry=entry, chapters=chapters, page_url=page_url, jsonld=jsonld)
+    start = request.args.get("t", "")
+    # ?t=133 (a martyr page's "appears at 02:13") starts the video there: a media fragment, no script needed.
+    start_s = int(start) if start.isdigit() and int(start) * 1000 < max(entry.duration_ms, 1) else 0
+    return render_template(
+        "entry.html", entry=entry, chapters=chapters, page_url=page_url, jsonld=jsonld, start_s=start_s
+    )
 
 
 def _video_data(entry: ArchiveEntry) -> dict[str, Any]:

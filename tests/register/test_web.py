@@ -102,3 +102,17 @@ def test_chinese_first_english_labels(client: FlaskClient) -> None:
     assert "<dt>籍贯</dt>" in text(client, link)
     assert "<dt>Native place</dt>" in text(client, f"{link}?lang=en")
     assert '<a href="/martyrs">英名录</a>' in text(client, "/schedule")
+
+
+def test_the_player_starts_at_t_only_for_a_moment_inside_the_video(client: FlaskClient, app: Flask) -> None:
+    from streamkit.archive.models import ArchiveEntry
+
+    archive: ArchiveStore = app.extensions[STORE_KEY]
+    with archive.transaction() as session:
+        entry = ArchiveEntry(kind="tour", title="导览", media_url="https://video.example/a.mp4", duration_ms=200_000)
+        session.add(entry)
+        session.flush()
+        entry_id = entry.id
+    assert 'src="https://video.example/a.mp4#t=133"' in text(client, f"/watch/{entry_id}?t=133")
+    for bad in ("abc", "-5", "200", "99999999999999999999"):
+        assert "#t=" not in text(client, f"/watch/{entry_id}?t={bad}")

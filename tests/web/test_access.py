@@ -22,7 +22,7 @@ from streamkit.archive.models import ArchiveEntry, AuditRecord, Role, User
 from streamkit.archive.store import ArchiveStore
 from streamkit.errors import ArchiveError
 from streamkit.participation.models import Message
-from streamkit.register.models import Martyr
+from streamkit.register.models import Martyr, MartyrDocument
 from streamkit.web.accounts import add_user, change_user, session_user, set_active
 from streamkit.web.app import create_app
 from streamkit.web.districts import add_district
@@ -52,6 +52,10 @@ ACCESS: dict[str, frozenset[Role] | str] = {
     "users.new_user": BUREAU_ADMIN,
     "users.edit_user": BUREAU_ADMIN,
     "users.activate_user": BUREAU_ADMIN,
+    "register_admin.records": frozenset({Role.REGISTER_EDITOR}),
+    "register_admin.edit": frozenset({Role.REGISTER_EDITOR}),
+    "register_admin.add_document_view": frozenset({Role.REGISTER_EDITOR}),
+    "register_admin.document_visibility": frozenset({Role.REGISTER_EDITOR}),
     "uploads.page": frozenset({Role.MEDIA_EDITOR}),
     "uploads.prepare": frozenset({Role.MEDIA_EDITOR}),
     "uploads.files_options": frozenset({Role.MEDIA_EDITOR}),
@@ -78,6 +82,8 @@ class Seeded:
     message_id: int
     south_message_id: int
     user_id: int
+    martyr_id: int
+    document_id: int
     event_title: str = "北山公祭"
     entry_title: str = "北山录像"
 
@@ -97,9 +103,12 @@ def seeded(store: ArchiveStore) -> Seeded:
         south_message = Message(martyr_id=south.id, author="小红", body="南山的寄语", verdict="pass")
         session.add_all([message, south_message])
         session.flush()
-        ids = (entry.id, message.id, south_message.id)
+        letter = MartyrDocument(martyr_id=north.id, kind="letter", original="x.jpg", folder="x")
+        session.add(letter)
+        session.flush()
+        ids = (entry.id, message.id, south_message.id, north.id, letter.id)
     target = add_user(store, "target", PASSWORD, roles=[Role.MODERATOR])
-    return Seeded(event.id, ids[0], ids[1], ids[2], target.id)
+    return Seeded(event.id, ids[0], ids[1], ids[2], target.id, ids[3], ids[4])
 
 
 def admin_rules(app: Flask) -> list[Rule]:
@@ -113,6 +122,8 @@ def fill(rule: Rule, seeded: Seeded) -> str:
         "entry_id": seeded.entry_id,
         "message_id": seeded.message_id,
         "user_id": seeded.user_id,
+        "martyr_id": seeded.martyr_id,
+        "document_id": seeded.document_id,
         "upload_id": "0" * 32,  # no such upload: each account reaches only its own
     }
     values: dict[str, object] = {}
@@ -206,7 +217,7 @@ def test_staff_of_another_district_get_404_for_every_record(app: Flask, store: A
             code = call(client, method, path)
             if ACCESS[rule.endpoint] == BUREAU_ADMIN:
                 assert code == 403, path  # accounts and the audit log belong to the bureau
-            elif rule.arguments & {"event_id", "entry_id", "message_id", "upload_id"}:
+            elif rule.arguments & {"event_id", "entry_id", "message_id", "upload_id", "martyr_id", "document_id"}:
                 assert code == 404, f"{method} {path}: {code}"
             elif method == "GET":
                 page = client.get(path).get_data(as_text=True)
