@@ -73,6 +73,7 @@ def martyr_page(martyr_id: int) -> str:
     page_url = url_for("martyrs.martyr_page", martyr_id=martyr_id, _external=True)
     return render_template(
         "martyr.html",
+        martyr_id=martyr_id,
         martyr=shown,
         tomb=tomb_label(shown["section"], shown["row"], shown["number"]),
         page_url=page_url,
