@@ -149,13 +149,14 @@ def claims(store: ArchiveStore, limit: int = 200) -> list[tuple[RelativeClaim, s
         return [(c, name) for c, name in session.execute(query)]
 
 
-def claim_view(store: ArchiveStore, sealer: Sealer, claim_id: int) -> ClaimView | None:
+def claim_view(store: ArchiveStore, sealer: Sealer | None, claim_id: int) -> ClaimView | None:
+    """A claim for staff; without a sealer (no key configured) its personal fields stay closed (empty)."""
     with store.session() as session:
         claim = session.get(RelativeClaim, claim_id)
         if claim is None:
             return None
         martyr = session.get(Martyr, claim.martyr_id)
-        return ClaimView(claim, martyr.name if martyr else "", sealer.open(claim.sealed))
+        return ClaimView(claim, martyr.name if martyr else "", sealer.open(claim.sealed) if sealer else {})
 
 
 def follow_up(store: ArchiveStore, sealer: Sealer, claim_id: int, status: str, note: str, *, actor: str) -> None:

@@ -97,7 +97,8 @@ def sweep_orders(store: ArchiveStore, status: str = "", limit: int = 200) -> lis
         return [(order, name) for order, name in session.execute(query)]
 
 
-def sweep_view(store: ArchiveStore, sealer: Sealer, sweep_id: int) -> SweepView | None:
+def sweep_view(store: ArchiveStore, sealer: Sealer | None, sweep_id: int) -> SweepView | None:
+    """An order for staff; without a sealer (no key configured) its personal fields stay closed (empty)."""
     with store.session() as session:
         order = session.get(ProxySweep, sweep_id)
         if order is None:
@@ -107,7 +108,8 @@ def sweep_view(store: ArchiveStore, sealer: Sealer, sweep_id: int) -> SweepView 
             session.scalars(select(SweepPhoto).where(SweepPhoto.sweep_id == sweep_id).order_by(SweepPhoto.id))
         )
         entry = session.get(ArchiveEntry, order.entry_id) if order.entry_id else None
-        return SweepView(order, martyr.name if martyr else "", sealer.open(order.sealed), photos, entry)
+        personal = sealer.open(order.sealed) if sealer is not None else {}
+        return SweepView(order, martyr.name if martyr else "", personal, photos, entry)
 
 
 def _open_order(session: Session, sweep_id: int) -> ProxySweep:

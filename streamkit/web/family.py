@@ -144,9 +144,9 @@ def proxy_sweep(martyr_id: int) -> FlaskResponse | Response:
     box = sealer()
     form = SweepForm()
     context = {"name": name, "martyr_id": martyr_id, "purpose": SWEEP_PURPOSE, "retention": retention_note()}
-    if box is None:
+    if box is None:  # the page works and says so; only a submission is refused as unavailable
         page = render_template("proxy_sweep.html", form=None, **context)
-        return _private(make_response(page, 503))
+        return _private(make_response(page, 503 if request.method == "POST" else 200))
     if request.method == "POST":
         if form.validate():
             phone = normalise_phone(form.phone.data or "")
@@ -225,7 +225,8 @@ def claim(martyr_id: int) -> FlaskResponse | Response:
         "retention": retention_note().replace("祭扫完成或取消", "核实结束"),
     }
     if box is None:
-        return _private(make_response(render_template("relative_claim.html", form=None, **context), 503))
+        page = render_template("relative_claim.html", form=None, **context)
+        return _private(make_response(page, 503 if request.method == "POST" else 200))
     if request.method == "POST":
         if form.validate():
             claim_id = submit_claim(

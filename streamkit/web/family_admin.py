@@ -32,7 +32,6 @@ from streamkit.participation.relatives import (
     mark_sought,
     unmark,
 )
-from streamkit.participation.sealed import Sealer
 from streamkit.participation.sweep_photos import MAX_PHOTO_BYTES, add_sweep_photo
 from streamkit.participation.sweeping import (
     cancel_sweep,
@@ -79,11 +78,7 @@ def staff_only(view: View) -> View:
     return cast(View, login_required(view))
 
 
-def _sealer() -> Sealer:
-    box = sealer()
-    if box is None:
-        abort(503)
-    return box
+NO_KEY = "未配置个人信息密钥（participation.data_keys），无法打开或修改个人信息"
 
 
 def _no_store(response: FlaskResponse) -> FlaskResponse:
@@ -111,7 +106,7 @@ def sweeps() -> str:
 
 
 def _sweep_page(sweep_id: int, code: int = 200, **extra: Any) -> FlaskResponse:
-    view = sweep_view(store(), _sealer(), sweep_id)
+    view = sweep_view(store(), sealer(), sweep_id)
     if view is None:
         abort(404)
     entries = store().list_entries(ArchiveQuery(kind="recording"), per_page=100, published_only=False).items
@@ -123,6 +118,7 @@ def _sweep_page(sweep_id: int, code: int = 200, **extra: Any) -> FlaskResponse:
         checklist=CHECKLIST,
         problem_labels=PROBLEM_LABELS,
         photo_set_min=participation().photo_set_min,
+        locked=sealer() is None,
         open=view.order.status in (SweepStatus.REQUESTED.value, SweepStatus.SCHEDULED.value),
         **_labels(),
         **extra,
@@ -250,10 +246,14 @@ def revoke(sweep_id: int) -> Response:
 
 @bp.post("/sweeps/<id:sweep_id>/export")
 @staff_only
-def export(sweep_id: int) -> FlaskResponse:
+def export(sweep_id: int) -> FlaskResponse | Response:
     _confirmed()
+    box = sealer()
+    if box is None:
+        flash(NO_KEY)
+        return redirect(url_for("family_admin.sweep", sweep_id=sweep_id), 303)
     try:
-        data = export_sweep(store(), _sealer(), sweep_id, actor=actor())
+        data = export_sweep(store(), box, sweep_id, actor=actor())
     except ArchiveError:
         abort(404)
     response = make_response(json.dumps(data, ensure_ascii=False, indent=2))
@@ -311,9 +311,12 @@ def search_action(martyr_id: int, action: str) -> Response:
 @bp.route("/claims/<id:claim_id>", methods=["GET", "POST"])
 @staff_only
 def claim(claim_id: int) -> FlaskResponse | Response:
-    box = _sealer()
+    box = sealer()
     if request.method == "POST":
         _confirmed()
+        if box is None:
+            flash(NO_KEY)
+            return redirect(url_for("family_admin.claim", claim_id=claim_id), 303)
         status = request.form.get("status", "")
         note = request.form.get("note", "").strip()[:2000]
         try:
@@ -327,7 +330,12 @@ def claim(claim_id: int) -> FlaskResponse | Response:
     if view is None:
         abort(404)
     page = render_template(
-        "admin/claim.html", view=view, form=ConfirmForm(), statuses=[s.value for s in ClaimStatus], **_labels()
+        "admin/claim.html",
+        view=view,
+        locked=box is None,
+        form=ConfirmForm(),
+        statuses=[s.value for s in ClaimStatus],
+        **_labels(),
     )
     return _no_store(make_response(page))
 
