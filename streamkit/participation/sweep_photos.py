@@ -70,9 +70,12 @@ def add_sweep_photo(
     try:
         probe.write_bytes(data)
         scores = measure_photo(probe, checks)
+        problems = scores.problems(checks)
+        shown = b"" if problems else derivative(data)
+    except (Image.DecompressionBombError, OSError, ValueError):  # a picture too large to open, or a broken one
+        scores, problems, shown = PhotoScores(readable=False), ("unreadable",), b""
     finally:
         probe.unlink(missing_ok=True)
-    problems = scores.problems(checks)
     with store.transaction() as session:
         order = session.get(ProxySweep, sweep_id)
         if order is None or order.status not in (SweepStatus.REQUESTED.value, SweepStatus.SCHEDULED.value):
@@ -81,13 +84,13 @@ def add_sweep_photo(
         if problems:
             ArchiveStore.audit(session, actor, "sweep.photo.refused", target, ",".join(problems))
             return PhotoVerdict(scores, problems)
-        original, shown = f"sweeps/{stem}.orig", f"sweeps/{stem}.jpg"
-        _write_atomically(private_dir / shown, derivative(data))
+        original, copy = f"sweeps/{stem}.orig", f"sweeps/{stem}.jpg"
+        _write_atomically(private_dir / copy, shown)
         _write_atomically(private_dir / original, data)
         photo = SweepPhoto(
             sweep_id=sweep_id,
             original=original,
-            derivative=shown,
+            derivative=copy,
             width=scores.width,
             height=scores.height,
             sharpness=scores.sharpness,

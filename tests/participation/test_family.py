@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from pydantic import SecretStr
 from sqlalchemy import select
 from werkzeug.datastructures import FileStorage, MultiDict
 from werkzeug.test import encode_multipart
@@ -411,3 +412,26 @@ def test_the_relatives_list_is_paginated(tmp_path: Path) -> None:
     assert public.get("/relatives?page=x").status_code == 400
     assert public.get("/relatives?page=0").status_code == 400
     archive.dispose()
+
+
+def test_a_picture_too_large_to_open_is_refused_not_a_crash(archive: ArchiveStore, tmp_path: Path) -> None:
+    import warnings
+
+    from PIL import Image
+
+    from streamkit.participation.sealed import Sealer
+    from streamkit.participation.sweep_photos import add_sweep_photo
+    from streamkit.participation.sweeping import SweepRequest, submit_sweep
+    from tests.participation.family import KEY
+
+    sweep_id = submit_sweep(
+        archive, Sealer([SecretStr(KEY)]), 1, SweepRequest(FAMILY_NAME, "孙女", FAMILY_PHONE, date.today())
+    )
+    assert sweep_id is not None
+    bomb = io.BytesIO()
+    Image.new("1", (20000, 20000)).save(bomb, "PNG")  # 400 million pixels in a few kilobytes
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+        verdict = add_sweep_photo(archive, sweep_id, bomb.getvalue(), tmp_path / "private", actor="test")
+    assert verdict.problems == ("unreadable",) and verdict.photo_id is None
+    assert list((tmp_path / "private" / "sweeps").iterdir()) == []  # nothing kept, not even the probe file
