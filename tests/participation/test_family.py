@@ -435,3 +435,33 @@ def test_a_picture_too_large_to_open_is_refused_not_a_crash(archive: ArchiveStor
         verdict = add_sweep_photo(archive, sweep_id, bomb.getvalue(), tmp_path / "private", actor="test")
     assert verdict.problems == ("unreadable",) and verdict.photo_id is None
     assert list((tmp_path / "private" / "sweeps").iterdir()) == []  # nothing kept, not even the probe file
+
+
+def test_every_family_admin_route_needs_a_signed_in_staff_member(site: Flask, public: FlaskClient) -> None:
+    token = csrf_token(public.get("/martyrs/1/proxy-sweep").get_data(as_text=True))
+    rules = [r for r in site.url_map.iter_rules() if r.endpoint.startswith("family_admin.")]
+    assert len(rules) >= 15
+    for rule in rules:
+        path = rule.rule
+        for arg in rule.arguments:
+            path = re.sub(rf"<[^>]*{arg}>", "found" if arg == "action" else "1", path)
+        for method in sorted((rule.methods or set()) & {"GET", "POST"}):
+            response = public.open(path, method=method, data={"csrf_token": token} if method == "POST" else None)
+            assert response.status_code == 302, (method, path, response.status_code)
+            assert "/admin/login" in response.headers["Location"]
+
+
+def test_the_photo_upload_checks_its_csrf_token_itself(
+    public: FlaskClient, staff: FlaskClient, archive: ArchiveStore
+) -> None:
+    from streamkit.participation.family_models import SweepPhoto
+
+    request_sweep(public)
+    files = MultiDict([("photos", FileStorage(io.BytesIO(sharp_photo(3)), "p.jpg"))])
+    boundary, body = encode_multipart(files)
+    response = staff.post(
+        "/admin/family/sweeps/1/photos", data=body, content_type=f"multipart/form-data; boundary={boundary}"
+    )
+    assert response.status_code == 400
+    with archive.session() as session:
+        assert session.scalars(select(SweepPhoto)).first() is None
