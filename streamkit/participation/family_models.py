@@ -43,6 +43,7 @@ class ProxySweep(Base):
     photos: Mapped[bool] = mapped_column(default=False)
     called: Mapped[bool] = mapped_column(default=False)
     entry_id: Mapped[int | None] = mapped_column(ForeignKey("archive_entries.id", ondelete="SET NULL"))
+    video: Mapped[str] = mapped_column(String(200), default="")  # an uploaded clip under the private folder
     link_hash: Mapped[str | None] = mapped_column(String(64), unique=True)  # SHA-256 of the family's token
     link_expires_at: Mapped[datetime | None]
     consent_at: Mapped[datetime] = mapped_column(default=utcnow)

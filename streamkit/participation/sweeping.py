@@ -208,6 +208,7 @@ class FamilyPage:
     done_on: date | None
     photos: tuple[SweepPhoto, ...]
     entry: ArchiveEntry | None
+    video: str = ""  # an uploaded clip under the private folder; shown instead of the archive entry
 
 
 def family_page(store: ArchiveStore, token: str, now: datetime | None = None) -> FamilyPage | None:
@@ -226,7 +227,8 @@ def family_page(store: ArchiveStore, token: str, now: datetime | None = None) ->
         )
         entry = session.get(ArchiveEntry, order.entry_id) if order.entry_id else None
         done_on = order.closed_at.date() if order.closed_at else None
-        return FamilyPage(order.id, order.martyr_id, martyr.name if martyr else "", done_on, photos, entry)
+        name = martyr.name if martyr else ""
+        return FamilyPage(order.id, order.martyr_id, name, done_on, photos, entry, order.video)
 
 
 def export_sweep(store: ArchiveStore, sealer: Sealer, sweep_id: int, *, actor: str) -> dict[str, object]:
@@ -246,6 +248,7 @@ def export_sweep(store: ArchiveStore, sealer: Sealer, sweep_id: int, *, actor: s
             "scheduled_for": order.scheduled_for.isoformat() if order.scheduled_for else None,
             "checklist": {item: getattr(order, item) for item in CHECKLIST},
             "photos": list(photos),
+            "video": order.video or (f"archive:{order.entry_id}" if order.entry_id else None),
             "consent_at": order.consent_at.isoformat(),
             "created_at": order.created_at.isoformat(),
             "closed_at": order.closed_at.isoformat() if order.closed_at else None,

@@ -13,7 +13,18 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, Flask, abort, current_app, make_response, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Flask,
+    abort,
+    current_app,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
 from flask import Response as FlaskResponse
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
@@ -192,6 +203,18 @@ def private_photo(token: str, photo_id: int) -> FlaskResponse:
         abort(404)
     response = make_response(path.read_bytes())
     response.headers["Content-Type"] = "image/jpeg"
+    return _private(response)
+
+
+@bp.get("/family/<token>/video.mp4")
+def private_video(token: str) -> FlaskResponse:
+    found = family_page(store(), token)
+    if found is None or not found.video:
+        abort(404)
+    path = Path(participation().private_dir).resolve() / found.video
+    if not path.is_file():
+        abort(404)
+    response = send_file(path, mimetype="video/mp4", conditional=True, max_age=0)  # byte ranges for seeking
     return _private(response)
 
 

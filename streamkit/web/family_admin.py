@@ -9,6 +9,7 @@ place that says who may use these pages.
 from __future__ import annotations
 
 import json
+import secrets
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
@@ -33,6 +34,7 @@ from streamkit.participation.relatives import (
     unmark,
 )
 from streamkit.participation.sweep_photos import MAX_PHOTO_BYTES, add_sweep_photo
+from streamkit.participation.sweep_video import MAX_VIDEO_BYTES, MAX_VIDEO_SECONDS, VideoRefused, add_sweep_video
 from streamkit.participation.sweeping import (
     cancel_sweep,
     choose_video,
@@ -69,6 +71,11 @@ PROBLEM_LABELS = {
     "small": "照片太小（短边不足）",
     "unreadable": "无法读取为图片",
     "closed": "工单已结束，不能再添加照片",
+}
+VIDEO_REASONS = {
+    "not-video": "这个文件不是视频",
+    "too-long": f"视频太长（最长 {MAX_VIDEO_SECONDS // 60} 分钟）",
+    "failed": "视频转码失败，请换一个文件",
 }
 STATUS_LABELS = {"requested": "已申请", "scheduled": "已安排", "done": "已完成", "cancelled": "已取消"}
 CLAIM_LABELS = {"new": "新线索", "contacting": "联系中", "verified": "已核实", "not_related": "非亲属"}
@@ -209,6 +216,35 @@ def video(sweep_id: int) -> Response:
     raw = request.form.get("entry_id", "")
     entry_id = int(raw) if raw.isdigit() and 0 < int(raw) < 2**63 else None
     return _act(sweep_id, lambda: choose_video(store(), sweep_id, entry_id, actor=actor()), "视频已选择")
+
+
+@bp.post("/sweeps/<id:sweep_id>/video-upload")
+@staff_only
+def video_upload(sweep_id: int) -> Response:
+    request.max_content_length = MAX_VIDEO_BYTES + (1 << 20)  # raised before the body is read, as for photos
+    csrf.protect()
+    upload = request.files.get("video")
+    if upload is None or not upload.filename:
+        flash("请选择要上传的视频")
+        return redirect(url_for("family_admin.sweep", sweep_id=sweep_id), 303)
+    folder = Path(participation().private_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    received = folder / f".upload-{secrets.token_hex(8)}"
+    try:
+        upload.save(received)
+        add_sweep_video(store(), sweep_id, received, folder, actor=actor())
+    except VideoRefused as exc:
+        flash(VIDEO_REASONS[exc.reason])
+    except ArchiveError as exc:
+        flash(str(exc))
+    else:
+        flash("视频已上传并转码")
+    finally:
+        received.unlink(missing_ok=True)
+    return redirect(url_for("family_admin.sweep", sweep_id=sweep_id), 303)
+
+
+csrf.exempt(video_upload)
 
 
 @bp.post("/sweeps/<id:sweep_id>/done")

@@ -465,3 +465,57 @@ def test_the_photo_upload_checks_its_csrf_token_itself(
     assert response.status_code == 400
     with archive.session() as session:
         assert session.scalars(select(SweepPhoto)).first() is None
+
+
+def _clip(path: Path) -> Path:
+    """Two seconds of MPEG-4 Part 2 in Matroska: a file browsers do not play until it is transcoded."""
+    import subprocess
+
+    argv = ["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", "testsrc=size=320x240:rate=25:duration=2",
+            "-f", "lavfi", "-i", "sine=duration=2", "-c:v", "mpeg4", "-c:a", "mp2", str(path)]  # fmt: skip
+    subprocess.run(argv, check=True, timeout=60)
+    return path
+
+
+def _upload_video(staff: FlaskClient, sweep_id: int, data: bytes, name: str) -> object:
+    page = f"/admin/family/sweeps/{sweep_id}"
+    token = csrf_token(staff.get(page).get_data(as_text=True))
+    files = MultiDict([("csrf_token", token), ("video", FileStorage(io.BytesIO(data), name))])
+    boundary, body = encode_multipart(files)
+    return staff.post(f"{page}/video-upload", data=body, content_type=f"multipart/form-data; boundary={boundary}")
+
+
+def test_an_uploaded_video_is_transcoded_and_played_on_the_familys_page(
+    public: FlaskClient, staff: FlaskClient, archive: ArchiveStore, tmp_path: Path
+) -> None:
+    from streamkit.media.probe import probe
+
+    request_sweep(public)
+    refused = _upload_video(staff, 1, b"not a video at all", "clip.mp4")
+    assert refused.status_code == 303  # type: ignore[attr-defined]
+    assert "这个文件不是视频" in staff.get("/admin/family/sweeps/1").get_data(as_text=True)
+    still = _upload_video(staff, 1, sharp_photo(5), "photo.mp4")  # one frame of "video": not a clip
+    assert still.status_code == 303  # type: ignore[attr-defined]
+    with archive.session() as session:
+        assert session.get(ProxySweep, 1).video == ""  # type: ignore[union-attr]
+    _upload_video(staff, 1, _clip(tmp_path / "clip.mkv").read_bytes(), "clip.mkv")
+    with archive.session() as session:
+        order = session.get(ProxySweep, 1)
+        assert order is not None and order.video.endswith(".mp4")
+    stored = probe(tmp_path / "private" / order.video)
+    assert stored.video[0].codec == "h264" and stored.audio[0].codec == "aac" and 1.5 < stored.duration_s < 2.5
+    page = "/admin/family/sweeps/1"
+    post(staff, f"{page}/checklist", page, wiped="1", flowers="1", photos="1", called="1")
+    upload(staff, 1, sharp_photo(1), sharp_photo(2))
+    post(staff, f"{page}/done", page)
+    link = family_link(staff, 1)
+    html = public.get(link).get_data(as_text=True)
+    assert f'src="{link}/video.mp4"' in html
+    ranged = public.get(f"{link}/video.mp4", headers={"Range": "bytes=0-99"})
+    assert ranged.status_code == 206 and len(ranged.data) == 100
+    assert ranged.headers["Cache-Control"] == "private, no-store" and "noindex" in ranged.headers["X-Robots-Tag"]
+    ranged.close()  # a file response holds its file open until closed
+    post(staff, f"{page}/link/revoke", page)
+    assert public.get(f"{link}/video.mp4").status_code == 404
+    with archive.session() as session:
+        assert "sweep.video.upload" in set(session.scalars(select(AuditRecord.action)))

@@ -30,6 +30,7 @@ def upgrade() -> None:
         sa.Column("photos", sa.Boolean(), nullable=False),
         sa.Column("called", sa.Boolean(), nullable=False),
         sa.Column("entry_id", sa.Integer(), nullable=True),
+        sa.Column("video", sa.String(length=200), nullable=False),
         sa.Column("link_hash", sa.String(length=64), nullable=True),
         sa.Column("link_expires_at", sa.DateTime(), nullable=True),
         sa.Column("consent_at", sa.DateTime(), nullable=False),
