@@ -519,3 +519,34 @@ def test_an_uploaded_video_is_transcoded_and_played_on_the_familys_page(
     assert public.get(f"{link}/video.mp4").status_code == 404
     with archive.session() as session:
         assert "sweep.video.upload" in set(session.scalars(select(AuditRecord.action)))
+
+
+def test_claims_are_erased_on_request_and_after_retention(
+    public: FlaskClient, staff: FlaskClient, archive: ArchiveStore
+) -> None:
+    from streamkit.participation.relatives import mark_sought
+
+    mark_sought(archive, 3, "寻找亲属", actor="test")
+    mark_sought(archive, 4, "寻找亲属", actor="test")
+    for martyr_id in (3, 4, 4):
+        token = csrf_token(public.get(f"/relatives/{martyr_id}/claim").get_data(as_text=True))
+        claim = {
+            "csrf_token": token,
+            "name": CLAIMANT,
+            "contact": CLAIMANT_CONTACT,
+            "knowledge": "知道一些",
+            "consent": "y",
+        }
+        assert public.post(f"/relatives/{martyr_id}/claim", data=claim).status_code == 303
+    post(staff, "/admin/family/claims/1/erase", "/admin/family/claims/1")
+    assert CLAIMANT not in staff.get("/admin/family/claims/1").get_data(as_text=True)
+    post(staff, "/admin/family/claims/2", "/admin/family/claims/2", status="not_related", note="")
+    with archive.transaction() as session:
+        closed = session.get(RelativeClaim, 2)
+        assert closed is not None and closed.closed_at is not None
+        closed.closed_at = utcnow() - timedelta(days=400)
+    report = purge(archive, 365)
+    assert (report.sweeps, report.claims) == (0, 1)
+    with archive.session() as session:
+        sealed = {c.id: (c.sealed, c.erased_at is not None) for c in session.scalars(select(RelativeClaim))}
+    assert sealed[1] == ("", True) and sealed[2] == ("", True) and sealed[3][0] and not sealed[3][1]

@@ -104,3 +104,37 @@ def test_the_rate_limit_holds_per_client(tmp_path: Path) -> None:
     assert answers == [303, 303, 429]
     assert client.get("/martyrs/1/proxy-sweep").status_code == 200  # reading the form is not limited
     archive.dispose()
+
+
+@pytest.mark.slow
+def test_every_staff_form_of_the_family_pages_survives_every_payload(site: Flask) -> None:
+    from streamkit.web.accounts import add_user
+    from tests.web.conftest import STAFF, sign_in
+
+    archive: ArchiveStore = site.extensions[STORE_KEY]
+    add_user(archive, *STAFF)
+    public, staff = site.test_client(), site.test_client()
+    token = csrf_token(public.get("/martyrs/1/proxy-sweep").get_data(as_text=True))
+    assert public.post("/martyrs/1/proxy-sweep", data=sweep_form(token)).status_code == 303
+    claim_token = csrf_token(public.get("/relatives/3/claim").get_data(as_text=True))
+    assert public.post("/relatives/3/claim", data=_claim(claim_token)).status_code == 303
+    assert sign_in(staff).status_code == 302  # type: ignore[attr-defined]
+    token = csrf_token(staff.get("/admin/family/sweeps/1").get_data(as_text=True))
+    keys = ("day", "entry_id", "martyr_id", "note", "status", "wiped", "photos")
+    problems = []
+    for rule in site.url_map.iter_rules():
+        if not rule.endpoint.startswith("family_admin.") or "POST" not in (rule.methods or set()):
+            continue
+        path = rule.rule
+        for arg in rule.arguments:
+            path = path.replace(f"<id:{arg}>", "1").replace(f"<any(found, unmark):{arg}>", "found")
+        for key in keys:
+            for payload in HOSTILE:
+                response = staff.post(path, data={"csrf_token": token, key: payload})
+                body = response.get_data(as_text=True)
+                response.close()
+                if response.status_code >= 500:
+                    problems.append(f"{path} {key}={payload[:20]!r}: {response.status_code}")
+                if SCRIPT in body or IMG in body:
+                    problems.append(f"{path} {key}={payload[:20]!r}: payload reflected unescaped")
+    assert problems == []
