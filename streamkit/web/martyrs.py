@@ -10,6 +10,7 @@ from typing import Any
 
 from flask import Blueprint, abort, current_app, render_template, request, url_for
 
+from streamkit.participation.relatives import open_search
 from streamkit.register.models import Martyr
 from streamkit.register.public import public_fields
 from streamkit.register.record import tomb_label
@@ -80,6 +81,7 @@ def martyr_page(martyr_id: int) -> str:
         jsonld=person(shown, page_url),
         tributes=tribute_panel(martyr_id),
         messages=message_panel(martyr_id),
+        relatives_sought=open_search(store(), martyr_id) is not None,
     )
 
 

@@ -356,6 +356,8 @@ def test_relatives_list_claim_and_follow_up(public: FlaskClient, staff: FlaskCli
     post(staff, f"{admin}/seek", admin, martyr_id="5", note="隐藏记录")  # hidden in the register: never public
     listing = public.get("/relatives").get_data(as_text=True)
     assert "江西吉安" in listing and "/martyrs/3" in listing and "隐藏记录" not in listing
+    assert "/relatives/3/claim" in public.get("/martyrs/3").get_data(as_text=True)
+    assert "/relatives/" not in public.get("/martyrs/1").get_data(as_text=True).replace('href="/relatives"', "")
     assert public.get("/relatives/5/claim").status_code == 404 and public.get("/relatives/1/claim").status_code == 404
     token = csrf_token(public.get("/relatives/3/claim").get_data(as_text=True))
     bad = public.post(
@@ -383,6 +385,7 @@ def test_relatives_list_claim_and_follow_up(public: FlaskClient, staff: FlaskCli
     assert "已核实" in detail and "约定寄送家书照片" in detail
     post(staff, f"{admin}/3/found", admin)
     assert "江西吉安" not in public.get("/relatives").get_data(as_text=True)
+    assert "/relatives/3/claim" not in public.get("/martyrs/3").get_data(as_text=True)
     assert public.get("/relatives/3/claim").status_code == 404
     with archive.session() as session:
         audit = list(session.scalars(select(AuditRecord)))
