@@ -111,3 +111,63 @@ def test_the_migrations_run_on_postgresql(postgresql_store: ArchiveStore) -> Non
         command.downgrade(schema.alembic_config(connection), "0005")
     assert not tables & set(inspect(postgresql_store.engine).get_table_names())
     assert postgresql_store.migrate() is True
+
+
+def test_a_work_order_and_a_claim_run_on_postgresql(postgresql_store: ArchiveStore, tmp_path: Path) -> None:
+    from datetime import date, timedelta
+
+    from streamkit.archive.models import utcnow
+    from streamkit.participation.family_models import ProxySweep
+    from streamkit.participation.relatives import (
+        claim_view,
+        claims,
+        follow_up,
+        mark_found,
+        mark_sought,
+        sought_records,
+        submit_claim,
+    )
+    from streamkit.participation.retention import purge
+    from streamkit.participation.sweep_photos import add_sweep_photo
+    from streamkit.participation.sweeping import (
+        family_page,
+        finish_sweep,
+        issue_link,
+        schedule_sweep,
+        set_checklist,
+        sweep_orders,
+    )
+    from tests.participation.family import sharp_photo
+
+    store = postgresql_store
+    import_register(store, register_file(tmp_path))
+    sealer = Sealer([SecretStr(new_key())])
+    first = submit_sweep(store, sealer, 1, SweepRequest(FAMILY_NAME, "孙女", FAMILY_PHONE, date(2026, 4, 4)))
+    second = submit_sweep(store, sealer, 2, SweepRequest(FAMILY_NAME, "孙女", FAMILY_PHONE, date(2026, 4, 5)))
+    assert first is not None and second is not None
+    schedule_sweep(store, first, date(2026, 4, 4), actor="test")
+    set_checklist(store, first, {"wiped", "flowers", "photos", "called"}, actor="test")
+    for seed in (1, 2):
+        assert add_sweep_photo(store, first, sharp_photo(seed), tmp_path / "private", actor="test").photo_id
+    finish_sweep(store, first, actor="test", photo_set_min=2)
+    assert [o.id for o, _ in sweep_orders(store)] == [second, first]  # open ones first
+    token = issue_link(store, first, actor="test", days=30)
+    page = family_page(store, token)
+    assert page is not None and len(page.photos) == 2
+    with store.transaction() as session:
+        order = session.get(ProxySweep, first)
+        assert order is not None
+        order.closed_at = utcnow() - timedelta(days=400)
+    assert purge(store, 365).sweeps == 1 and family_page(store, token) is None
+
+    mark_sought(store, 3, "家乡可能在江西", actor="test")
+    mark_sought(store, 4, "", actor="test")
+    assert {r.martyr_id for r in sought_records(store, limit=10)} == {3, 4}
+    claim_id = submit_claim(store, sealer, 3, name="司马黛琳", contact="15812349876", knowledge="家书一封")
+    assert claim_id is not None
+    follow_up(store, sealer, claim_id, "verified", "核实无误", actor="test")
+    view = claim_view(store, sealer, claim_id)
+    assert view is not None and "核实无误" in view.personal["notes"] and view.claim.closed_at is not None
+    assert [c.id for c, _ in claims(store)] == [claim_id]
+    mark_found(store, 3, actor="test")
+    assert [r.martyr_id for r in sought_records(store, limit=10)] == [4]
