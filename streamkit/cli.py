@@ -27,6 +27,7 @@ from streamkit.live.cli import app as live_app
 from streamkit.media.tools import MediaTools, using_media_tools
 from streamkit.obs.cli import app as obs_app
 from streamkit.overlays.cli import app as overlay_app
+from streamkit.participation.cli import app as participation_app
 from streamkit.register.cli import app as register_app
 from streamkit.tours.cli import app as tours_app
 from streamkit.web.cli import app as web_app
@@ -133,6 +134,7 @@ app.add_typer(register_app, name="register")
 app.add_typer(web_app, name="web")
 app.add_typer(live_app, name="live")
 app.add_typer(farm_app, name="farm")
+app.add_typer(participation_app, name="participation")
 
 
 @config_app.command("check")

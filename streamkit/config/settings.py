@@ -30,6 +30,7 @@ SECRET_PATHS: tuple[Loc, ...] = (
     ("targets", "*", "key"),
     ("live", "destinations", "*", "key"),
     ("overlays", "publish_token"),
+    ("participation", "data_keys"),
 )
 
 
@@ -157,6 +158,50 @@ class WebSettings(SpecModel):
         return value
 
 
+class ParticipationSettings(SpecModel):
+    """Families' personal data: the keys that seal it, how long it is kept, the private links and forms."""
+
+    # Fernet keys (``streamkit participation new-key``): the first seals, every one opens, so a key is rotated by
+    # putting the new one first. In the environment: comma separated. Unset: proxy requests and claims are closed.
+    data_keys: list[SecretStr] = Field(default_factory=list)
+    retention_days: int = Field(365, ge=1, le=3650)  # after a request is done or cancelled, or a claim closed
+    family_link_days: int = Field(90, ge=1, le=3650)  # how long a family's private link opens its page
+    photo_set_min: int = Field(3, ge=1, le=20)  # the photos a proxy sweep needs before it can be done
+    private_dir: Path = Path("var/private")  # originals and derivatives of families' photos; never under /media/
+    request_rate_limit: str = "5 per hour"  # proxy-sweeping requests and relatives' claims per client address
+
+    @field_validator("data_keys", mode="before")
+    @classmethod
+    def _key_list(cls, value: object) -> object:
+        return [k.strip() for k in value.split(",") if k.strip()] if isinstance(value, str) else value
+
+    @field_validator("data_keys")
+    @classmethod
+    def _fernet_keys(cls, value: list[SecretStr]) -> list[SecretStr]:
+        import base64
+        import binascii
+
+        for number, key in enumerate(value, 1):
+            try:
+                raw = base64.urlsafe_b64decode(key.get_secret_value().encode("ascii"))
+            except (binascii.Error, UnicodeEncodeError, ValueError):
+                raw = b""
+            if len(raw) != 32:  # the message names the position only, never the key
+                raise ValueError(f"key {number} is not a Fernet key (32 url-safe base64 bytes)")
+        return value
+
+    @field_validator("request_rate_limit")
+    @classmethod
+    def _a_rate(cls, value: str) -> str:
+        from limits import parse_many
+
+        try:
+            parse_many(value)
+        except ValueError:
+            raise ValueError(f"{value!r} is not a rate like '5 per hour'") from None
+        return value
+
+
 class MediaSettings(SpecModel):
     # the binaries every command runs (the CLI hands them to streamkit.media.tools): a name on PATH, or a path
     ffmpeg: str = "ffmpeg"
@@ -193,6 +238,7 @@ class Settings(SpecModel):
     media: MediaSettings = MediaSettings()
     overlays: OverlaySettings = OverlaySettings()
     farm: FarmSettings = FarmSettings()
+    participation: ParticipationSettings = ParticipationSettings()
     targets: dict[str, StreamTarget] = Field(default_factory=dict)
     live: LiveSettings = LiveSettings()
     runs_dir: Path = Path("runs")

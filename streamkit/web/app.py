@@ -21,7 +21,20 @@ from werkzeug.routing import IntegerConverter, Map
 from streamkit.archive.store import ArchiveStore
 from streamkit.config.settings import Settings
 from streamkit.errors import ConfigError
-from streamkit.web import admin, feeds, martyrs, messages, moderation, public, register_admin, tributes, uploads, users
+from streamkit.web import (
+    admin,
+    family,
+    family_admin,
+    feeds,
+    martyrs,
+    messages,
+    moderation,
+    public,
+    register_admin,
+    tributes,
+    uploads,
+    users,
+)
 from streamkit.web.extensions import LOCALES, STORE_KEY, babel, csrf, limiter, login_manager, select_locale
 from streamkit.web.page_cache import PageCacheMiddleware
 
@@ -122,6 +135,9 @@ def create_app(settings: Settings, *, archive: ArchiveStore | None = None, secre
     app.register_blueprint(uploads.bp, url_prefix="/admin/uploads")
     uploads.init_uploads(app, settings)
     app.register_blueprint(register_admin.bp, url_prefix="/admin/martyrs")
+    family.init_family(app, settings.participation)
+    app.register_blueprint(family.bp)
+    app.register_blueprint(family_admin.bp, url_prefix="/admin/family")
     _mount_overlays(app, settings)
     app.after_request(_security_headers)
     app.wsgi_app = PageCacheMiddleware(  # type: ignore[method-assign]

@@ -10,6 +10,7 @@ from typing import Any
 
 from flask import Blueprint, abort, current_app, render_template, request, url_for
 
+from streamkit.participation.relatives import open_search
 from streamkit.register.documents import KINDS, documents_of
 from streamkit.register.memorial import appearances_of, tomb_picture
 from streamkit.register.models import Martyr
@@ -76,6 +77,7 @@ def martyr_page(martyr_id: int) -> str:
     archive = store()
     return render_template(
         "martyr.html",
+        martyr_id=martyr_id,
         martyr=shown,
         tomb_picture=tomb_picture(archive, martyr_id),
         documents=documents_of(archive, martyr_id),
@@ -86,6 +88,7 @@ def martyr_page(martyr_id: int) -> str:
         jsonld=person(shown, page_url),
         tributes=tribute_panel(martyr_id),
         messages=message_panel(martyr_id),
+        relatives_sought=open_search(store(), martyr_id) is not None,
     )
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -21,6 +22,7 @@ from streamkit.archive import schema
 from streamkit.archive.models import ArchiveEntry, AuditRecord, Role, User
 from streamkit.archive.store import ArchiveStore
 from streamkit.errors import ArchiveError
+from streamkit.participation.family_models import ProxySweep, RelativeClaim, RelativeSearch, SweepPhoto
 from streamkit.participation.models import Message
 from streamkit.register.models import Martyr, MartyrDocument
 from streamkit.web.accounts import add_user, change_user, session_user, set_active
@@ -33,6 +35,8 @@ from tests.web.conftest import SECRET, csrf_token, sign_in, web_settings
 
 PASSWORD = "memorial-hall-2026"
 ANY_STAFF = "any signed-in staff"
+RECORD_ARGUMENTS = {"event_id", "entry_id", "message_id", "upload_id", "martyr_id", "document_id", "sweep_id"}
+RECORD_ARGUMENTS |= {"photo_id", "claim_id"}
 BUREAU_ADMIN = "bureau administrators"
 # Who may open each admin endpoint: a set of roles (an administrator passes every role check), any staff, or only
 # the bureau's administrators. Every admin route must be listed.
@@ -56,6 +60,25 @@ ACCESS: dict[str, frozenset[Role] | str] = {
     "register_admin.edit": frozenset({Role.REGISTER_EDITOR}),
     "register_admin.add_document_view": frozenset({Role.REGISTER_EDITOR}),
     "register_admin.document_visibility": frozenset({Role.REGISTER_EDITOR}),
+    "family_admin.sweeps": frozenset({Role.PROXY_STAFF}),
+    "family_admin.sweep": frozenset({Role.PROXY_STAFF}),
+    "family_admin.schedule": frozenset({Role.PROXY_STAFF}),
+    "family_admin.checklist": frozenset({Role.PROXY_STAFF}),
+    "family_admin.photos": frozenset({Role.PROXY_STAFF}),
+    "family_admin.photo": frozenset({Role.PROXY_STAFF}),
+    "family_admin.video": frozenset({Role.PROXY_STAFF}),
+    "family_admin.video_upload": frozenset({Role.PROXY_STAFF}),
+    "family_admin.done": frozenset({Role.PROXY_STAFF}),
+    "family_admin.cancel": frozenset({Role.PROXY_STAFF}),
+    "family_admin.link": frozenset({Role.PROXY_STAFF}),
+    "family_admin.revoke": frozenset({Role.PROXY_STAFF}),
+    "family_admin.export": frozenset({Role.PROXY_STAFF}),
+    "family_admin.erase": frozenset({Role.PROXY_STAFF}),
+    "family_admin.claim": frozenset({Role.PROXY_STAFF}),
+    "family_admin.claim_erase": frozenset({Role.PROXY_STAFF}),
+    "family_admin.relatives": frozenset({Role.PROXY_STAFF, Role.REGISTER_EDITOR}),
+    "family_admin.seek": frozenset({Role.PROXY_STAFF, Role.REGISTER_EDITOR}),
+    "family_admin.search_action": frozenset({Role.PROXY_STAFF, Role.REGISTER_EDITOR}),
     "uploads.page": frozenset({Role.MEDIA_EDITOR}),
     "uploads.prepare": frozenset({Role.MEDIA_EDITOR}),
     "uploads.files_options": frozenset({Role.MEDIA_EDITOR}),
@@ -84,6 +107,9 @@ class Seeded:
     user_id: int
     martyr_id: int
     document_id: int
+    sweep_id: int
+    photo_id: int
+    claim_id: int
     event_title: str = "北山公祭"
     entry_title: str = "北山录像"
 
@@ -104,11 +130,16 @@ def seeded(store: ArchiveStore) -> Seeded:
         session.add_all([message, south_message])
         session.flush()
         letter = MartyrDocument(martyr_id=north.id, kind="letter", original="x.jpg", folder="x")
-        session.add(letter)
+        order = ProxySweep(martyr_id=north.id, preferred_date=date(2026, 4, 4))
+        claim = RelativeClaim(martyr_id=north.id)
+        session.add_all([letter, order, claim, RelativeSearch(martyr_id=north.id)])
         session.flush()
-        ids = (entry.id, message.id, south_message.id, north.id, letter.id)
+        photo = SweepPhoto(sweep_id=order.id, original="o.jpg", derivative="d.jpg")
+        session.add(photo)
+        session.flush()
+        ids = (entry.id, message.id, south_message.id, north.id, letter.id, order.id, photo.id, claim.id)
     target = add_user(store, "target", PASSWORD, roles=[Role.MODERATOR])
-    return Seeded(event.id, ids[0], ids[1], ids[2], target.id, ids[3], ids[4])
+    return Seeded(event.id, ids[0], ids[1], ids[2], target.id, *ids[3:])
 
 
 def admin_rules(app: Flask) -> list[Rule]:
@@ -124,6 +155,9 @@ def fill(rule: Rule, seeded: Seeded) -> str:
         "user_id": seeded.user_id,
         "martyr_id": seeded.martyr_id,
         "document_id": seeded.document_id,
+        "sweep_id": seeded.sweep_id,
+        "photo_id": seeded.photo_id,
+        "claim_id": seeded.claim_id,
         "upload_id": "0" * 32,  # no such upload: each account reaches only its own
     }
     values: dict[str, object] = {}
@@ -217,7 +251,7 @@ def test_staff_of_another_district_get_404_for_every_record(app: Flask, store: A
             code = call(client, method, path)
             if ACCESS[rule.endpoint] == BUREAU_ADMIN:
                 assert code == 403, path  # accounts and the audit log belong to the bureau
-            elif rule.arguments & {"event_id", "entry_id", "message_id", "upload_id", "martyr_id", "document_id"}:
+            elif rule.arguments & RECORD_ARGUMENTS:
                 assert code == 404, f"{method} {path}: {code}"
             elif method == "GET":
                 page = client.get(path).get_data(as_text=True)
