@@ -113,6 +113,7 @@ def create_app(settings: Settings, *, archive: ArchiveStore | None = None, secre
     app.register_blueprint(public.bp)
     app.register_blueprint(martyrs.bp)
     app.register_blueprint(tributes.bp)
+    tributes.init_tributes(app)
     app.register_blueprint(messages.bp)
     app.register_blueprint(feeds.bp)
     app.register_blueprint(admin.bp, url_prefix="/admin")
