@@ -32,16 +32,18 @@ class Tribute(Base):
 
     __tablename__ = "tributes"
     __table_args__ = (
+        # what the daily cap counts; per-day and per-cemetery totals live in tribute_day_counts, so no index
+        # by day or cemetery slows every insert down
         Index("ix_tributes_client_martyr_day", "client", "martyr_id", "day"),
-        Index("ix_tributes_cemetery_day", "cemetery", "day"),
+        Index("ix_tributes_client_event_day", "client", "event_id", "day"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     key: Mapped[str] = mapped_column(String(64), unique=True)
     martyr_id: Mapped[int | None] = mapped_column(ForeignKey("martyrs.id", ondelete="CASCADE"))
-    event_id: Mapped[int | None] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)
+    event_id: Mapped[int | None] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"))
     kind: Mapped[str] = mapped_column(String(16))
     cemetery: Mapped[str] = mapped_column(String(200), default="")
-    day: Mapped[date] = mapped_column(index=True)
+    day: Mapped[date]
     client: Mapped[str] = mapped_column(String(32))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 

@@ -20,6 +20,7 @@ import hashlib
 import hmac
 import os
 import threading
+import time
 import weakref
 from collections import Counter, deque
 from collections.abc import Mapping
@@ -150,6 +151,7 @@ class TributeWriter:
                         self._running = False
                         return
             self._wake.clear()  # cleared before taking: a tribute added from here on sets it again
+            time.sleep(0)  # let the requests already under way (greenlets, threads) join this batch first
             while self._waiting:
                 batch = [self._waiting.popleft() for _ in range(min(MAX_BATCH, len(self._waiting)))]
                 self._write(batch)

@@ -123,6 +123,7 @@ def create_app(settings: Settings, *, archive: ArchiveStore | None = None, secre
     app.wsgi_app = PageCacheMiddleware(  # type: ignore[method-assign]
         app.wsgi_app, archive_store.revision, session_cookie=app.config["SESSION_COOKIE_NAME"]
     )
+    app.wsgi_app = tributes.TributeFastPath(app.wsgi_app, app, SECURITY_HEADERS)  # type: ignore[method-assign]
     app.context_processor(_template_globals)
     _register_error_pages(app)
     return app

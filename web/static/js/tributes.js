@@ -54,7 +54,8 @@
     form.addEventListener("submit", function (event) {
       event.preventDefault();
       var button = event.submitter;
-      var body = new FormData(form);
+      // urlencoded, not multipart: the server answers such a post before its page framework (the fast path)
+      var body = new URLSearchParams(new FormData(form));
       body.set("kind", button ? button.value : "flower");
       body.set("key", newKey());
       status.textContent = form.getAttribute("data-busy");
