@@ -273,8 +273,8 @@ class TributeFastPath:
 
     Taken here only when everything is as ``tributes.js`` sends it: JSON asked for, a urlencoded body, a valid
     kind and key, and the browser's same-origin headers, which stand for the CSRF token the way they do on event
-    pages. Anything else (a plain form, a missing header, a bad field, a limit reached, an unknown page) goes on
-    to the Flask view unchanged, which answers it as it always did; nothing is written before that hand-over.
+    pages. Anything else (a plain form, a missing header, a bad field, an unknown page) goes on to the Flask
+    view unchanged, which answers it as it always did; nothing is written before that hand-over.
     """
 
     def __init__(self, app: WsgiApp, site: Flask, headers: Mapping[str, str]) -> None:
@@ -304,8 +304,11 @@ class TributeFastPath:
         environ["wsgi.input"] = io.BytesIO(body)  # Flask reads it again if the request goes on
         fields = dict(parse_qsl(body.decode("latin-1")))
         key, address = fields.get("key", ""), environ.get("REMOTE_ADDR") or ""
-        if fields.get("kind") not in KINDS or not KEY.fullmatch(key) or not self.limit.allow(address):
+        if fields.get("kind") not in KINDS or not KEY.fullmatch(key):
             return self.app(environ, start_response)
+        if not self.limit.allow(address):
+            start_response("429 TOO MANY REQUESTS", self.headers)
+            return [b'{"error": 429}']
         day = tribute_day()
         target = int(found.group(2))
         tribute = TributeRequest(
