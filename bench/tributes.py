@@ -113,18 +113,18 @@ def session_form(port: int) -> tuple[str, str]:
     raise SystemExit("the server did not start")
 
 
-def group_cpu_s(group: int) -> float:
+def group_cpu_s(group: int) -> tuple[float, float]:
     """CPU seconds (user + system) used so far by the live processes of a process group: the server's own cost,
     which load from other processes on the machine does not change the way it changes wall-clock rates."""
-    ticks = 0
+    user = system = 0
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
             fields = stat.read_text().rpartition(")")[2].split()
         except OSError:
             continue
         if int(fields[2]) == group:  # after the name: state, ppid, pgrp, …, utime (12), stime (13)
-            ticks += int(fields[11]) + int(fields[12])
-    return ticks / os.sysconf("SC_CLK_TCK")
+            user, system = user + int(fields[11]), system + int(fields[12])
+    return user / os.sysconf("SC_CLK_TCK"), system / os.sysconf("SC_CLK_TCK")
 
 
 def stored(database_url: str) -> int:
@@ -203,7 +203,9 @@ def run(args: argparse.Namespace, folder: Path, database_url: str) -> None:
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
         wrk_cpu_s = after.ru_utime + after.ru_stime - wrk_cpu.ru_utime - wrk_cpu.ru_stime
         time.sleep(1)  # let the workers finish the requests wrk left in flight
-        server_cpu_s = group_cpu_s(server.pid) - server_cpu
+        (user, system), (user0, system0) = group_cpu_s(server.pid), server_cpu
+        server_user_s, server_system_s = user - user0, system - system0
+        server_cpu_s = server_user_s + server_system_s
     finally:
         if server.poll() is None:
             os.killpg(server.pid, signal.SIGTERM)
@@ -222,7 +224,8 @@ def run(args: argparse.Namespace, folder: Path, database_url: str) -> None:
     else:  # wrk divides by the whole run, most of it against a dead server: only the count comparison matters
         print(f"  p50 {p50:.1f} ms   p99 {p99:.1f} ms (until the kill)")
     if args.kill_after is None and ok:
-        per = f"server {server_cpu_s / ok * 1e6:,.0f} us, wrk {wrk_cpu_s / ok * 1e6:,.0f} us"
+        split = f"{server_user_s / ok * 1e6:,.0f} user + {server_system_s / ok * 1e6:,.0f} system"
+        per = f"server {server_cpu_s / ok * 1e6:,.0f} us ({split}), wrk {wrk_cpu_s / ok * 1e6:,.0f} us"
         print(f"  CPU per tribute: {per}   (2 cores / their sum: {2 / (server_cpu_s + wrk_cpu_s) * ok:,.0f}/s)")
     print(f"  2xx answers {ok:,}   rows stored {rows:,}   stored without an answer read {rows - ok:,}")
     if errors:

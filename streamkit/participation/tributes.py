@@ -29,7 +29,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, Date, DateTime, bindparam, delete, func, select
+from sqlalchemy import Connection, Date, bindparam, delete, func, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import SQLAlchemyError
@@ -179,11 +179,7 @@ class TributeWriter:
     def _commit(self, batch: list[_Pending]) -> None:
         with self.engine.connect() as connection:
             try:
-                offered = [_offer(connection, p.tribute, p.daily_cap) for p in batch]
-                counted = [(p.tribute, cemetery) for p, (outcome, cemetery) in zip(batch, offered, strict=True)
-                           if outcome is Outcome.COUNTED]  # fmt: skip
-                _bump(connection, counted)
-                answers = _answers(connection, batch, [outcome for outcome, _ in offered])
+                answers = _offer_batch(connection, batch)
                 connection.commit()
             except BaseException:
                 connection.rollback()
@@ -207,28 +203,82 @@ def _writer(store: ArchiveStore) -> TributeWriter:
         return found[1]
 
 
-def _offer(connection: Connection, tribute: TributeRequest, daily_cap: int) -> tuple[Outcome, str]:
-    """Insert one tribute inside the batch's transaction; its outcome, and the cemetery it counts for."""
+def _offer_batch(connection: Connection, batch: list[_Pending]) -> list[TributeAnswer]:
+    """Write a batch inside one transaction with a fixed number of statements, whatever its size.
+
+    The outcome of each tribute is the one it would get written alone, in batch order: targets looked up, all
+    rows inserted (a stored key or a repeat within the batch skipped), the day's count per client and target
+    taken with the new rows in, and the rows beyond the cap, the latest first, deleted again.
+    """
     statements = _statements(connection.dialect.name)
-    on_event = tribute.event_id is not None
-    values = {
-        "key": tribute.key,
-        "target": tribute.event_id if on_event else tribute.martyr_id,
-        "kind": tribute.kind.value,
-        "day": tribute.day,
-        "client": tribute.client,
-        "now": datetime.now(UTC).replace(tzinfo=None),
-    }
-    # RETURNING, not rowcount: with psycopg the rowcount of an INSERT … SELECT said 1 when ON CONFLICT skipped it
-    added = connection.execute(statements.add_event if on_event else statements.add_martyr, values).first()
-    if added is None:
-        seen = connection.scalar(statements.seen, values)
-        return (Outcome.REPEATED if seen is not None else Outcome.NOT_FOUND), ""
-    today = statements.today_event if on_event else statements.today_martyr
-    if (connection.scalar(today, values) or 0) > daily_cap:
-        connection.execute(statements.forget, {"id": added.id})
-        return Outcome.CAPPED, ""
-    return Outcome.COUNTED, str(added.cemetery)
+    tributes = [pending.tribute for pending in batch]
+    martyr_ids = sorted({t.martyr_id for t in tributes if t.martyr_id is not None})
+    event_ids = sorted({t.event_id for t in tributes if t.event_id is not None})
+    places: dict[tuple[bool, int], str] = {}
+    if martyr_ids:
+        places |= {(False, i): c for i, c in connection.execute(statements.find_martyrs, {"ids": martyr_ids})}
+    if event_ids:
+        places |= {(True, i): c for i, c in connection.execute(statements.find_events, {"ids": event_ids})}
+    now = datetime.now(UTC).replace(tzinfo=None)
+    found = [t for t in tributes if (_target(t) in places)]
+    rows = [
+        {"key": t.key, "martyr_id": t.martyr_id, "event_id": t.event_id, "kind": t.kind.value,
+         "cemetery": places[_target(t)], "day": t.day, "client": t.client, "created_at": now}
+        for t in found
+    ]  # fmt: skip
+    inserted: dict[str, int] = {}
+    if rows:
+        inserted = {key: row_id for row_id, key in connection.execute(statements.add, rows)}
+    outcomes: list[Outcome] = []
+    first_of_key: set[str] = set()
+    for t in tributes:
+        if _target(t) not in places:
+            outcomes.append(Outcome.NOT_FOUND)
+        elif t.key in inserted and t.key not in first_of_key:
+            first_of_key.add(t.key)
+            outcomes.append(Outcome.COUNTED)
+        else:
+            outcomes.append(Outcome.REPEATED)
+    _cap(connection, batch, outcomes, inserted)
+    counted = [(t, places[_target(t)]) for t, o in zip(tributes, outcomes, strict=True) if o is Outcome.COUNTED]
+    _bump(connection, counted)
+    return _answers(connection, tributes, outcomes)
+
+
+def _target(tribute: TributeRequest) -> tuple[bool, int]:
+    """(on an event?, its id): the key the batch looks targets up by."""
+    if tribute.event_id is not None:
+        return True, tribute.event_id
+    assert tribute.martyr_id is not None
+    return False, tribute.martyr_id
+
+
+def _cap(connection: Connection, batch: list[_Pending], outcomes: list[Outcome], inserted: dict[str, int]) -> None:
+    """Turn the newest counted tributes of a client, target and day beyond the cap into CAPPED, rows deleted."""
+    statements = _statements(connection.dialect.name)
+    new = [(i, p.tribute) for i, (p, o) in enumerate(zip(batch, outcomes, strict=True)) if o is Outcome.COUNTED]
+    if not new:
+        return
+    totals: dict[tuple[str, bool, int, date], int] = {}
+    for on_event, query in ((False, statements.today_martyrs), (True, statements.today_events)):
+        mine = [t for _, t in new if _target(t)[0] is on_event]
+        if mine:
+            values = {
+                "clients": sorted({t.client for t in mine}),
+                "ids": sorted({_target(t)[1] for t in mine}),
+                "days": sorted({t.day for t in mine}),
+            }
+            for client, target, day, count in connection.execute(query, values):
+                totals[(client, on_event, target, day)] = int(count)
+    forget = []
+    for index, tribute in reversed(new):  # the latest in the batch are the ones over the cap
+        triple = (tribute.client, *_target(tribute), tribute.day)
+        if totals.get(triple, 0) > batch[index].daily_cap:
+            totals[triple] -= 1
+            outcomes[index] = Outcome.CAPPED
+            forget.append(inserted[tribute.key])
+    if forget:
+        connection.execute(statements.forget, {"ids": forget})
 
 
 def _bump(connection: Connection, counted: list[tuple[TributeRequest, str]]) -> None:
@@ -249,26 +299,22 @@ def _bump(connection: Connection, counted: list[tuple[TributeRequest, str]]) -> 
         connection.execute(statements.bump_event, rows)
 
 
-def _answers(connection: Connection, batch: list[_Pending], outcomes: list[Outcome]) -> list[TributeAnswer]:
+def _answers(connection: Connection, tributes: list[TributeRequest], outcomes: list[Outcome]) -> list[TributeAnswer]:
     """Each request's answer: its outcome and its target's counts as this transaction leaves them."""
     statements = _statements(connection.dialect.name)
-    seen: dict[tuple[bool, int], Mapping[TributeKind, int]] = {}
-    answers = []
-    for pending, outcome in zip(batch, outcomes, strict=True):
-        tribute = pending.tribute
-        on_event = tribute.event_id is not None
-        target = tribute.event_id if on_event else tribute.martyr_id
-        assert target is not None
-        counts = seen.get((on_event, target))
-        if counts is None:
-            if outcome is Outcome.NOT_FOUND:
-                counts = _by_kind([])
-            else:
-                query = statements.counts_event if on_event else statements.counts_martyr
-                counts = _by_kind(connection.execute(query, {"target": target}).all())
-                seen[(on_event, target)] = counts
-        answers.append(TributeAnswer(outcome, counts))
-    return answers
+    wanted = {_target(t) for t, o in zip(tributes, outcomes, strict=True) if o is not Outcome.NOT_FOUND}
+    rows: dict[tuple[bool, int], list[tuple[str, int]]] = {target: [] for target in wanted}
+    for on_event, query in ((False, statements.counts_martyrs), (True, statements.counts_events)):
+        ids = sorted(target for event, target in wanted if event is on_event)
+        if ids:
+            for target, kind, count in connection.execute(query, {"ids": ids}):
+                rows[(on_event, target)].append((kind, count))
+    counts = {target: _by_kind(found) for target, found in rows.items()}
+    nothing = _by_kind([])
+    return [
+        TributeAnswer(o, nothing if o is Outcome.NOT_FOUND else counts[_target(t)])
+        for t, o in zip(tributes, outcomes, strict=True)
+    ]
 
 
 def _by_kind(rows: Any) -> dict[TributeKind, int]:
@@ -278,17 +324,19 @@ def _by_kind(rows: Any) -> dict[TributeKind, int]:
 
 @dataclass(frozen=True)
 class _Statements:
-    add_martyr: Any
-    add_event: Any
-    seen: Any
-    today_martyr: Any
-    today_event: Any
+    find_martyrs: Any
+    find_events: Any
+    add: Any
+    today_martyrs: Any
+    today_events: Any
     forget: Any
     bump_martyr: Any
     bump_event: Any
     bump_day: Any
     counts_martyr: Any
     counts_event: Any
+    counts_martyrs: Any
+    counts_events: Any
 
 
 # Statements built once per dialect: building them is most of a tribute's cost in Python, far more than SQLite's.
@@ -298,21 +346,8 @@ def _statements(dialect: str) -> _Statements:
     upsert: Any = {"sqlite": sqlite_insert, "postgresql": postgresql_insert}.get(dialect)
     if upsert is None:
         raise ArchiveError(f"tributes need SQLite or PostgreSQL, not {dialect}")
-    key: Any = bindparam("key")
-    kind: Any = bindparam("kind")
-    client: Any = bindparam("client")
-    day, now = bindparam("day", type_=Date), bindparam("now", type_=DateTime)
-    # one statement checks the martyr is public (or the event exists), copies its cemetery and skips a stored key
-    from_martyr: Any = select(key, Martyr.id, kind, Martyr.cemetery, day, client, now).where(
-        Martyr.id == bindparam("target"), Martyr.hidden.is_(False)
-    )
-    from_event: Any = select(key, Event.id, kind, Event.venue, day, client, now).where(Event.id == bindparam("target"))
-    columns = ["key", "kind", "cemetery", "day", "client", "created_at"]
-    added = (Tribute.id, Tribute.cemetery)
-
-    def add(target_column: str, rows: Any) -> Any:
-        into = [columns[0], target_column, *columns[1:]]
-        return upsert(Tribute).from_select(into, rows).on_conflict_do_nothing().returning(*added)
+    day: Any = bindparam("day", type_=Date)
+    ids: Any = bindparam("ids", expanding=True)
 
     def bump(table: Any, target_column: str) -> Any:
         n: Any = bindparam("n")
@@ -321,16 +356,24 @@ def _statements(dialect: str) -> _Statements:
         return upsert(table).values(values).on_conflict_do_update(index_elements=index, set_={"count": table.count + n})
 
     def today(column: Any) -> Any:
-        same_day = [Tribute.client == client, column == bindparam("target"), Tribute.day == day]
-        return select(func.count(Tribute.id)).where(*same_day)
+        clients: Any = bindparam("clients", expanding=True)
+        days: Any = bindparam("days", expanding=True, type_=Date)
+        # a superset of the batch's (client, target, day) triples, each counted; the batch picks its own
+        where = [Tribute.client.in_(clients), column.in_(ids), Tribute.day.in_(days)]
+        return (
+            select(Tribute.client, column, Tribute.day, func.count(Tribute.id))
+            .where(*where)
+            .group_by(Tribute.client, column, Tribute.day)
+        )
 
     return _Statements(
-        add_martyr=add("martyr_id", from_martyr),
-        add_event=add("event_id", from_event),
-        seen=select(Tribute.id).where(Tribute.key == key),
-        today_martyr=today(Tribute.martyr_id),
-        today_event=today(Tribute.event_id),
-        forget=delete(Tribute).where(Tribute.id == bindparam("id")),
+        find_martyrs=select(Martyr.id, Martyr.cemetery).where(Martyr.id.in_(ids), Martyr.hidden.is_(False)),
+        find_events=select(Event.id, Event.venue).where(Event.id.in_(ids)),
+        # many rows in one statement (SQLAlchemy's "insertmanyvalues"); a stored key is skipped, not an error
+        add=upsert(Tribute).on_conflict_do_nothing().returning(Tribute.id, Tribute.key),
+        today_martyrs=today(Tribute.martyr_id),
+        today_events=today(Tribute.event_id),
+        forget=delete(Tribute).where(Tribute.id.in_(ids)),
         bump_martyr=bump(TributeCount, "martyr_id"),
         bump_event=bump(EventTributeCount, "event_id"),
         bump_day=upsert(TributeDayCount)
@@ -343,6 +386,12 @@ def _statements(dialect: str) -> _Statements:
         ),
         counts_event=select(EventTributeCount.kind, EventTributeCount.count).where(
             EventTributeCount.event_id == bindparam("target")
+        ),
+        counts_martyrs=select(TributeCount.martyr_id, TributeCount.kind, TributeCount.count).where(
+            TributeCount.martyr_id.in_(ids)
+        ),
+        counts_events=select(EventTributeCount.event_id, EventTributeCount.kind, EventTributeCount.count).where(
+            EventTributeCount.event_id.in_(ids)
         ),
     )
 

@@ -206,3 +206,17 @@ def test_postgresql_counts_event_tributes_and_concurrent_retries_once(
     assert sorted(outcomes) == sorted([Outcome.COUNTED] + [Outcome.REPEATED] * 7)
     found = live_counts(postgresql_store, event_id=event.id, day=DAY)
     assert found is not None and found.counts[TributeKind.CANDLE] == 1 and found.cemetery_today == 1
+
+
+def test_one_batch_gives_each_tribute_the_outcome_it_would_get_alone(store: ArchiveStore) -> None:
+    assert offer_tribute(store, tribute("before"), daily_cap=3) is Outcome.COUNTED  # one already stored today
+    requests = [tribute("b1"), tribute("b1"), tribute("b2"), tribute("b3"), tribute("b4", client="c2"),
+                tribute("b5", martyr_id=5), tribute("before")]  # fmt: skip
+    batch = [_Pending(r, 3) for r in requests]
+    TributeWriter(store)._write(batch)
+    outcomes = [p.answer.outcome if p.answer else None for p in batch]
+    assert outcomes == [Outcome.COUNTED, Outcome.REPEATED, Outcome.COUNTED, Outcome.CAPPED, Outcome.COUNTED,
+                        Outcome.NOT_FOUND, Outcome.REPEATED]  # fmt: skip
+    assert rows(store) == 4 and batch[0].answer and batch[0].answer.counts[TributeKind.CANDLE] == 4
+    assert event_counts(store, 1)[TributeKind.CANDLE] == 0 and daily_counts(store) == {DAY: 4}
+    assert offer_tribute(store, tribute("b3"), daily_cap=4) is Outcome.COUNTED  # the capped key was not kept
