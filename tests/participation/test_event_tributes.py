@@ -35,6 +35,7 @@ from streamkit.web import tributes as web_tributes
 from tests.archive.conftest import make_event
 from tests.participation.conftest import JSON, register_file
 from tests.participation.test_tribute_pages import form
+from tests.register.conftest import PRIVATE_PHONE
 
 DAY = date(2026, 4, 4)
 SAME_ORIGIN = {"Origin": "http://localhost", **JSON}
@@ -184,6 +185,7 @@ def test_live_counts_for_martyr_and_event_pages(client: FlaskClient, store: Arch
     assert client.get("/api/tributes/martyrs/5").status_code == 404  # hidden
     assert client.get("/api/tributes/events/999").status_code == 404
     assert "Set-Cookie" not in answer.headers
+    assert PRIVATE_PHONE not in answer.get_data(as_text=True)  # 王志国's family contact stays on the staff pages
     html = client.get("/martyrs/1").get_data(as_text=True)
     assert 'data-total="cemetery_today">3</output>' in html and 'data-total="today">3</output>' in html
 
