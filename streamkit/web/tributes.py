@@ -32,6 +32,7 @@ from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from streamkit.archive.models import Event
+from streamkit.archive.store import ArchiveStore
 from streamkit.errors import ArchiveError
 from streamkit.participation.models import TributeKind
 from streamkit.participation.tributes import (
@@ -95,8 +96,10 @@ class ClientLimit:
         return self.items[number].get_expiry()
 
 
-def store_of(app: Flask) -> Any:
-    return app.extensions[STORE_KEY]
+def store_of(app: Flask) -> ArchiveStore:
+    """The archive store of ``app``, for code that runs outside a request (the fast path)."""
+    found: ArchiveStore = app.extensions[STORE_KEY]
+    return found
 
 
 def init_tributes(app: Flask) -> None:
