@@ -1,8 +1,9 @@
 """The tables of public participation, in the archive store beside the register they point at.
 
-``tributes`` keeps one row per tribute (the idempotency key unique, so a retried request is one row);
-``tribute_counts`` keeps the running total per martyr and kind, updated in the same transaction, so a page reads
-its counts without counting rows.
+``tributes`` keeps one row per tribute, offered to a martyr or to an event (the idempotency key unique, so a
+retried request is one row); ``tribute_counts``, ``event_tribute_counts`` and ``tribute_day_counts`` keep the
+running totals per martyr, per event and per day and cemetery, updated in the same transaction, so a page or the
+live counts read a handful of rows instead of counting millions.
 """
 
 from __future__ import annotations
@@ -23,19 +24,26 @@ class TributeKind(enum.StrEnum):
 
 
 class Tribute(Base):
-    """One tribute offered by a visitor; ``client`` is a keyed hash of the address and day, never the address."""
+    """One tribute offered by a visitor to a martyr or an event (exactly one of the two ids is set).
+
+    ``client`` is a keyed hash of the address and day, never the address; ``cemetery`` is the martyr's cemetery,
+    or the event's venue.
+    """
 
     __tablename__ = "tributes"
     __table_args__ = (
+        # what the daily cap counts; per-day and per-cemetery totals live in tribute_day_counts, so no index
+        # by day or cemetery slows every insert down
         Index("ix_tributes_client_martyr_day", "client", "martyr_id", "day"),
-        Index("ix_tributes_cemetery_day", "cemetery", "day"),
+        Index("ix_tributes_client_event_day", "client", "event_id", "day"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     key: Mapped[str] = mapped_column(String(64), unique=True)
-    martyr_id: Mapped[int] = mapped_column(ForeignKey("martyrs.id", ondelete="CASCADE"))
+    martyr_id: Mapped[int | None] = mapped_column(ForeignKey("martyrs.id", ondelete="CASCADE"))
+    event_id: Mapped[int | None] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"))
     kind: Mapped[str] = mapped_column(String(16))
     cemetery: Mapped[str] = mapped_column(String(200), default="")
-    day: Mapped[date] = mapped_column(index=True)
+    day: Mapped[date]
     client: Mapped[str] = mapped_column(String(32))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
@@ -46,6 +54,24 @@ class TributeCount(Base):
     __tablename__ = "tribute_counts"
     martyr_id: Mapped[int] = mapped_column(ForeignKey("martyrs.id", ondelete="CASCADE"), primary_key=True)
     kind: Mapped[str] = mapped_column(String(16), primary_key=True)
+    count: Mapped[int] = mapped_column(default=0)
+
+
+class EventTributeCount(Base):
+    """The running count of one kind of tribute offered on one event's page."""
+
+    __tablename__ = "event_tribute_counts"
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16), primary_key=True)
+    count: Mapped[int] = mapped_column(default=0)
+
+
+class TributeDayCount(Base):
+    """The running count of tributes of one day (in the cemeteries' zone) in one cemetery, all kinds together."""
+
+    __tablename__ = "tribute_day_counts"
+    day: Mapped[date] = mapped_column(primary_key=True)
+    cemetery: Mapped[str] = mapped_column(String(200), primary_key=True)
     count: Mapped[int] = mapped_column(default=0)
 
 

@@ -127,6 +127,7 @@ def create_app(settings: Settings, *, archive: ArchiveStore | None = None, secre
     app.register_blueprint(public.bp)
     app.register_blueprint(martyrs.bp)
     app.register_blueprint(tributes.bp)
+    tributes.init_tributes(app)
     app.register_blueprint(messages.bp)
     app.register_blueprint(feeds.bp)
     app.register_blueprint(admin.bp, url_prefix="/admin")
@@ -143,6 +144,7 @@ def create_app(settings: Settings, *, archive: ArchiveStore | None = None, secre
     app.wsgi_app = PageCacheMiddleware(  # type: ignore[method-assign]
         app.wsgi_app, archive_store.revision, session_cookie=app.config["SESSION_COOKIE_NAME"]
     )
+    app.wsgi_app = tributes.TributeFastPath(app.wsgi_app, app, SECURITY_HEADERS)  # type: ignore[method-assign]
     app.context_processor(_template_globals)
     _register_error_pages(app)
     return app

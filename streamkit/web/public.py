@@ -17,6 +17,7 @@ from streamkit.web.chapters import read_chapters
 from streamkit.web.extensions import LANG_COOKIE, LOCALES, store
 from streamkit.web.page_cache import cached_page
 from streamkit.web.structured import broadcast_event, video_object
+from streamkit.web.tributes import event_tribute_panel
 
 bp = Blueprint("public", __name__)
 # Archive listings and player pages do not depend on the clock, only on the data (the revision).
@@ -92,6 +93,7 @@ def event_page(slug: str) -> str:
         chapters=chapters,
         page_url=page_url,
         jsonld=broadcast_event(event, url=page_url, recording=recording_data),
+        tributes=event_tribute_panel(event.id),
     )
 
 

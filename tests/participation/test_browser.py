@@ -94,3 +94,25 @@ def test_a_message_waits_for_the_moderator_then_appears(site: LiveSite, browser:
     sync_api.expect(staff.locator(".flash")).to_contain_text("寄语已通过")
     visitor.goto(f"{site.url}/martyrs/3")
     sync_api.expect(visitor.locator(".messages blockquote")).to_contain_text("英烈千古！")
+
+
+@pytest.mark.parametrize("where", ["martyr", "event"])
+def test_a_tap_in_one_page_shows_in_another_without_a_reload(site: LiveSite, browser: Any, where: str) -> None:
+    from tests.archive.conftest import make_event
+
+    path = "/martyrs/1"
+    if where == "event":
+        path = f"/events/{make_event(site.store, venue='南山烈士陵园').slug}"
+    watching, tapping = browser.new_page(locale="zh-CN"), browser.new_page(locale="zh-CN")
+    reloads: list[str] = []
+    watching.goto(f"{site.url}{path}")
+    watching.on("load", lambda _: reloads.append(watching.url))
+    tapping.goto(f"{site.url}{path}")
+    candles = watching.locator('.tribute-count[data-kind="candle"]')
+    sync_api.expect(candles).to_have_text("0")
+    tapping.get_by_role("button", name="点烛").click()
+    sync_api.expect(tapping.locator('.tribute-count[data-kind="candle"]')).to_have_text("1")
+    # the watching page polls the live counts every few seconds: the tap shows there, with the day's totals
+    sync_api.expect(candles).to_have_text("1", timeout=30_000)
+    sync_api.expect(watching.locator('.tribute-total[data-total="today"]')).to_have_text("1", timeout=30_000)
+    assert reloads == []

@@ -1,6 +1,8 @@
 """Durability under ``kill -9``: real gunicorn (``web serve --prod``), a burst of tributes from a thread pool, the
 whole server killed mid-burst. Every tribute that got a 2xx is in the database; after a restart, the requests whose
-answers were lost are sent again with the same keys and none is counted twice."""
+answers were lost are sent again with the same keys and none is counted twice. Both ways in are killed: the Flask
+view (a form with its CSRF token) and the fast path the script takes (same-origin JSON), each through the batching
+writer."""
 
 from __future__ import annotations
 
@@ -40,8 +42,9 @@ def free_port() -> int:
 class Server:
     """``streamkit web serve --prod`` with two workers in its own process group, so one signal kills it all."""
 
-    def __init__(self, tmp_path: Path, database_url: str) -> None:
+    def __init__(self, tmp_path: Path, database_url: str, *, same_origin: bool = False) -> None:
         self.port = free_port()
+        self.same_origin = same_origin
         env = {
             **os.environ,
             "STREAMKIT_WEB__DATABASE_URL": database_url,
@@ -84,6 +87,8 @@ class Server:
         body = f"csrf_token={self.token}&kind=flower&key={key}"
         headers = {"Cookie": self.cookie, "Accept": "application/json"}
         headers["Content-Type"] = "application/x-www-form-urlencoded"
+        if self.same_origin:  # as the browser sends the script's fetch: the fast path takes it
+            headers["Origin"] = f"http://127.0.0.1:{self.port}"
         connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
         try:
             connection.request("POST", f"/martyrs/{martyr_id}/tributes", body=body, headers=headers)
@@ -118,8 +123,11 @@ def stored_keys(url: str) -> set[str]:
         store.dispose()
 
 
-def test_every_2xx_tribute_survives_kill_9_and_retries_count_once(tmp_path: Path, database: str) -> None:
-    server = Server(tmp_path, database)
+@pytest.mark.parametrize("same_origin", [False, True], ids=["view", "fast-path"])
+def test_every_2xx_tribute_survives_kill_9_and_retries_count_once(
+    tmp_path: Path, database: str, same_origin: bool
+) -> None:
+    server = Server(tmp_path, database, same_origin=same_origin)
     answers: dict[str, int | None] = {}
     lock, killed = threading.Lock(), threading.Event()
 
@@ -150,7 +158,7 @@ def test_every_2xx_tribute_survives_kill_9_and_retries_count_once(tmp_path: Path
     assert ok <= stored  # nothing that was answered 2xx was lost
     assert stored <= ok | unanswered  # and nothing was stored that was never sent
 
-    restarted = Server(tmp_path, database)
+    restarted = Server(tmp_path, database, same_origin=same_origin)
     try:
         retried = {key: restarted.offer(key, 1 + int(re.sub(r".*x", "", key)) % 4) for key in unanswered}
     finally:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import functools
 import os
@@ -80,13 +81,16 @@ def _postgresql_bin() -> Path | None:
     return found[-1].parent if found else None
 
 
-@pytest.fixture(scope="session")
-def postgresql_server() -> Iterator[str]:
-    """A private PostgreSQL for this test session on a Unix socket (no TCP port); yields its socket folder."""
+@contextlib.contextmanager
+def private_postgresql(*, durable: bool = False) -> Iterator[str]:
+    """Start a private PostgreSQL on a Unix socket (no TCP port) in a fresh folder; yields the socket folder.
+
+    Tests run it with ``fsync`` and ``synchronous_commit`` off (nothing of theirs must survive a power cut);
+    ``durable`` keeps PostgreSQL's defaults, as the benches measure them.
+    """
     binaries = _postgresql_bin()
     if binaries is None:
-        pytest.skip("PostgreSQL is not installed (Debian package postgresql)")
-    pytest.importorskip("psycopg", reason="the psycopg driver is not installed")
+        raise RuntimeError("PostgreSQL is not installed (Debian package postgresql)")
     # Not under pytest's folder: that one is private to root, and the server may run as another user.
     base = Path(tempfile.mkdtemp(prefix="streamkit-pg-"))
     # PostgreSQL refuses to run as root; the Debian package's postgres account runs it then.
@@ -97,7 +101,9 @@ def postgresql_server() -> Iterator[str]:
     run = functools.partial(subprocess.run, check=True, capture_output=True, timeout=120)
     run([*as_user, str(binaries / "initdb"), "-D", str(data), "-A", "trust", "-U", "streamkit", "-E", "UTF8",
          "--locale", "C.UTF-8"])  # fmt: skip
-    options = f"-k {base} -c listen_addresses='' -c fsync=off -c synchronous_commit=off"
+    options = f"-k {base} -c listen_addresses=''"
+    if not durable:
+        options += " -c fsync=off -c synchronous_commit=off"
     run([*as_user, str(binaries / "pg_ctl"), "-D", str(data), "-o", options, "-w", "-l", str(base / "log"), "start"])
     try:
         yield str(base)
@@ -106,15 +112,30 @@ def postgresql_server() -> Iterator[str]:
         shutil.rmtree(base, ignore_errors=True)
 
 
-@pytest.fixture
-def postgresql_store(postgresql_server: str, tmp_path: Path) -> Iterator[ArchiveStore]:
-    """An archive store in a fresh database of the session's PostgreSQL."""
+def create_database(socket_folder: str) -> str:
+    """A fresh, empty database on the private server; its SQLAlchemy URL."""
     import psycopg
 
     name = f"t{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(f"host={postgresql_server} dbname=postgres user=streamkit", autocommit=True) as admin:
+    with psycopg.connect(f"host={socket_folder} dbname=postgres user=streamkit", autocommit=True) as admin:
         admin.execute(f"CREATE DATABASE {name}")
-    found = ArchiveStore(f"postgresql+psycopg://streamkit@/{name}?host={postgresql_server}", tmp_path / "media")
+    return f"postgresql+psycopg://streamkit@/{name}?host={socket_folder}"
+
+
+@pytest.fixture(scope="session")
+def postgresql_server() -> Iterator[str]:
+    """A private PostgreSQL for this test session; yields its socket folder."""
+    if _postgresql_bin() is None:
+        pytest.skip("PostgreSQL is not installed (Debian package postgresql)")
+    pytest.importorskip("psycopg", reason="the psycopg driver is not installed")
+    with private_postgresql() as folder:
+        yield folder
+
+
+@pytest.fixture
+def postgresql_store(postgresql_server: str, tmp_path: Path) -> Iterator[ArchiveStore]:
+    """An archive store in a fresh database of the session's PostgreSQL."""
+    found = ArchiveStore(create_database(postgresql_server), tmp_path / "media")
     yield found
     found.dispose()
 
