@@ -88,6 +88,7 @@ def report(
     db: DbOption = None,
 ) -> None:
     """Write the 情况报告 (.docx, official document layout) and the statistics sheet (.xlsx) for the bureau."""
+    from streamkit.campaigns.counting import pick_districts
     from streamkit.campaigns.fonts import choose_fonts, installed_chinese_families
     from streamkit.campaigns.narrative import DEFAULT_TEMPLATE
     from streamkit.campaigns.report import write_report
@@ -95,6 +96,7 @@ def report(
 
     settings = settings_of(ctx)
     found = find_campaign(campaign, settings.campaigns_dir)
+    pick_districts(found, district)  # a wrong name is the one line printed, before any warning
     fonts = choose_fonts(installed_chinese_families())
     warning = fonts.warning()
     if warning:

@@ -14,6 +14,7 @@ from streamkit.campaigns.stable_zip import pin
 SUMMARY_SHEET = "统计"
 ROWS_SHEET = "计数明细"
 ROLL_UP = "合计"
+CHART = "chart"  # what the rows sheet names a row counted by the daily chart (and its totals) rather than a quota
 
 
 def summary_header(figures: Figures) -> list[str]:
@@ -54,6 +55,9 @@ def build_xlsx(figures: Figures, *, author: str, stamp: datetime) -> bytes:
         for figure in figures.by_district[district]:
             for counted in figure.rows:
                 quotas_of[(counted.table, counted.id)].append(figure.quota.id)
+    for rows_of_kind in figures.chart_rows.values():
+        for counted in rows_of_kind:
+            quotas_of[(counted.table, counted.id)].append(CHART)
     for counted in figures.rows():
         quota_ids = ", ".join(sorted(set(quotas_of[(counted.table, counted.id)])))
         rows.append(
