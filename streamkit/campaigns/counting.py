@@ -1,13 +1,13 @@
 """A campaign's figures on a given day: per district and quota the count, target, pace and status, the bureau's
 roll-up, and the daily series for the chart, each figure with the rows it counts.
 
-``district=None`` counts every district; the dashboard and the report pass the districts a person may see.
+``district`` is one district's name, several names (the ones a person may see), or ``None`` for every district.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -84,15 +84,20 @@ class Figures:
         return next(f for f in self.by_district[district] if f.quota.id == quota_id)
 
 
-def pick_districts(campaign: Campaign, district: str | None) -> tuple[District, ...]:
-    """The districts to count: one by name, or all (``None``); an unknown name is one clear error."""
+Districts = str | Sequence[str] | None
+
+
+def pick_districts(campaign: Campaign, district: Districts) -> tuple[District, ...]:
+    """The districts to count, in the spec's order: one by name, several, or all (``None``); an unknown name is one
+    clear error."""
     if district is None:
         return campaign.districts
-    found = campaign.district(district)
-    if found is None:
-        known = ", ".join(d.name for d in campaign.districts)
-        raise ConfigError.single(campaign.slug, f"no district {district!r} in this campaign (known: {known})")
-    return (found,)
+    wanted = [district] if isinstance(district, str) else list(district)
+    for name in wanted:
+        if campaign.district(name) is None:
+            known = ", ".join(d.name for d in campaign.districts)
+            raise ConfigError.single(campaign.slug, f"no district {name!r} in this campaign (known: {known})")
+    return tuple(d for d in campaign.districts if d.name in wanted)
 
 
 def _scope(campaign: Campaign, districts: Iterable[District], first: date, last: date) -> Scope:
@@ -102,7 +107,7 @@ def _scope(campaign: Campaign, districts: Iterable[District], first: date, last:
 
 
 def counted_rows(
-    store: ArchiveStore, campaign: Campaign, quota: Quota, today: date, district: str | None = None
+    store: ArchiveStore, campaign: Campaign, quota: Quota, today: date, district: Districts = None
 ) -> list[CountedRow]:
     """The rows a quota counts by ``today`` (never after its deadline), in day, kind, id order."""
     chosen = pick_districts(campaign, district)
@@ -125,7 +130,7 @@ def _wholes(store: ArchiveStore, campaign: Campaign, quota: Quota, chosen: tuple
     return {d.name: totals[d.name] for d in chosen}
 
 
-def campaign_figures(store: ArchiveStore, campaign: Campaign, today: date, district: str | None = None) -> Figures:
+def campaign_figures(store: ArchiveStore, campaign: Campaign, today: date, district: Districts = None) -> Figures:
     """Count every quota for the chosen districts as of the end of ``today`` (a local day)."""
     chosen = pick_districts(campaign, district)
     names = tuple(d.name for d in chosen)

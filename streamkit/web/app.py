@@ -21,7 +21,7 @@ from werkzeug.routing import IntegerConverter, Map
 from streamkit.archive.store import ArchiveStore
 from streamkit.config.settings import Settings
 from streamkit.errors import ConfigError
-from streamkit.web import admin, feeds, martyrs, messages, moderation, public, tributes
+from streamkit.web import admin, campaigns, feeds, martyrs, messages, moderation, public, tributes
 from streamkit.web.extensions import LOCALES, STORE_KEY, babel, csrf, limiter, login_manager, select_locale
 from streamkit.web.page_cache import PageCacheMiddleware
 
@@ -95,6 +95,7 @@ def create_app(settings: Settings, *, archive: ArchiveStore | None = None, secre
         STREAMKIT_TRIBUTE_RATE_LIMIT=web.tribute_rate_limit,
         STREAMKIT_TRIBUTE_DAILY_CAP=web.tribute_daily_cap,
         STREAMKIT_MESSAGE_RATE_LIMIT=web.message_rate_limit,
+        STREAMKIT_CAMPAIGNS_DIR=str(settings.campaigns_dir),
         RATELIMIT_STORAGE_URI=web.rate_limit_storage_uri,
         SEND_FILE_MAX_AGE_DEFAULT=3600,
     )
@@ -117,6 +118,7 @@ def create_app(settings: Settings, *, archive: ArchiveStore | None = None, secre
     app.register_blueprint(feeds.bp)
     app.register_blueprint(admin.bp, url_prefix="/admin")
     app.register_blueprint(moderation.bp, url_prefix="/admin/messages")
+    app.register_blueprint(campaigns.bp, url_prefix="/admin/campaigns")
     _mount_overlays(app, settings)
     app.after_request(_security_headers)
     app.wsgi_app = PageCacheMiddleware(  # type: ignore[method-assign]
