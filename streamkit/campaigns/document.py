@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from docx import Document
+from docx.enum.style import WD_STYLE_TYPE
 from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_LINE_SPACING
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
@@ -50,8 +51,6 @@ def set_fonts(rpr: object, family: str) -> None:
 
 
 def _style(document: object, name: str, family: str, size_pt: float, outline: int | None) -> ParagraphStyle:
-    from docx.enum.style import WD_STYLE_TYPE
-
     style: ParagraphStyle = document.styles.add_style(name, WD_STYLE_TYPE.PARAGRAPH)  # type: ignore[attr-defined]
     style.base_style = None
     style.quick_style = True
