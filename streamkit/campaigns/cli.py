@@ -16,9 +16,12 @@ CampaignArg = Annotated[str, typer.Argument(help="A campaign's slug (a file in t
 DbOption = Annotated[
     str | None, typer.Option("--db", help="Database URL. " + default_note("settings web.database_url"))
 ]
-DistrictOption = Annotated[str | None, typer.Option("--district", help="One district only. [default: all]")]
+DistrictOption = Annotated[
+    str | None, typer.Option("--district", help="One district only. " + default_note("every district"))
+]
 TodayOption = Annotated[
-    str | None, typer.Option("--today", help="Count as of this day (YYYY-MM-DD). [default: today, campaign's zone]")
+    str | None,
+    typer.Option("--today", help="Count as of this day (YYYY-MM-DD). " + default_note("today in the campaign's zone")),
 ]
 
 
