@@ -20,7 +20,7 @@ from streamkit.campaigns.narrative import blocks, chinese_number
 from streamkit.campaigns.report import write_report
 from streamkit.campaigns.spec import Campaign
 from streamkit.campaigns.stable_zip import ZIP_EPOCH
-from tests.campaigns.conftest import FAMILY_CONTACT, TEMPLATE, TODAY, VISITOR, Seeded
+from tests.campaigns.conftest import FAMILY_CONTACT, QINGMING, TEMPLATE, TODAY, VISITOR, Seeded
 from tests.conftest import run_cli
 
 NOTO = choose_fonts(set())
@@ -210,3 +210,30 @@ def test_cli_writes_the_package_and_refuses_a_bad_name_in_one_line(seeded: Seede
     assert all(name in warnings[0] for name in missing) if missing else True
     status = run_cli(["campaign", "status", "qingming-2020", "--today", "2020-03-20", "--db", db])
     assert "  向网上纪念馆提供内容: 3/10 by 2020-04-10 late" in status.stdout
+
+
+def test_a_mistake_in_the_template_is_named_with_its_line(seeded: Seeded, campaign: Campaign, tmp_path: Path) -> None:
+    from streamkit.errors import ConfigError
+
+    broken = tmp_path / "report.txt.j2"
+    broken.write_text("= 标题\n# 基本情况\n{% for q in quotas %}\n{{ q.label }\n", encoding="utf-8")
+    with pytest.raises(ConfigError) as caught:
+        write_report(seeded.store, campaign, today=TODAY, out_dir=tmp_path / "out", template=broken, fonts=NOTO)
+    assert caught.value.lines()[0].startswith(f"{broken}:4: template error: ")
+    unknown = tmp_path / "unknown.txt.j2"
+    unknown.write_text("= {{ campaign.nothing }}\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"template error: .*'nothing'"):
+        write_report(seeded.store, campaign, today=TODAY, out_dir=tmp_path / "out", template=unknown, fonts=NOTO)
+    assert not (tmp_path / "out").exists()
+
+
+def test_cli_check_lists_every_problem_of_a_spec_on_its_own_line(tmp_path: Path) -> None:
+    text = QINGMING.read_text(encoding="utf-8")
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(text.replace("kinds: [media_report]", "kinds: [press]").replace("target: 5", "target: -1"), "utf-8")
+    done = run_cli(["campaign", "check", str(bad)])
+    lines = done.stderr.splitlines()
+    assert done.returncode == 1 and len(lines) == 2 and all(line.startswith(f"error: {bad}:") for line in lines)
+    assert "quotas[1].target: must be >= 1" in lines[0] and "quotas[2].kinds: unknown item kind 'press'" in lines[1]
+    good = run_cli(["campaign", "check", "qingming-2020"])
+    assert good.returncode == 0 and "  南山区: 南山烈士陵园, 南山陵园" in good.stdout
