@@ -12,6 +12,7 @@ from __future__ import annotations
 import io
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from docx import Document
 from docx.enum.style import WD_STYLE_TYPE
@@ -28,6 +29,7 @@ from streamkit.campaigns.stable_zip import pin
 
 BODY_PT = 16  # 三号
 TITLE_PT = 22  # 二号
+PAGE_NUMBER_PT = 14  # 四号
 LINE_PT = 28.95  # 225 mm / 22 lines, rounded down to the twip so 22 fit
 FONT_SLOTS = ("w:ascii", "w:hAnsi", "w:eastAsia", "w:cs")
 THEME_SLOTS = ("w:asciiTheme", "w:hAnsiTheme", "w:eastAsiaTheme", "w:cstheme")
@@ -69,6 +71,40 @@ def _style(document: object, name: str, family: str, size_pt: float, outline: in
         level.set(qn("w:val"), str(outline))
         ppr.append(level)
     return style
+
+
+def _page_numbers(document: Any, family: str) -> None:
+    """Page numbers as the standard sets them: 四号 宋体, an em dash either side ("— 1 —"), odd pages flush right and
+    even pages flush left, one character in from the edge."""
+    document.settings.odd_and_even_pages_header_footer = True
+    section = document.sections[0]
+    for footer, alignment in (
+        (section.footer, WD_ALIGN_PARAGRAPH.RIGHT),
+        (section.even_page_footer, WD_ALIGN_PARAGRAPH.LEFT),
+    ):
+        footer.is_linked_to_previous = False
+        paragraph = footer.paragraphs[0]
+        paragraph.alignment = alignment
+        layout = paragraph.paragraph_format
+        layout.left_indent = layout.right_indent = Pt(PAGE_NUMBER_PT)
+        # a PAGE field between the dashes, its last result "1" shown until the viewer updates it
+        parts = [("text", "— "), ("fldChar", "begin"), ("instrText", " PAGE "), ("fldChar", "separate"),
+                 ("text", "1"), ("fldChar", "end"), ("text", " —")]  # fmt: skip
+        for kind, value in parts:
+            run = paragraph.add_run()
+            run.font.size = Pt(PAGE_NUMBER_PT)
+            set_fonts(run._element.get_or_add_rPr(), family)
+            if kind == "text":
+                run.text = value
+            elif kind == "fldChar":
+                mark = OxmlElement("w:fldChar")
+                mark.set(qn("w:fldCharType"), value)
+                run._element.append(mark)
+            else:
+                instruction = OxmlElement("w:instrText")
+                instruction.set(qn("xml:space"), "preserve")
+                instruction.text = value
+                run._element.append(instruction)
 
 
 def build_docx(blocks: Sequence[Block], fonts: ReportFonts, *, title: str, author: str, stamp: datetime) -> bytes:
@@ -113,6 +149,7 @@ def build_docx(blocks: Sequence[Block], fonts: ReportFonts, *, title: str, autho
         run.font.size = Pt(size)
         set_fonts(run._element.get_or_add_rPr(), family)
 
+    _page_numbers(document, fonts.page_number)
     properties = document.core_properties
     properties.title = title
     properties.author = author

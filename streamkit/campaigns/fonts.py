@@ -19,10 +19,11 @@ OFFICIAL = {
     "方正小标宋简体": ("方正小标宋简体", "方正小标宋_GBK", "FZXiaoBiaoSong-B05S"),
     "黑体": ("黑体", "SimHei"),
     "楷体_GB2312": ("楷体_GB2312", "KaiTi_GB2312", "楷体", "KaiTi"),
+    "宋体": ("宋体", "SimSun"),
 }
 SERIF = "Noto Serif CJK SC"
 SANS = "Noto Sans CJK SC"
-FALLBACK = {"仿宋_GB2312": SERIF, "方正小标宋简体": SERIF, "黑体": SANS, "楷体_GB2312": SERIF}
+FALLBACK = {"仿宋_GB2312": SERIF, "方正小标宋简体": SERIF, "黑体": SANS, "楷体_GB2312": SERIF, "宋体": SERIF}
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,7 @@ class ReportFonts:
     title: str  # 方正小标宋简体 二号
     heading1: str  # 黑体 三号
     heading2: str  # 楷体_GB2312 三号
+    page_number: str  # 宋体 四号
     missing: tuple[str, ...] = ()  # official fonts not installed, replaced by Noto CJK
 
     def warning(self) -> str | None:
@@ -73,5 +75,6 @@ def choose_fonts(installed: frozenset[str] | set[str]) -> ReportFonts:
         title=chosen["方正小标宋简体"],
         heading1=chosen["黑体"],
         heading2=chosen["楷体_GB2312"],
+        page_number=chosen["宋体"],
         missing=tuple(missing),
     )

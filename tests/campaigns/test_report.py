@@ -24,7 +24,7 @@ from tests.campaigns.conftest import FAMILY_CONTACT, QINGMING, TEMPLATE, TODAY, 
 from tests.conftest import run_cli
 
 NOTO = choose_fonts(set())
-OFFICIAL = choose_fonts({"仿宋_GB2312", "方正小标宋简体", "黑体", "楷体_GB2312"})
+OFFICIAL = choose_fonts({"仿宋_GB2312", "方正小标宋简体", "黑体", "楷体_GB2312", "宋体"})
 
 
 def make(seeded: Seeded, campaign: Campaign, out: Path, fonts: ReportFonts = NOTO, **kw: object) -> tuple[Path, Path]:
@@ -34,14 +34,14 @@ def make(seeded: Seeded, campaign: Campaign, out: Path, fonts: ReportFonts = NOT
 
 def test_fonts_fall_back_to_noto_and_say_which_are_missing() -> None:
     assert (NOTO.body, NOTO.title, NOTO.heading1, NOTO.heading2) == (SERIF, SERIF, SANS, SERIF)
-    assert NOTO.missing == ("仿宋_GB2312", "方正小标宋简体", "黑体", "楷体_GB2312")
-    assert "仿宋_GB2312, 方正小标宋简体, 黑体, 楷体_GB2312" in (NOTO.warning() or "")
+    assert NOTO.missing == ("仿宋_GB2312", "方正小标宋简体", "黑体", "楷体_GB2312", "宋体")
+    assert "仿宋_GB2312, 方正小标宋简体, 黑体, 楷体_GB2312, 宋体" in (NOTO.warning() or "")
     assert OFFICIAL.missing == () and OFFICIAL.warning() is None and OFFICIAL.heading2 == "楷体_GB2312"
     partly = choose_fonts({"SimHei", "FangSong_GB2312"})  # names fontconfig may list instead
     assert (partly.heading1, partly.body, partly.missing) == (
         "SimHei",
         "FangSong_GB2312",
-        ("方正小标宋简体", "楷体_GB2312"),
+        ("方正小标宋简体", "楷体_GB2312", "宋体"),
     )
 
 
@@ -92,6 +92,14 @@ def test_the_docx_is_laid_out_as_an_official_document(seeded: Seeded, campaign: 
     assert "截至2020年3月20日完成3项，目标30项，截止2020年4月10日，滞后。" in body
     assert "献花4次" in body and "南山区“媒体宣传报道”完成1项，目标10项，低于进度要求" in body
     assert texts["公文落款"] == ["市退役军人事务局", "2020年3月20日"]
+    # page numbers "— 1 —" in 四号 宋体: odd pages flush right, even pages flush left
+    assert document.settings.odd_and_even_pages_header_footer
+    for footer, alignment in ((section.footer, "RIGHT"), (section.even_page_footer, "LEFT")):
+        (number,) = footer.paragraphs
+        assert number.alignment.name == alignment and number.text == "— 1 —"
+        assert " PAGE " in [t.text for t in number._element.iter(qn("w:instrText"))]
+        for run in number.runs:
+            assert run._element.rPr.rFonts.get(qn("w:eastAsia")) == "宋体" and run.font.size == Pt(14)
     # the defaults under every style name the body font too, with no theme font left to fall back to
     defaults = document.styles.element.find(qn("w:docDefaults")).find(qn("w:rPrDefault")).find(qn("w:rPr")).rFonts
     assert defaults.get(qn("w:eastAsia")) == "仿宋_GB2312" and defaults.get(qn("w:eastAsiaTheme")) is None
