@@ -115,6 +115,12 @@ def build_docx(blocks: Sequence[Block], fonts: ReportFonts, *, title: str, autho
     section.top_margin, section.bottom_margin = Mm(37), Mm(35)
     section.left_margin, section.right_margin = Mm(28), Mm(26)
     section.header_distance, section.footer_distance = Mm(15), Mm(28)
+    grid = section._sectPr.find(qn("w:docGrid"))
+    if grid is None:
+        grid = OxmlElement("w:docGrid")
+        section._sectPr.append(grid)
+    grid.set(qn("w:type"), "lines")  # 22 lines a page: the pitch of the exact line spacing, in twips
+    grid.set(qn("w:linePitch"), str(round(LINE_PT * 20)))
 
     # the defaults every run inherits, and Normal, in the body font too (a pasted paragraph stays Chinese)
     defaults = document.styles.element.find(qn("w:docDefaults"))

@@ -12,7 +12,7 @@ import docx
 import openpyxl
 import pytest
 from docx.oxml.ns import qn
-from docx.shared import Pt
+from docx.shared import Length, Pt
 
 from streamkit.campaigns import report as report_module
 from streamkit.campaigns.fonts import SANS, SERIF, ReportFonts, choose_fonts, installed_chinese_families
@@ -81,6 +81,10 @@ def test_the_docx_is_laid_out_as_an_official_document(seeded: Seeded, campaign: 
             assert [fonts.get(qn(s)) for s in ("w:eastAsia", "w:ascii", "w:hAnsi")] == [family] * 3, run.text
             assert fonts.get(qn("w:eastAsiaTheme")) is None and run.font.size == size
     assert paragraph_style(document, "公文正文").paragraph_format.line_spacing == Pt(28.95)
+    grid = section._sectPr.find(qn("w:docGrid"))
+    assert (grid.get(qn("w:type")), grid.get(qn("w:linePitch"))) == ("lines", "579")  # 22 lines of 28.95 pt
+    type_area = Length(section.page_height - section.top_margin - section.bottom_margin)
+    assert 23 * 28.95 > type_area.pt >= 22 * 28.95
     texts = {
         p.style.name: [q.text for q in document.paragraphs if q.style.name == p.style.name] for p in document.paragraphs
     }
