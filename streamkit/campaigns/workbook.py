@@ -10,10 +10,12 @@ from datetime import datetime
 from streamkit.campaigns.counting import Figures
 from streamkit.campaigns.kinds import KINDS
 from streamkit.campaigns.stable_zip import pin
+from streamkit.errors import StreamkitError
 
 SUMMARY_SHEET = "统计"
 ROWS_SHEET = "计数明细"
 ROLL_UP = "合计"
+MAX_ROWS = 1_048_576  # what one Excel sheet holds, header included
 CHART = "chart"  # what the rows sheet names a row counted by the daily chart (and its totals) rather than a quota
 
 
@@ -30,6 +32,12 @@ def build_xlsx(figures: Figures, *, author: str, stamp: datetime) -> bytes:
     """The workbook's bytes; the same figures and stamp give the same bytes."""
     from openpyxl import Workbook  # only the report pays for openpyxl
 
+    counted_rows = figures.rows()
+    if len(counted_rows) >= MAX_ROWS:
+        raise StreamkitError(
+            f"{len(counted_rows)} counted rows do not fit in one sheet ({MAX_ROWS - 1} at most); "
+            "write the report per district (--district)"
+        )
     book = Workbook()
     sheet = book.active
     sheet.title = SUMMARY_SHEET
@@ -58,7 +66,7 @@ def build_xlsx(figures: Figures, *, author: str, stamp: datetime) -> bytes:
     for rows_of_kind in figures.chart_rows.values():
         for counted in rows_of_kind:
             quotas_of[(counted.table, counted.id)].append(CHART)
-    for counted in figures.rows():
+    for counted in counted_rows:
         quota_ids = ", ".join(sorted(set(quotas_of[(counted.table, counted.id)])))
         rows.append(
             [KINDS[counted.kind].label, counted.kind, counted.table, counted.id, counted.district, counted.day,

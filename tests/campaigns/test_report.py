@@ -249,3 +249,15 @@ def test_cli_check_lists_every_problem_of_a_spec_on_its_own_line(tmp_path: Path)
     assert "quotas[1].target: must be >= 1" in lines[0] and "quotas[2].kinds: unknown item kind 'press'" in lines[1]
     good = run_cli(["campaign", "check", "qingming-2020"])
     assert good.returncode == 0 and "  南山区: 南山烈士陵园, 南山陵园" in good.stdout
+
+
+def test_more_rows_than_a_sheet_holds_is_one_clear_error(
+    seeded: Seeded, campaign: Campaign, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from streamkit.campaigns import workbook
+    from streamkit.errors import StreamkitError
+
+    monkeypatch.setattr(workbook, "MAX_ROWS", 10)
+    with pytest.raises(StreamkitError, match=r"counted rows do not fit in one sheet \(9 at most\); write the report"):
+        make(seeded, campaign, tmp_path / "out")
+    assert not (tmp_path / "out").exists()
