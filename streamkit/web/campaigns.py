@@ -130,10 +130,18 @@ def _page(campaign: Campaign, form: ItemForm, status: int = 200) -> tuple[str, i
     return page, status
 
 
+def _broken(slug: str, problem: ConfigError) -> tuple[str, int]:
+    """A spec that does not read is shown with its problems, the way the list shows it; the server stays up."""
+    return render_template("admin/campaigns.html", campaigns=[(slug, None, "; ".join(problem.lines()))]), 200
+
+
 @bp.get("/<slug>")
 @login_required
 def dashboard(slug: str) -> tuple[str, int]:
-    campaign = _campaign(slug)
+    try:
+        campaign = _campaign(slug)
+    except ConfigError as exc:
+        return _broken(slug, exc)
     form = ItemForm(campaign, _visible_districts(campaign), datetime.now(campaign.zone).date(), formdata=None)
     return _page(campaign, form)
 
@@ -141,7 +149,10 @@ def dashboard(slug: str) -> tuple[str, int]:
 @bp.post("/<slug>/items")
 @login_required
 def add(slug: str) -> Response | tuple[str, int]:
-    campaign = _campaign(slug)
+    try:
+        campaign = _campaign(slug)
+    except ConfigError as exc:
+        return _broken(slug, exc)
     form = ItemForm(campaign, _visible_districts(campaign), datetime.now(campaign.zone).date())
     if form.validate_on_submit():
         assert form.day.data is not None

@@ -25,11 +25,11 @@ PAGE = "/admin/campaigns/qingming-2020"
 AS_OF = "?day=2020-03-20"
 
 
-def campaign_app(tmp_path: Path) -> Flask:
+def campaign_app(tmp_path: Path, campaigns_dir: Path = QINGMING.parent) -> Flask:
     web = WebSettings.model_validate(
         {"database_url": f"sqlite:///{tmp_path / 'site.db'}", "media_dir": tmp_path / "media", "secure_cookies": False}
     )
-    return create_app(Settings(web=web, campaigns_dir=QINGMING.parent), secret_key=SECRET)
+    return create_app(Settings(web=web, campaigns_dir=campaigns_dir), secret_key=SECRET)
 
 
 @pytest.fixture
@@ -153,3 +153,17 @@ def test_hostile_query_values_are_answered_without_a_500_or_a_reflection(
             response = client.get(PAGE, query_string={key: payload})
             assert response.status_code in (200, 404), (key, payload)
             assert "<script>alert(1)</script>" not in response.get_data(as_text=True)
+
+
+def test_a_spec_that_does_not_read_is_shown_with_its_problem(tmp_path: Path) -> None:
+    folder = tmp_path / "campaigns"
+    folder.mkdir()
+    (folder / "broken.yaml").write_text("version: 1\nslug: broken\ntheme: [\n", encoding="utf-8")
+    app = campaign_app(tmp_path, folder)
+    add_user(app.extensions[STORE_KEY], *STAFF)
+    client = app.test_client()
+    sign_in(client)
+    for page in ("/admin/campaigns/", "/admin/campaigns/broken"):
+        response = client.get(page)
+        assert response.status_code == 200 and "broken.yaml:4: invalid YAML" in response.get_data(as_text=True)
+    app.extensions[STORE_KEY].dispose()
