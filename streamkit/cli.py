@@ -18,6 +18,7 @@ from rich.console import Console
 
 from streamkit import __version__
 from streamkit.archive.cli import app as archive_app
+from streamkit.campaigns.cli import app as campaign_app
 from streamkit.ceremony.cli import app as ceremony_app
 from streamkit.cli_common import FrameSize, default_note, err_console, out_console, settings_of, size_option
 from streamkit.config.settings import load_settings
@@ -135,6 +136,7 @@ app.add_typer(web_app, name="web")
 app.add_typer(live_app, name="live")
 app.add_typer(farm_app, name="farm")
 app.add_typer(participation_app, name="participation")
+app.add_typer(campaign_app, name="campaign")
 
 
 @config_app.command("check")

@@ -12,7 +12,7 @@ from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parent.parent / "streamkit"
 LEAVES = ("streamkit.media", "streamkit.obs", "streamkit.archive")
-AREAS = ("tours", "ceremony", "overlays", "web", "register", "campaign", "live", "farm", "uploads")
+AREAS = ("tours", "ceremony", "overlays", "web", "register", "campaign", "campaigns", "live", "farm", "uploads")
 
 
 def module_name(path: Path) -> str:

@@ -243,6 +243,7 @@ class Settings(SpecModel):
     live: LiveSettings = LiveSettings()
     runs_dir: Path = Path("runs")
     output_dir: Path = Path("out")
+    campaigns_dir: Path = Path("config/campaigns")  # campaign specs, and their report templates under templates/
 
 
 def _is_secret(loc: Loc) -> bool:

@@ -23,6 +23,7 @@ from streamkit.config.settings import Settings
 from streamkit.errors import ConfigError
 from streamkit.web import (
     admin,
+    campaigns,
     family,
     family_admin,
     feeds,
@@ -108,6 +109,7 @@ def create_app(settings: Settings, *, archive: ArchiveStore | None = None, secre
         STREAMKIT_TRIBUTE_RATE_LIMIT=web.tribute_rate_limit,
         STREAMKIT_TRIBUTE_DAILY_CAP=web.tribute_daily_cap,
         STREAMKIT_MESSAGE_RATE_LIMIT=web.message_rate_limit,
+        STREAMKIT_CAMPAIGNS_DIR=str(settings.campaigns_dir),
         RATELIMIT_STORAGE_URI=web.rate_limit_storage_uri,
         SEND_FILE_MAX_AGE_DEFAULT=3600,
     )
@@ -139,6 +141,7 @@ def create_app(settings: Settings, *, archive: ArchiveStore | None = None, secre
     family.init_family(app, settings.participation)
     app.register_blueprint(family.bp)
     app.register_blueprint(family_admin.bp, url_prefix="/admin/family")
+    app.register_blueprint(campaigns.bp, url_prefix="/admin/campaigns")
     _mount_overlays(app, settings)
     app.after_request(_security_headers)
     app.wsgi_app = PageCacheMiddleware(  # type: ignore[method-assign]

@@ -92,7 +92,7 @@ def test_the_migrations_downgrade_and_upgrade_again(store: ArchiveStore) -> None
     tables = {"proxy_sweeps", "proxy_sweep_photos", "relative_searches", "relative_claims"}
     assert tables <= set(inspect(store.engine).get_table_names())
     with store.engine.begin() as connection:
-        command.downgrade(schema.alembic_config(connection), "0008")
+        command.downgrade(schema.alembic_config(connection), "0009")
     assert {"proxy_sweeps", "proxy_sweep_photos"} <= set(inspect(store.engine).get_table_names())
     assert not {"relative_searches", "relative_claims"} & set(inspect(store.engine).get_table_names())
     with store.engine.begin() as connection:

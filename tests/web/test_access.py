@@ -79,6 +79,9 @@ ACCESS: dict[str, frozenset[Role] | str] = {
     "family_admin.relatives": frozenset({Role.PROXY_STAFF, Role.REGISTER_EDITOR}),
     "family_admin.seek": frozenset({Role.PROXY_STAFF, Role.REGISTER_EDITOR}),
     "family_admin.search_action": frozenset({Role.PROXY_STAFF, Role.REGISTER_EDITOR}),
+    "campaigns.index": ANY_STAFF,
+    "campaigns.dashboard": ANY_STAFF,
+    "campaigns.add": ANY_STAFF,
     "uploads.page": frozenset({Role.MEDIA_EDITOR}),
     "uploads.prepare": frozenset({Role.MEDIA_EDITOR}),
     "uploads.files_options": frozenset({Role.MEDIA_EDITOR}),
@@ -158,6 +161,7 @@ def fill(rule: Rule, seeded: Seeded) -> str:
         "sweep_id": seeded.sweep_id,
         "photo_id": seeded.photo_id,
         "claim_id": seeded.claim_id,
+        "slug": "qingming-2020",  # the campaign in config/campaigns
         "upload_id": "0" * 32,  # no such upload: each account reaches only its own
     }
     values: dict[str, object] = {}

@@ -35,7 +35,7 @@ PAYLOADS = (
 )
 # the query keys the site reads anywhere, plus the ones url_for would take as its own
 KEYS = ("q", "page", "tag", "year", "kind", "campaign", "venue", "cemetery", "section", "unit", "place", "died",
-        "offset", "next", "endpoint", "_method", "_external", "_anchor", "_scheme")  # fmt: skip
+        "offset", "next", "district", "day", "endpoint", "_method", "_external", "_anchor", "_scheme")  # fmt: skip
 STREAMS = {"overlays.events"}  # server-sent events never end: probed by tests/overlays/test_serving.py
 REGISTER = [
     ("姓名", "籍贯", "牺牲时间", "陵园", "墓区", "排", "号"),
