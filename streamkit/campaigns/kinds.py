@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -19,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from streamkit.archive.models import ArchiveEntry, EntryKind
 from streamkit.campaigns.models import CampaignItem
+from streamkit.participation.family_models import ProxySweep, RelativeSearch, SweepStatus
 from streamkit.participation.models import Message, MessageStatus, Tribute, TributeKind
 from streamkit.register.models import Martyr, TombPhoto
 
@@ -213,6 +215,48 @@ def tombs_photographed(session: Session, scope: Scope) -> list[CountedRow]:
         rows.append(CountedRow(scope.local_day(at), "tomb_photo", "tomb_photos", row_id, scope.cemeteries[cemetery]))
     return rows
 
+
+def _by_martyr_day(name: str, table: str, query_of: Callable[[datetime, datetime], Any]) -> Source:
+    """A kind counted from rows tied to a martyr, dated by one time column; the district is the martyr's."""
+
+    def source(session: Session, scope: Scope) -> list[CountedRow]:
+        low, high = scope.utc_bounds()
+        query = query_of(low, high).where(Martyr.cemetery.in_(list(scope.cemeteries)))
+        return [
+            CountedRow(scope.local_day(at), name, table, row_id, scope.cemeteries[cemetery])
+            for row_id, cemetery, at in session.execute(query)
+            if at is not None
+        ]
+
+    return source
+
+
+kind("relatives_sought", "寻亲烈士（已列入寻亲名单）")(
+    _by_martyr_day(
+        "relatives_sought",
+        "relative_searches",
+        lambda low, high: (
+            select(RelativeSearch.martyr_id, Martyr.cemetery, RelativeSearch.created_at)
+            .join(Martyr, Martyr.id == RelativeSearch.martyr_id)
+            .where(RelativeSearch.created_at >= low, RelativeSearch.created_at < high)
+        ),
+    )
+)
+kind("proxy_sweep", "代为祭扫（已完成）")(
+    _by_martyr_day(
+        "proxy_sweep",
+        "proxy_sweeps",
+        lambda low, high: (
+            select(ProxySweep.id, Martyr.cemetery, ProxySweep.closed_at)
+            .join(Martyr, Martyr.id == ProxySweep.martyr_id)
+            .where(
+                ProxySweep.status == SweepStatus.DONE.value,
+                ProxySweep.closed_at >= low,
+                ProxySweep.closed_at < high,
+            )
+        ),
+    )
+)
 
 by_hand("media_report", "媒体报道")
 by_hand("portal_link", "门户网站链接")

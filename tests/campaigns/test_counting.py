@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 import pytest
 from sqlalchemy.orm import Session
 
-from streamkit.campaigns import kinds
+from streamkit.campaigns import counting, kinds
 from streamkit.campaigns.counting import campaign_figures, counted_rows
 from streamkit.campaigns.kinds import KINDS, CountedRow, Scope
 from streamkit.campaigns.spec import Campaign
@@ -97,3 +97,30 @@ def test_a_kind_is_added_by_one_function(seeded: Seeded, campaign: Campaign, mon
     assert "every_martyr" in kinds.KINDS and "every_martyr" not in KINDS
     with pytest.raises(ValueError, match="registered twice"):
         kinds.kind("every_martyr", "测试")(every_martyr)
+
+
+def test_relatives_sought_and_proxy_sweeps_done_count_from_their_records(seeded: Seeded, campaign: Campaign) -> None:
+    from streamkit.participation.family_models import ProxySweep, RelativeSearch, SweepStatus
+
+    ids = seeded.ids
+    marked = datetime(2020, 3, 2, 2)  # UTC, 10:00 in Beijing
+    with seeded.store.transaction() as session:
+        session.add(RelativeSearch(martyr_id=ids["m1"], created_at=marked))
+        session.add(RelativeSearch(martyr_id=ids["m3"], created_at=datetime(2020, 3, 20, 2)))  # after the deadline
+        done = ProxySweep(
+            martyr_id=ids["m2"], preferred_date=date(2020, 4, 4), status=SweepStatus.DONE.value, closed_at=marked
+        )
+        open_order = ProxySweep(martyr_id=ids["m2"], preferred_date=date(2020, 4, 4))  # not done: not counted
+        session.add_all([done, open_order])
+        session.flush()
+        done_id = done.id
+    figures = campaign_figures(seeded.store, campaign, TODAY)
+    south = {f.quota.id: f for f in figures.by_district["南山区"]}
+    north = {f.quota.id: f for f in figures.by_district["北山区"]}
+    assert ("relative_searches", ids["m1"]) in ids_of(south["relatives"].rows)
+    assert south["relatives"].count == 6  # five reported by hand, one marked in the register
+    assert north["relatives"].count == 0
+    scope = counting._scope(campaign, campaign.districts, date(2020, 2, 10), TODAY)
+    with seeded.store.session() as session:
+        rows = KINDS["proxy_sweep"].source(session, scope)
+    assert [(r.table, r.id, r.district, r.day) for r in rows] == [("proxy_sweeps", done_id, "南山区", date(2020, 3, 2))]
