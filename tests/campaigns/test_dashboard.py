@@ -19,7 +19,7 @@ from streamkit.web.accounts import add_user
 from streamkit.web.app import create_app
 from streamkit.web.extensions import STORE_KEY
 from tests.campaigns.conftest import FAMILY_CONTACT, QINGMING, VISITOR, seed
-from tests.web.conftest import SECRET, STAFF, csrf_token, sign_in
+from tests.web.conftest import ADMIN, SECRET, STAFF, csrf_token, sign_in
 
 PAGE = "/admin/campaigns/qingming-2020"
 AS_OF = "?day=2020-03-20"
@@ -37,7 +37,7 @@ def site(tmp_path: Path) -> Iterator[tuple[FlaskClient, ArchiveStore, dict[str, 
     app = campaign_app(tmp_path)
     store: ArchiveStore = app.extensions[STORE_KEY]
     ids = seed(store)
-    add_user(store, *STAFF)
+    add_user(store, *STAFF, roles=ADMIN)
     client = app.test_client()
     assert sign_in(client).status_code == 302  # type: ignore[attr-defined]
     yield client, store, ids
@@ -167,3 +167,26 @@ def test_a_spec_that_does_not_read_is_shown_with_its_problem(tmp_path: Path) -> 
         response = client.get(page)
         assert response.status_code == 200 and "broken.yaml:4: invalid YAML" in response.get_data(as_text=True)
     app.extensions[STORE_KEY].dispose()
+
+
+def test_a_districts_staff_see_and_enter_only_their_district(
+    site: tuple[FlaskClient, ArchiveStore, dict[str, int]], tmp_path: Path
+) -> None:
+    from streamkit.web.districts import add_district
+
+    client, store, _ = site
+    add_district(store, "nanshan", "南山", ["南山烈士陵园"])
+    add_user(store, "nanshan-staff", "south hill keeper 2020", district="nanshan")
+    client.post("/admin/logout", data={"csrf_token": csrf_token(client.get(PAGE).get_data(as_text=True))})
+    assert sign_in(client, "nanshan-staff", "south hill keeper 2020").status_code == 302  # type: ignore[attr-defined]
+    html = client.get(PAGE + AS_OF).get_data(as_text=True)
+    assert html.count('class="district"') == 1 and "南山区" in html and "北山区" not in html
+    assert client.get(PAGE + AS_OF + "&district=北山区").status_code == 404
+    token = csrf_token(html)
+    with store.session() as session:
+        before = len(session.scalars(select(CampaignItem)).all())
+    item = {"district": "北山区", "kind": "media_report", "title": "报道", "url": "https://news.example/1"}
+    answer = client.post(PAGE + "/items", data={**item, "day": "2020-03-01", "csrf_token": token})
+    assert answer.status_code == 400  # another district is not a choice
+    with store.session() as session:
+        assert len(session.scalars(select(CampaignItem)).all()) == before
