@@ -27,7 +27,11 @@ APPLICATION = "live"
 PROGRAM = "program"
 START_TIMEOUT_S = 10.0
 STOP_TIMEOUT_S = 5.0
-HLS_PLAYLIST_FRAGMENTS = 6  # a short window: players join near the live edge
+HLS_PLAYLIST_FRAGMENTS = 4  # a short window: players join near the live edge (glass-to-glass in bench/live.py)
+# A fragment never changes once listed, and system naming (epoch milliseconds) never reuses a name across relay
+# restarts, so a CDN may keep fragments for good; the playlist changes every fragment.
+PLAYLIST_CACHE = "public, max-age=1"
+FRAGMENT_CACHE = "public, max-age=31536000, immutable"
 
 
 @dataclass(frozen=True)
@@ -63,6 +67,10 @@ class RelayPlan:
     def program_url(self) -> str:
         """Where OBS publishes and legs play: stream key ``program`` under ``rtmp://127.0.0.1:PORT/live``."""
         return f"rtmp://127.0.0.1:{self.rtmp_port}/{APPLICATION}/{PROGRAM}"
+
+    @property
+    def hls_playlist(self) -> Path:
+        return self.hls_dir / f"{PROGRAM}.m3u8"
 
     @property
     def stat_url(self) -> str:
@@ -102,6 +110,7 @@ rtmp {{
             hls_path {hls};
             hls_fragment {fragment};
             hls_playlist_length {plan.hls_fragment_s * HLS_PLAYLIST_FRAGMENTS:g}s;
+            hls_fragment_naming system;
             hls_cleanup on;
         }}
     }}
@@ -115,8 +124,8 @@ http {{
         location = /stat {{ rtmp_stat all; }}
         location /hls/ {{
             alias {hls}/;
-            location ~ \\.m3u8$ {{ add_header Cache-Control "no-cache" always; }}
-            location ~ \\.ts$ {{ add_header Cache-Control "max-age=60" always; }}
+            location ~ \\.m3u8$ {{ add_header Cache-Control "{PLAYLIST_CACHE}" always; }}
+            location ~ \\.ts$ {{ add_header Cache-Control "{FRAGMENT_CACHE}" always; }}
         }}
     }}
 }}
@@ -161,6 +170,15 @@ def program_state(stat_xml: str) -> ProgramState:
                 players=sum(1 for c in clients if c.find("publishing") is None),
             )
     return ProgramState()
+
+
+def hls_fragments(playlist: Path) -> int:
+    """How many fragments the relay's HLS playlist lists now (0 when it is not there yet)."""
+    try:
+        text = playlist.read_text(encoding="utf-8")
+    except OSError:
+        return 0
+    return sum(1 for line in text.splitlines() if line.strip().endswith(".ts"))
 
 
 def port_is_free(port: int) -> bool:

@@ -165,6 +165,11 @@ class LiveRun:
             self.legs.start()
         self.write_status()
 
+    @property
+    def program(self) -> ProgramState:
+        """The program as the relay last reported it (refreshed every half second)."""
+        return self._program
+
     def _restart_relay(self) -> None:
         """The relay died under the run: start it again; OBS and the legs reconnect by themselves."""
         self.events.write("relay", state="exited")

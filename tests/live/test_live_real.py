@@ -59,7 +59,7 @@ def test_relay_serves_hls_from_a_private_config(live_settings: LiveSettings, pro
         playlist = run.plan.hls_dir / "program.m3u8"
         wait_for(lambda: playlist.exists() and ".ts" in playlist.read_text(encoding="utf-8"), "an HLS playlist")
         with urllib.request.urlopen(run.plan.hls_url, timeout=5) as response:
-            assert response.headers["Cache-Control"] == "no-cache"
+            assert response.headers["Cache-Control"] == "public, max-age=1"
             assert b"#EXTM3U" in response.read()
     finally:
         run.stop()
