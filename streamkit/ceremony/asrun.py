@@ -4,7 +4,8 @@ Every entry has ``event``, ``t`` (UTC ISO time) and ``epoch`` (seconds). Kinds: 
 ``segment_end``, ``cue``, ``output`` (stream/record state from OBS events), ``operator``, ``link`` (lost/resynced),
 ``jump``, ``skipped``, ``reassert``, ``resume``, ``stream_lost``/``stream_back`` (off air while it should have been
 on), ``leg`` (a live push destination changed state, keys masked), ``live_program`` (the program confirmed on the
-relay), ``summary``. Chapters and the summary are derived from these lines.
+relay), ``on_air`` (the program or the standby slate goes out to the platforms), ``summary``. Chapters and the
+summary are derived from these lines.
 """
 
 from __future__ import annotations

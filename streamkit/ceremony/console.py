@@ -102,6 +102,8 @@ def render(runner: CeremonyRunner) -> Table:
     keys = "keys: space/n next  h hold  b back  1-9 jump  p panic  q end"
     if runner.live is not None:
         keys += "  r<leg> retry leg  d<leg> disable leg"
+        if runner.live.on_air == "standby":
+            stream += " | STANDBY SLATE to every platform (the program is not reaching the relay)"
         for number, view in enumerate(runner.live.views(), 1):
             table.add_row(*leg_row(number, view))
     table.caption = (

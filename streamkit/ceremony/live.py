@@ -33,6 +33,7 @@ class CeremonyLive:
         self._chained = run.on_change
         run.on_change = self._heard
         self.confirmed = False
+        self.on_air: str | None = None  # "program" or "standby" (the slate while OBS is away)
 
     @property
     def destination(self) -> StreamDestination:
@@ -62,6 +63,10 @@ class CeremonyLive:
     def poll(self, log: LogWriter) -> None:
         """Write the legs' news into the as-run log; note the program's first confirmed arrival on the relay."""
         self.drain(log)
+        on_air = self.run.on_air.value if self.run.on_air is not None else None
+        if on_air != self.on_air:
+            self.on_air = on_air
+            log("on_air", source=on_air)
         if not self.confirmed and self.run.program.publishing and hls_fragments(self.run.plan.hls_playlist) > 0:
             self.confirmed = True
             log("live_program", state="confirmed", bitrate_in=self.run.program.bitrate_in)

@@ -23,7 +23,8 @@ from streamkit.errors import MissingToolError
 from streamkit.live.errors import LiveError
 
 RTMP_MODULE = Path("/usr/lib/nginx/modules/ngx_rtmp_module.so")
-APPLICATION = "live"
+APPLICATION = "live"  # OBS publishes the program here
+ON_AIR = "air"  # what goes out: the program, or the standby slate while the program is missing
 PROGRAM = "program"
 START_TIMEOUT_S = 10.0
 STOP_TIMEOUT_S = 5.0
@@ -73,6 +74,15 @@ class RelayPlan:
         return self.hls_dir / f"{PROGRAM}.m3u8"
 
     @property
+    def on_air_url(self) -> str:
+        """Where the standby switch publishes and the legs play (the HLS is cut from here too)."""
+        return f"rtmp://127.0.0.1:{self.rtmp_port}/{ON_AIR}/{PROGRAM}"
+
+    @property
+    def slate_path(self) -> Path:
+        return self.run_dir / "standby" / "slate.flv"
+
+    @property
     def stat_url(self) -> str:
         return f"http://127.0.0.1:{self.http_port}/stat"
 
@@ -101,6 +111,13 @@ rtmp {{
         listen 127.0.0.1:{plan.rtmp_port};
         chunk_size 4096;
         application {APPLICATION} {{
+            live on;
+            allow publish 127.0.0.1;
+            deny publish all;
+            allow play 127.0.0.1;
+            deny play all;
+        }}
+        application {ON_AIR} {{
             live on;
             allow publish 127.0.0.1;
             deny publish all;
@@ -153,11 +170,22 @@ class ProgramState:
     players: int = 0
 
 
-def program_state(stat_xml: str) -> ProgramState:
-    """Read the program stream out of nginx-rtmp's ``rtmp_stat`` XML (pure)."""
+@dataclass(frozen=True)
+class StreamShape:
+    """The program's picture and sound as the relay saw them: what a standby slate must match."""
+
+    width: int
+    height: int
+    fps: float
+    sample_rate: int
+    channels: int
+
+
+def program_state(stat_xml: str, application: str = APPLICATION) -> ProgramState:
+    """Read the program stream of ``application`` out of nginx-rtmp's ``rtmp_stat`` XML (pure)."""
     root = ET.fromstring(stat_xml)
     for app in root.iter("application"):
-        if app.findtext("name") != APPLICATION:
+        if app.findtext("name") != application:
             continue
         for stream in app.iter("stream"):
             if stream.findtext("name") != PROGRAM:
@@ -244,10 +272,14 @@ class Relay:
     def running(self) -> bool:
         return self.process is not None and self.process.poll() is None
 
+    def stat(self, timeout_s: float = 2.0) -> str:
+        with urllib.request.urlopen(self.plan.stat_url, timeout=timeout_s) as response:
+            text: str = response.read().decode("utf-8")
+            return text
+
     def program(self, timeout_s: float = 2.0) -> ProgramState:
         """The program stream as the relay sees it now."""
-        with urllib.request.urlopen(self.plan.stat_url, timeout=timeout_s) as response:
-            return program_state(response.read().decode("utf-8"))
+        return program_state(self.stat(timeout_s))
 
     def stop(self) -> None:
         if self.process is None:

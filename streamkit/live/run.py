@@ -22,13 +22,17 @@ from typing import Any
 
 from streamkit.config.settings import LiveSettings
 from streamkit.errors import StreamkitError
+from streamkit.fonts import find_cjk_font
 from streamkit.live.destinations import Target
 from streamkit.live.errors import LiveError
+from streamkit.live.flv import Source
 from streamkit.live.leg import LegChange, RetryPolicy
 from streamkit.live.masking import redact
-from streamkit.live.relay import PROGRAM, ProgramState, Relay, RelayPlan, write_private
+from streamkit.live.relay import ON_AIR, PROGRAM, ProgramState, Relay, RelayPlan, program_state, write_private
+from streamkit.live.standby import StandbySwitch, probe_shape, render_slate
 from streamkit.live.supervisor import LegView, Supervisor
 from streamkit.media.publish import write_text_atomic
+from streamkit.media.tools import ffprobe_binary
 
 STATUS_VERSION = 1
 POLL_S = 0.5
@@ -84,8 +88,14 @@ class LiveRun:
         self._legs_started = False
         self._stopping = threading.Event()
         self._watcher = threading.Thread(target=self._watch, name="live-run", daemon=True)
+        self.live = live
+        self.ffmpeg_bin = ffmpeg_bin
+        self.switch: StandbySwitch | None = None
+        self.on_air: Source | None = None
+        self._on_air_state = ProgramState()
+        # the legs play what is on air: the program, or the standby slate while the program is missing
         self.legs = Supervisor(
-            self.plan.program_url,
+            self.plan.on_air_url,
             targets,
             policy,
             ffmpeg_bin=ffmpeg_bin,
@@ -129,6 +139,8 @@ class LiveRun:
             self._watcher.join()
         try:
             self.legs.stop()
+            if self.switch is not None:
+                self.switch.stop()
             if self.feed is not None:
                 self.feed.stop()
         finally:
@@ -154,16 +166,47 @@ class LiveRun:
             self._take_control(path)
         if not self.relay.running:
             self._restart_relay()
-        program = ProgramState()
+        program, on_air = ProgramState(), ProgramState()
         with contextlib.suppress(OSError, ValueError):
-            program = self.relay.program()
+            stat = self.relay.stat()
+            program, on_air = program_state(stat), program_state(stat, ON_AIR)
         if program.publishing != self._program.publishing:
             self.events.write("program", on_relay=program.publishing)
-        self._program = program
-        if self._program.publishing and not self._legs_started:
+        self._program, self._on_air_state = program, on_air
+        if self._program.publishing and self.switch is None:
+            self._start_switch()
+        if self._on_air_state.publishing and not self._legs_started:
             self._legs_started = True
             self.legs.start()
         self.write_status()
+
+    def _start_switch(self) -> None:
+        """The program reached the relay for the first time: render a slate like it, start the standby switch."""
+        shape = probe_shape(self.plan.program_url, ffprobe_bin=ffprobe_binary())
+        if shape is None:
+            return  # OBS left again before it could be probed; the next poll tries again
+        fontfile = None
+        if self.live.standby_image is None:
+            font = find_cjk_font()
+            fontfile = font.file if font is not None else None
+        try:
+            render_slate(self.plan.slate_path, shape, ffmpeg_bin=self.ffmpeg_bin, image=self.live.standby_image,
+                         fontfile=fontfile)  # fmt: skip
+        except LiveError as exc:
+            self.events.write("standby", state="no slate", error=redact(str(exc)))
+            return
+        self.events.write("standby", state="ready", **asdict(shape))
+        self.switch = StandbySwitch(
+            self.plan,
+            self.plan.slate_path,
+            standby_after_s=self.live.standby_after_s,
+            ffmpeg_bin=self.ffmpeg_bin,
+            on_switch=self._switched,
+        ).start()
+
+    def _switched(self, source: Source) -> None:
+        self.on_air = source
+        self.events.write("on_air", source=source.value)
 
     @property
     def program(self) -> ProgramState:
@@ -210,6 +253,7 @@ class LiveRun:
             "publish": self.plan.program_url,
             "hls": self.plan.hls_url,
             "program": asdict(self._program),
+            "on_air": self.on_air.value if self.on_air is not None else None,
             "legs_started": self._legs_started,
             "legs": [_view_dict(v) for v in self.legs.views()],
             "feed": [_view_dict(v) for v in self.feed.views()] if self.feed is not None else [],

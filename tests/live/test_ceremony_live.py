@@ -95,6 +95,7 @@ def test_a_ceremony_runs_the_legs_logs_them_masked_and_turns_the_page_live(
     assert ("leg1", "disabled") in legs and legs.count(("leg1", "live")) == 2 and ("leg0", "stopped") in legs
     assert [e["action"] for e in entries if e["event"] == "operator"] == ["leg_disable", "leg_retry"]
     assert entries[0]["legs"] == ["leg0", "leg1"]
+    assert [e["source"] for e in entries if e["event"] == "on_air"][:1] == ["program"]
     spans = carried(entries)
     assert len(spans["leg0"]) == 1 and len(spans["leg1"]) == 2
     assert summary["carried_s"] == summarize(entries)["carried_s"]
