@@ -65,6 +65,7 @@ def clock_program(url: str, size: str, bitrate: int, seconds: float) -> subproce
         import numpy as np
 
         picture = np.full((height, width), 96, dtype=np.uint8)
+        noise = np.random.default_rng(7)  # a patch of noise per frame: the encoder spends its bitrate like a camera's
         start, n = time.monotonic(), 0
         assert encoder.stdin is not None
         try:
@@ -72,6 +73,8 @@ def clock_program(url: str, size: str, bitrate: int, seconds: float) -> subproce
                 now_ms = int(time.time() * 1000)
                 picture[:, :] = 96
                 picture[:, (n * 8) % width : (n * 8) % width + 16] = 200  # motion, as a real program has
+                patch = (height - height // 2, width - width // 2)
+                picture[height // 2 :, width // 2 :] = noise.integers(0, 256, patch, dtype=np.uint8)
                 for bit in range(BITS):
                     y, x = divmod(bit, PER_LINE)
                     value = 255 if now_ms >> (BITS - 1 - bit) & 1 else 0
@@ -180,16 +183,17 @@ def main() -> None:
             wait(lambda: all(state(run, t.name) is LegState.LIVE for t in targets), "every leg live")
             time.sleep(2)
             legs = {v.name: v.pid for v in run.legs.views() if v.pid is not None}
+            rates = ", ".join(f"{v.name} {v.bitrate // 1000} kbit/s" for v in run.legs.views())
             switch = run.switch.pids() if run.switch is not None else []
             watched = {f"leg {n}": p for n, p in legs.items()}
-            watched.update({"program encoder": program.pid, "this process (splice)": os.getpid()})
+            watched.update({"program encoder": program.pid, "this process (splice, clock frames)": os.getpid()})
             for n, pid in enumerate(switch):
                 watched[f"standby switch process {n + 1}"] = pid
             before = {name: cpu_ticks(pid) for name, pid in watched.items()}
             t0 = time.monotonic()
             time.sleep(args.seconds)
             elapsed = time.monotonic() - t0
-            print(f"CPU over {elapsed:.1f} s, program {args.size} at {args.bitrate} kbit/s, % of one core:")
+            print(f"CPU over {elapsed:.1f} s, program {args.size} at {args.bitrate} kbit/s ({rates}), % of one core:")
             for name, pid in watched.items():
                 print(f"  {name:28s} {100 * (cpu_ticks(pid) - before[name]) / TICKS / elapsed:5.1f} %")
 

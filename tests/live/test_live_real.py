@@ -248,8 +248,9 @@ def test_no_key_in_logs_files_output_or_command_lines_but_the_legs_own(
     assert "Connection refused" in (live_settings.run_dir / "legs" / "refused.log").read_text()
 
 
-def _publishes(recording: Path) -> int:
-    """How many times the publisher sent an AVC sequence header: 1 + one per switch to a new source."""
+def _codec_headers(recording: Path) -> int:
+    """How many AVC sequence headers a recording holds: 1, plus one per switch the receiver's side wrote down
+    (ffmpeg writes one only when it differs from the last, so a quick switch back may not add one)."""
     from streamkit.live.flv import read_tags
 
     with recording.open("rb") as handle:
@@ -279,7 +280,7 @@ def test_the_slate_keeps_every_leg_and_the_page_going_while_obs_is_away(
         (recording,) = receiver.recordings()  # one publish session from start to end: the platform never saw an end
         times = _video_times(recording)
         assert _largest_gap_s(times) < 2.0
-        assert _publishes(recording) >= 3  # program, slate, program
+        assert _codec_headers(recording) >= 2  # the slate reached the platform, inside the same session
         decode = run_tool(["ffmpeg", "-v", "error", "-i", str(recording), "-f", "null", "-"], timeout_s=120)
         assert decode.returncode == 0 and b"decode_slice_header error" not in decode.stderr
     on_air = [e["source"] for e in _events(live_settings.run_dir) if e["event"] == "on_air"]
