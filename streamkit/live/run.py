@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from streamkit.config.settings import LiveSettings
 from streamkit.errors import StreamkitError
@@ -47,19 +47,25 @@ class EventLog:
     """Append-only JSON lines; each is on disk before ``write`` returns. The legs' thread and the run's both write."""
 
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self._fh = path.open("a", encoding="utf-8")
+        self.path = path
+        self._fh: TextIO | None = None  # opened by the first line: a run that never starts leaves nothing open
         self._lock = threading.Lock()
 
     def write(self, event: str, **fields: Any) -> None:
         line = json.dumps({"event": event, "t": _utc_now(), **fields}, ensure_ascii=False) + "\n"
         with self._lock:
+            if self._fh is None:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                self._fh = self.path.open("a", encoding="utf-8")
             self._fh.write(line)
             self._fh.flush()
             os.fsync(self._fh.fileno())
 
     def close(self) -> None:
-        self._fh.close()
+        with self._lock:
+            if self._fh is not None:
+                self._fh.close()
+                self._fh = None
 
 
 class LiveRun:
@@ -87,6 +93,7 @@ class LiveRun:
         self._program = ProgramState()
         self._legs_started = False
         self._stopping = threading.Event()
+        self._started = False
         self._watcher = threading.Thread(target=self._watch, name="live-run", daemon=True)
         self.live = live
         self.ffmpeg_bin = ffmpeg_bin
@@ -124,7 +131,9 @@ class LiveRun:
                 self.feed.start()
         except BaseException:
             self.relay.stop()
+            self.events.close()
             raise
+        self._started = True
         self.write_status()
         self._watcher.start()
         return self
@@ -134,6 +143,9 @@ class LiveRun:
             self.poll()
 
     def stop(self) -> None:
+        """Take everything down; a run that never started, or was stopped already, is left as it is."""
+        if not self._started or self._stopping.is_set():
+            return
         self._stopping.set()
         if self._watcher.is_alive():
             self._watcher.join()
