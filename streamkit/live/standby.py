@@ -25,7 +25,8 @@ from streamkit.live.relay import RelayPlan, StreamShape
 from streamkit.media.commands import flv_pull_argv, flv_push_argv, live_probe_argv, slate_argv
 from streamkit.media.runner import run_tool, start_piped, stop_piped
 
-RESTART_S = 0.2  # a source or the push that ended is started again after this
+RESTART_S = 0.2  # a source that ended is started again after this
+PUSH_RESTART_S = 1.0  # the push to the relay is started again at most this often
 SLATE_TEXT = "直播稍候继续 · Back shortly"
 
 
@@ -114,6 +115,7 @@ class StandbySwitch:
         self._push: subprocess.Popen[bytes] | None = None
         self._pulls: dict[Source, subprocess.Popen[bytes]] = {}
         self._program_fed = False  # the current program pull has delivered tags
+        self._push_started_at = float("-inf")
         self._threads = [
             threading.Thread(target=self._pull, args=(source,), name=f"standby-{source}", daemon=True)
             for source in Source
@@ -189,6 +191,11 @@ class StandbySwitch:
             if self._push is None or self._push.poll() is not None:
                 if self._push is not None:
                     stop_piped(self._push)
+                    self._push = None
+                now = self.clock()
+                if now - self._push_started_at < PUSH_RESTART_S:
+                    return  # the relay is away: drop this tag rather than start an ffmpeg per tag
+                self._push_started_at = now
                 self._push = start_piped(flv_push_argv(self.plan.on_air_url, ffmpeg_bin=self.ffmpeg_bin),
                                          label="standby switch (on air)", stdin=True)  # fmt: skip
                 data = HEADER + b"".join(t.encode() for t in self.splicer.headers_on_air()) + data

@@ -159,11 +159,13 @@ def flv_pull_argv(
     ]  # fmt: skip
 
 
-def flv_push_argv(destination: str, *, ffmpeg_bin: str = "ffmpeg") -> list[str]:
-    """Publish the FLV arriving on stdin to an RTMP ``destination`` as it comes (no re-encoding)."""
+def flv_push_argv(destination: str, *, ffmpeg_bin: str = "ffmpeg", timeout_s: float = 5.0) -> list[str]:
+    """Publish the FLV arriving on stdin to an RTMP ``destination`` as it comes (no re-encoding); a relay that stops
+    reading ends the process instead of blocking whoever writes to it."""
     return [
         ffmpeg_bin, *COMMON_HEAD, "-loglevel", "error", "-fflags", "nobuffer", "-f", "flv", "-i", "pipe:0",
-        "-map", "0", "-c", "copy", "-f", "flv", "-flvflags", "no_duration_filesize", destination,
+        "-map", "0", "-c", "copy", "-f", "flv", "-flvflags", "no_duration_filesize",
+        "-rw_timeout", str(round(timeout_s * 1_000_000)), destination,
     ]  # fmt: skip
 
 
