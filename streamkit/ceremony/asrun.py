@@ -3,7 +3,9 @@
 Every entry has ``event``, ``t`` (UTC ISO time) and ``epoch`` (seconds). Kinds: ``run_start``, ``segment_start``,
 ``segment_end``, ``cue``, ``output`` (stream/record state from OBS events), ``operator``, ``link`` (lost/resynced),
 ``jump``, ``skipped``, ``reassert``, ``resume``, ``stream_lost``/``stream_back`` (off air while it should have been
-on), ``summary``. Chapters and the summary are derived from these lines.
+on), ``leg`` (a live push destination changed state, keys masked), ``live_program`` (the program confirmed on the
+relay), ``on_air`` (the program or the standby slate goes out to the platforms), ``summary``. Chapters and the
+summary are derived from these lines.
 """
 
 from __future__ import annotations
@@ -145,6 +147,27 @@ def write_chapters(entries: list[Entry], fallback_dir: Path) -> list[Path]:
     return written
 
 
+def carried(entries: Iterable[Mapping[str, Any]]) -> dict[str, list[tuple[float, float]]]:
+    """Per live destination, the (from, to) epochs it carried the program: from each change to ``live`` to the next
+    change away from it; a leg still live at the end of the log is counted to its last line."""
+    spans: dict[str, list[tuple[float, float]]] = {}
+    since: dict[str, float] = {}
+    last = 0.0
+    for e in entries:
+        last = max(last, float(e.get("epoch", last)))
+        if e.get("event") != "leg":
+            continue
+        leg, at = str(e["leg"]), float(e.get("changed_at", e["epoch"]))
+        spans.setdefault(leg, [])
+        if e.get("after") == "live":
+            since.setdefault(leg, at)
+        elif leg in since:
+            spans[leg].append((since.pop(leg), at))
+    for leg, start in since.items():
+        spans[leg].append((start, max(last, start)))
+    return spans
+
+
 def summarize(entries: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
     """Counts and timings a person checks after the ceremony."""
     entries = list(entries)
@@ -175,6 +198,7 @@ def summarize(entries: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
         "link_gaps_s": gaps,
         "overruns": overruns,
         "recordings": [path for _, _, path in recordings(entries)],
+        "carried_s": {leg: round(sum(b - a for a, b in spans), 3) for leg, spans in carried(entries).items()},
         "duration_s": round(float(entries[-1]["epoch"]) - float(entries[0]["epoch"]), 3) if entries else 0.0,
     }
 

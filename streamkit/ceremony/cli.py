@@ -6,19 +6,24 @@ import asyncio
 import json
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from streamkit.ceremony.rundown import Rundown, load_rundown
 from streamkit.cli_common import err_console, open_archive, out_console, settings_of
 from streamkit.config.settings import Settings
-from streamkit.errors import ObsError
+from streamkit.errors import ObsError, StreamkitError
 from streamkit.obs.cli import connection
+
+if TYPE_CHECKING:
+    from streamkit.ceremony.live import CeremonyLive
 
 app = typer.Typer(help="Run ceremonies from a rundown on OBS.", no_args_is_help=True)
 # On air, OBS is tried again at least every second while it is down: back on air within a second of its return.
 ON_AIR_BACKOFF_S = (0.2, 1.0)
+# The site serves the relay's HLS folder here (streamkit/web/public.py ``live_hls``): one URL for every viewer.
+SITE_LIVE_PLAYLIST = "/live/program.m3u8"
 
 ScenesOption = Annotated[list[Path], typer.Option("--scenes", help="Scene files or folders whose media to check.")]
 
@@ -70,7 +75,12 @@ def run(
         bool, typer.Option("--publish", help="At the end, publish the recordings to the archive site.")
     ] = False,
     event: Annotated[
-        str | None, typer.Option("--event", help="With --publish: the archive event (slug) this ceremony is.")
+        str | None,
+        typer.Option(
+            "--event",
+            help="The archive event (slug) this ceremony is: its page turns live with the program, ended at the end, "
+            "and with --publish shows the recording.",
+        ),
     ] = None,
     scenes: ScenesOption = [Path("scenes")],  # noqa: B006 - typer reads the default, never mutates it
 ) -> None:
@@ -88,8 +98,6 @@ def run(
             raise typer.BadParameter("needs --auto and a scheduled_start in the rundown", param_hint="--wait-for-start")
         start_at = rundown.scheduled_start.timestamp()
     if event is not None:
-        if not publish:
-            raise typer.BadParameter("goes with --publish", param_hint="--event")
         _check_event(settings, event)  # before air time, not after the ceremony
     if resume is None:  # a resumed run passed it before going on air; now getting back fast matters most
         _preflight(settings, rundown, scenes, rehearsal=rehearsal, show_facts=False)
@@ -105,6 +113,7 @@ def run(
             resume=resume,
             manual_auto_s=manual_auto_s * time_scale,
             start_at=start_at,
+            event=event,
         )
     )
     out_console.print(json.dumps(summary, ensure_ascii=False, indent=2), markup=False, highlight=False)
@@ -159,6 +168,7 @@ async def _run(
     resume: Path | None,
     manual_auto_s: float,
     start_at: float | None,
+    event: str | None = None,
 ) -> dict[str, Any]:
     from streamkit.ceremony import console
     from streamkit.ceremony.asrun import AsRunLog, new_log_path, read_log
@@ -169,7 +179,10 @@ async def _run(
     from streamkit.obs.client import ObsClient
 
     destination = None
-    if rundown.stream_target is not None and not rehearsal:
+    live = None if rehearsal else _live(settings, event)
+    if live is not None:
+        destination = live.destination  # OBS streams once, to the relay; the legs carry it to every platform
+    elif rundown.stream_target is not None and not rehearsal:
         target = settings.targets.get(rundown.stream_target)
         if target is None:
             raise ObsError(f"stream target {rundown.stream_target!r} is not configured; run 'streamkit ceremony check'")
@@ -189,6 +202,8 @@ async def _run(
     )
     await client.connect()
     log = AsRunLog(log_path)
+    if live is not None:
+        live.start()
     try:
         runner = CeremonyRunner(
             client,
@@ -199,6 +214,7 @@ async def _run(
             media_root=settings.obs.media_root.resolve(),
             destination=destination,
             register_database_url=settings.web.database_url,
+            live=live,
         )
         err_console.print(f"as-run log: {log_path}", markup=False, highlight=False)
         screen = asyncio.create_task(console.show(runner, err_console))
@@ -207,9 +223,46 @@ async def _run(
         finally:
             runner.status.ended = True
             await screen
+        if event is not None and not rehearsal:
+            try:
+                _set_event(settings, event, "ended")
+            except StreamkitError as exc:  # the summary and the recording matter more than the page
+                err_console.print(f"error: event page not set to ended: {exc}", markup=False, highlight=False)
         summary["log"] = str(log_path)
         summary["aborted"] = any(e.get("event") == "abort" for e in runner.entries)
         return summary
     finally:
+        if live is not None:
+            live.run.stop()  # already stopped by the runner unless it failed before; stopping twice is harmless
         log.close()
         await client.close()
+
+
+def _live(settings: Settings, event: str | None) -> CeremonyLive | None:
+    """The relay and legs when live destinations are set (OBS then streams to the relay, not to one target)."""
+    from streamkit.ceremony.live import CeremonyLive
+    from streamkit.live.destinations import resolve
+    from streamkit.live.run import LiveRun
+    from streamkit.media.tools import ffmpeg_binary
+
+    targets = resolve(settings.live)
+    if not any(t.enabled for t in targets):
+        return None
+    run = LiveRun(settings.live, targets, ffmpeg_bin=ffmpeg_binary())
+    on_program = (lambda: _set_event(settings, event, "live")) if event is not None else (lambda: None)
+    return CeremonyLive(run, on_program=on_program)
+
+
+def _set_event(settings: Settings, slug: str, phase: str) -> None:
+    """Turn the event page live (its player on the site's own HLS) or ended."""
+    from streamkit.archive.events import set_event_status
+    from streamkit.archive.models import EventStatus
+
+    store = open_archive(settings)
+    try:
+        if phase == "live":
+            set_event_status(store, slug, EventStatus.LIVE, actor="ceremony", stream_url=SITE_LIVE_PLAYLIST)
+        else:
+            set_event_status(store, slug, EventStatus.ENDED, actor="ceremony")
+    finally:
+        store.dispose()

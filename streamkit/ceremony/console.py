@@ -1,6 +1,8 @@
 """A minimal keyboard operator console on rich: on air / next, elapsed and remaining, overrun in red, outputs, link.
 
-Keys: space or n take next, h hold/release, b back, 1-9 jump to segment, p panic (standby slate), q end.
+Keys: space or n take next, h hold/release, b back, 1-9 jump to segment, p panic (standby slate), q end; with live
+destinations, r then a leg's number retries that leg now, d then its number disables it. The legs are listed under
+the rundown: state, bitrate, uptime, next retry and last error, the destinations masked.
 Keys are read in a thread (cbreak mode) and handed to the runner's command queue; the console only reads status.
 """
 
@@ -24,6 +26,8 @@ from rich.text import Text
 from streamkit.ceremony.runner import CeremonyRunner
 from streamkit.ceremony.schedule import segment_length
 from streamkit.ceremony.status import Action, Command
+from streamkit.live.leg import LegState
+from streamkit.live.supervisor import LegView
 
 KEYS = {" ": Action.NEXT, "n": Action.NEXT, "h": Action.HOLD, "b": Action.BACK, "p": Action.PANIC, "q": Action.END}
 
@@ -34,6 +38,29 @@ def command_for_key(key: str) -> Command | None:
     if key.isdigit() and key != "0":
         return Command(Action.JUMP, int(key) - 1)
     return None
+
+
+LEG_PREFIXES = {"r": Action.LEG_RETRY, "d": Action.LEG_DISABLE}
+LEG_STYLES = {LegState.LIVE: "bold green", LegState.FAILED: "bold red", LegState.STALLED: "bold yellow"}
+
+
+class KeyParser:
+    """Single keys to commands; ``r``/``d`` wait for a leg's number (1-based, as the console lists the legs)."""
+
+    def __init__(self, legs: list[str]) -> None:
+        self.legs = legs
+        self.pending: Action | None = None
+
+    def feed(self, key: str) -> Command | None:
+        if self.pending is not None:
+            action, self.pending = self.pending, None
+            if key.isdigit() and 1 <= int(key) <= len(self.legs):
+                return Command(action, leg=self.legs[int(key) - 1])
+            return None  # any other key cancels the prefix
+        if key in LEG_PREFIXES and self.legs:
+            self.pending = LEG_PREFIXES[key]
+            return None
+        return command_for_key(key)
 
 
 def _clock(seconds: float) -> str:
@@ -72,18 +99,38 @@ def render(runner: CeremonyRunner) -> Table:
     stream = f"stream {status.stream}" + (f" ({status.health})" if status.health else "")
     if status.off_air_since is not None:
         stream += f" OFF AIR {int(now - status.off_air_since)} s"
+    keys = "keys: space/n next  h hold  b back  1-9 jump  p panic  q end"
+    if runner.live is not None:
+        keys += "  r<leg> retry leg  d<leg> disable leg"
+        if runner.live.on_air == "standby":
+            stream += " | STANDBY SLATE to every platform (the program is not reaching the relay)"
+        for number, view in enumerate(runner.live.views(), 1):
+            table.add_row(*leg_row(number, view))
     table.caption = (
-        f"{link} | {stream} | record {status.record}{' | HOLD' if status.hold else ''}{until}\n"
-        f"{status.last}\nkeys: space/n next  h hold  b back  1-9 jump  p panic  q end"
+        f"{link} | {stream} | record {status.record}{' | HOLD' if status.hold else ''}{until}\n{status.last}\n{keys}"
     )
     return table
+
+
+def leg_row(number: int, view: LegView) -> tuple[str, str, str, str, str, Text]:
+    """One leg as a row under the segments: number, name, masked destination, state, rate and uptime, trouble."""
+    rate = f"{view.bitrate // 1000} kbit/s" if view.state is LegState.LIVE else ""
+    uptime = f"up {_clock(view.uptime_s)}" if view.uptime_s is not None else ""
+    trouble = []
+    if view.state is LegState.RETRYING and view.next_retry_in_s is not None:
+        trouble.append(f"retry {view.attempts + 1} in {view.next_retry_in_s:.0f} s")
+    if view.last_error:
+        trouble.append(view.last_error)
+    state = Text(view.state.value.upper(), style=LEG_STYLES.get(view.state, ""))
+    return (f"leg {number}", view.name, view.destination, rate, uptime, state + Text(" " + "; ".join(trouble)))
 
 
 class KeyReader:
     """Reads single keys from a terminal in a thread and posts commands to the runner's queue."""
 
-    def __init__(self, loop: asyncio.AbstractEventLoop, queue: asyncio.Queue[Command]) -> None:
+    def __init__(self, loop: asyncio.AbstractEventLoop, queue: asyncio.Queue[Command], legs: list[str]) -> None:
         self.loop, self.queue = loop, queue
+        self.parser = KeyParser(legs)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._read, daemon=True)
 
@@ -104,7 +151,7 @@ class KeyReader:
             while not self._stop.is_set():
                 ready, _, _ = select.select([fd], [], [], 0.2)
                 if ready:
-                    command = command_for_key(os.read(fd, 1).decode(errors="ignore").lower())
+                    command = self.parser.feed(os.read(fd, 1).decode(errors="ignore").lower())
                     if command is not None:
                         self.loop.call_soon_threadsafe(self.queue.put_nowait, command)
         finally:
@@ -119,7 +166,7 @@ async def show(runner: CeremonyRunner, console: Console) -> None:
         return
     with (
         Live(render(runner), console=console, refresh_per_second=4) as live,
-        KeyReader(asyncio.get_running_loop(), runner.commands),
+        KeyReader(asyncio.get_running_loop(), runner.commands, runner.live.names() if runner.live else []),
     ):
         while not runner.status.ended:
             live.update(render(runner))

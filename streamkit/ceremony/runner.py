@@ -19,6 +19,7 @@ from typing import Any
 from streamkit.ceremony import cues, schedule
 from streamkit.ceremony.asrun import AsRunLog, Entry, read_log, summarize, write_chapters
 from streamkit.ceremony.cues import CueResult
+from streamkit.ceremony.live import CeremonyLive
 from streamkit.ceremony.outputs import OutputControl, StreamDestination
 from streamkit.ceremony.overlay_feed import OverlayFeed
 from streamkit.ceremony.rundown import Cue, Rundown, Segment, cue_kind
@@ -43,6 +44,7 @@ class CeremonyRunner:
         media_root: Path,
         destination: StreamDestination | None = None,
         register_database_url: str | None = None,
+        live: CeremonyLive | None = None,
         commands: asyncio.Queue[Command] | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
@@ -52,6 +54,7 @@ class CeremonyRunner:
         self.options = options
         self.media_root = media_root
         self.register_database_url = register_database_url  # for a name roll read from the register
+        self.live = live  # the relay and the legs to every platform, when live destinations are set
         self.commands: asyncio.Queue[Command] = commands or asyncio.Queue()
         self.clock = clock
         self.status = RunStatus()
@@ -154,6 +157,7 @@ class CeremonyRunner:
             rehearsal=self.options.rehearsal,
             obs_version=self.client.state.obs_version,
             target=self.outputs.destination.name if self.outputs.destination else None,
+            legs=self.live.names() if self.live is not None else [],
         )
         start_at = self.options.start_at
         if self.options.auto and start_at is not None and start_at > self.clock():
@@ -164,7 +168,9 @@ class CeremonyRunner:
             await self._enter(0, self.clock())
 
     async def tick(self) -> None:
-        """One step: operator commands, the link, due cues, the countdown, health, and the automatic advance."""
+        """One step: operator commands, the legs' news, the link, due cues, the countdown, health, the advance."""
+        if self.live is not None:
+            self.live.poll(self._log)
         while not self.commands.empty():
             await self._handle(self.commands.get_nowait())
             if self.status.ended:
@@ -199,7 +205,9 @@ class CeremonyRunner:
     async def _handle(self, command: Command) -> None:
         action = command.action
         now = self.clock()
-        if self.status.index < 0:
+        if action in (Action.LEG_RETRY, Action.LEG_DISABLE):
+            self._operate_leg(command)
+        elif self.status.index < 0:
             await self._handle_before_air(action, now)
         elif action is Action.NEXT:
             if now - self._last_take < GO_DEBOUNCE_S:
@@ -232,6 +240,16 @@ class CeremonyRunner:
         elif action is Action.END:
             self._log("operator", action="end")
             await self._end()
+
+    def _operate_leg(self, command: Command) -> None:
+        if self.live is None or command.leg not in self.live.names():
+            self._log("operator", action=command.action.value, leg=command.leg, result="ignored (no such leg)")
+            return
+        if command.action is Action.LEG_RETRY:
+            self.live.retry(command.leg)
+        else:
+            self.live.disable(command.leg)
+        self._log("operator", action=command.action.value, leg=command.leg)
 
     async def _handle_before_air(self, action: Action, now: float) -> None:
         """Before the first segment only the first take (or END) counts."""
@@ -398,6 +416,8 @@ class CeremonyRunner:
         deadline = time.monotonic() + 3
         while time.monotonic() < deadline and self.status.record in ("stopping",):
             await asyncio.sleep(0.05)
+        if self.live is not None:
+            self.live.stop(self._log)  # the legs' last changes belong in the log before it is summed up
         entries = self.entries_for_chapters()
         summary = summarize(entries)
         summary["chapters"] = [str(p) for p in write_chapters(entries, self.log.path.parent)]

@@ -16,12 +16,15 @@ class Action(enum.Enum):
     JUMP = "jump"
     PANIC = "panic"
     END = "end"
+    LEG_RETRY = "leg_retry"  # a live push destination: try again now (also brings back a failed or disabled one)
+    LEG_DISABLE = "leg_disable"  # stop pushing there for the rest of the run
 
 
 @dataclass(frozen=True)
 class Command:
     action: Action
     segment: int | None = None  # for JUMP
+    leg: str | None = None  # for LEG_RETRY, LEG_DISABLE
 
 
 @dataclass(frozen=True)

@@ -90,6 +90,9 @@ class LiveSettings(SpecModel):
     retry_first_s: float = Field(1.0, gt=0)  # backoff before the first retry, doubled each attempt
     retry_max_s: float = Field(30.0, gt=0)
     max_attempts: int = Field(6, ge=1)  # failed starts in a row before a leg is given up ("failed")
+    # The program missing this long puts the standby slate on air (the legs and the site's HLS keep going).
+    standby_after_s: float = Field(1.0, gt=0, le=30)
+    standby_image: Path | None = None  # the slate's picture (scaled to the program); else a dark card with a line
 
 
 class UploadRendition(SpecModel):

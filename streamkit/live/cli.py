@@ -101,6 +101,8 @@ def status_command(ctx: typer.Context) -> None:
     state = "running" if status["running"] else "ended"
     on_relay = "on the relay" if program.get("publishing") else "not on the relay"
     _say(f"live push {state}; program {on_relay} ({program.get('bitrate_in', 0) // 1000} kbit/s in)")
+    if status.get("on_air") == "standby":
+        _say("  the standby slate is on air: the program is not reaching the relay")
     if status["running"] and not status.get("legs_started"):
         _say("  legs wait for the program")
     for leg in status.get("legs", []):

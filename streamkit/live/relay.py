@@ -23,11 +23,16 @@ from streamkit.errors import MissingToolError
 from streamkit.live.errors import LiveError
 
 RTMP_MODULE = Path("/usr/lib/nginx/modules/ngx_rtmp_module.so")
-APPLICATION = "live"
+APPLICATION = "live"  # OBS publishes the program here
+ON_AIR = "air"  # what goes out: the program, or the standby slate while the program is missing
 PROGRAM = "program"
 START_TIMEOUT_S = 10.0
 STOP_TIMEOUT_S = 5.0
-HLS_PLAYLIST_FRAGMENTS = 6  # a short window: players join near the live edge
+HLS_PLAYLIST_FRAGMENTS = 4  # a short window: players join near the live edge (glass-to-glass in bench/live.py)
+# A fragment never changes once listed, and system naming (epoch milliseconds) never reuses a name across relay
+# restarts, so a CDN may keep fragments for good; the playlist changes every fragment.
+PLAYLIST_CACHE = "public, max-age=1"
+FRAGMENT_CACHE = "public, max-age=31536000, immutable"
 
 
 @dataclass(frozen=True)
@@ -65,6 +70,19 @@ class RelayPlan:
         return f"rtmp://127.0.0.1:{self.rtmp_port}/{APPLICATION}/{PROGRAM}"
 
     @property
+    def hls_playlist(self) -> Path:
+        return self.hls_dir / f"{PROGRAM}.m3u8"
+
+    @property
+    def on_air_url(self) -> str:
+        """Where the standby switch publishes and the legs play (the HLS is cut from here too)."""
+        return f"rtmp://127.0.0.1:{self.rtmp_port}/{ON_AIR}/{PROGRAM}"
+
+    @property
+    def slate_path(self) -> Path:
+        return self.run_dir / "standby" / "slate.flv"
+
+    @property
     def stat_url(self) -> str:
         return f"http://127.0.0.1:{self.http_port}/stat"
 
@@ -98,10 +116,18 @@ rtmp {{
             deny publish all;
             allow play 127.0.0.1;
             deny play all;
+        }}
+        application {ON_AIR} {{
+            live on;
+            allow publish 127.0.0.1;
+            deny publish all;
+            allow play 127.0.0.1;
+            deny play all;
             hls on;
             hls_path {hls};
             hls_fragment {fragment};
             hls_playlist_length {plan.hls_fragment_s * HLS_PLAYLIST_FRAGMENTS:g}s;
+            hls_fragment_naming system;
             hls_cleanup on;
         }}
     }}
@@ -115,8 +141,8 @@ http {{
         location = /stat {{ rtmp_stat all; }}
         location /hls/ {{
             alias {hls}/;
-            location ~ \\.m3u8$ {{ add_header Cache-Control "no-cache" always; }}
-            location ~ \\.ts$ {{ add_header Cache-Control "max-age=60" always; }}
+            location ~ \\.m3u8$ {{ add_header Cache-Control "{PLAYLIST_CACHE}" always; }}
+            location ~ \\.ts$ {{ add_header Cache-Control "{FRAGMENT_CACHE}" always; }}
         }}
     }}
 }}
@@ -144,11 +170,22 @@ class ProgramState:
     players: int = 0
 
 
-def program_state(stat_xml: str) -> ProgramState:
-    """Read the program stream out of nginx-rtmp's ``rtmp_stat`` XML (pure)."""
+@dataclass(frozen=True)
+class StreamShape:
+    """The program's picture and sound as the relay saw them: what a standby slate must match."""
+
+    width: int
+    height: int
+    fps: float
+    sample_rate: int
+    channels: int
+
+
+def program_state(stat_xml: str, application: str = APPLICATION) -> ProgramState:
+    """Read the program stream of ``application`` out of nginx-rtmp's ``rtmp_stat`` XML (pure)."""
     root = ET.fromstring(stat_xml)
     for app in root.iter("application"):
-        if app.findtext("name") != APPLICATION:
+        if app.findtext("name") != application:
             continue
         for stream in app.iter("stream"):
             if stream.findtext("name") != PROGRAM:
@@ -161,6 +198,15 @@ def program_state(stat_xml: str) -> ProgramState:
                 players=sum(1 for c in clients if c.find("publishing") is None),
             )
     return ProgramState()
+
+
+def hls_fragments(playlist: Path) -> int:
+    """How many fragments the relay's HLS playlist lists now (0 when it is not there yet)."""
+    try:
+        text = playlist.read_text(encoding="utf-8")
+    except OSError:
+        return 0
+    return sum(1 for line in text.splitlines() if line.strip().endswith(".ts"))
 
 
 def port_is_free(port: int) -> bool:
@@ -226,10 +272,14 @@ class Relay:
     def running(self) -> bool:
         return self.process is not None and self.process.poll() is None
 
+    def stat(self, timeout_s: float = 2.0) -> str:
+        with urllib.request.urlopen(self.plan.stat_url, timeout=timeout_s) as response:
+            text: str = response.read().decode("utf-8")
+            return text
+
     def program(self, timeout_s: float = 2.0) -> ProgramState:
         """The program stream as the relay sees it now."""
-        with urllib.request.urlopen(self.plan.stat_url, timeout=timeout_s) as response:
-            return program_state(response.read().decode("utf-8"))
+        return program_state(self.stat(timeout_s))
 
     def stop(self) -> None:
         if self.process is None:

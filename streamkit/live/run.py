@@ -18,17 +18,21 @@ from collections.abc import Callable
 from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from streamkit.config.settings import LiveSettings
 from streamkit.errors import StreamkitError
+from streamkit.fonts import find_cjk_font
 from streamkit.live.destinations import Target
 from streamkit.live.errors import LiveError
+from streamkit.live.flv import Source
 from streamkit.live.leg import LegChange, RetryPolicy
 from streamkit.live.masking import redact
-from streamkit.live.relay import PROGRAM, ProgramState, Relay, RelayPlan, write_private
+from streamkit.live.relay import ON_AIR, PROGRAM, ProgramState, Relay, RelayPlan, program_state, write_private
+from streamkit.live.standby import StandbySwitch, probe_shape, render_slate
 from streamkit.live.supervisor import LegView, Supervisor
 from streamkit.media.publish import write_text_atomic
+from streamkit.media.tools import ffprobe_binary
 
 STATUS_VERSION = 1
 POLL_S = 0.5
@@ -43,19 +47,25 @@ class EventLog:
     """Append-only JSON lines; each is on disk before ``write`` returns. The legs' thread and the run's both write."""
 
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self._fh = path.open("a", encoding="utf-8")
+        self.path = path
+        self._fh: TextIO | None = None  # opened by the first line: a run that never starts leaves nothing open
         self._lock = threading.Lock()
 
     def write(self, event: str, **fields: Any) -> None:
         line = json.dumps({"event": event, "t": _utc_now(), **fields}, ensure_ascii=False) + "\n"
         with self._lock:
+            if self._fh is None:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                self._fh = self.path.open("a", encoding="utf-8")
             self._fh.write(line)
             self._fh.flush()
             os.fsync(self._fh.fileno())
 
     def close(self) -> None:
-        self._fh.close()
+        with self._lock:
+            if self._fh is not None:
+                self._fh.close()
+                self._fh = None
 
 
 class LiveRun:
@@ -83,9 +93,16 @@ class LiveRun:
         self._program = ProgramState()
         self._legs_started = False
         self._stopping = threading.Event()
+        self._started = False
         self._watcher = threading.Thread(target=self._watch, name="live-run", daemon=True)
+        self.live = live
+        self.ffmpeg_bin = ffmpeg_bin
+        self.switch: StandbySwitch | None = None
+        self.on_air: Source | None = None
+        self._on_air_state = ProgramState()
+        # the legs play what is on air: the program, or the standby slate while the program is missing
         self.legs = Supervisor(
-            self.plan.program_url,
+            self.plan.on_air_url,
             targets,
             policy,
             ffmpeg_bin=ffmpeg_bin,
@@ -114,7 +131,9 @@ class LiveRun:
                 self.feed.start()
         except BaseException:
             self.relay.stop()
+            self.events.close()
             raise
+        self._started = True
         self.write_status()
         self._watcher.start()
         return self
@@ -124,11 +143,16 @@ class LiveRun:
             self.poll()
 
     def stop(self) -> None:
+        """Take everything down; a run that never started, or was stopped already, is left as it is."""
+        if not self._started or self._stopping.is_set():
+            return
         self._stopping.set()
         if self._watcher.is_alive():
             self._watcher.join()
         try:
             self.legs.stop()
+            if self.switch is not None:
+                self.switch.stop()
             if self.feed is not None:
                 self.feed.stop()
         finally:
@@ -154,16 +178,52 @@ class LiveRun:
             self._take_control(path)
         if not self.relay.running:
             self._restart_relay()
-        program = ProgramState()
+        program, on_air = ProgramState(), ProgramState()
         with contextlib.suppress(OSError, ValueError):
-            program = self.relay.program()
+            stat = self.relay.stat()
+            program, on_air = program_state(stat), program_state(stat, ON_AIR)
         if program.publishing != self._program.publishing:
             self.events.write("program", on_relay=program.publishing)
-        self._program = program
-        if self._program.publishing and not self._legs_started:
+        self._program, self._on_air_state = program, on_air
+        if self._program.publishing and self.switch is None:
+            self._start_switch()
+        if self._on_air_state.publishing and not self._legs_started:
             self._legs_started = True
             self.legs.start()
         self.write_status()
+
+    def _start_switch(self) -> None:
+        """The program reached the relay for the first time: render a slate like it, start the standby switch."""
+        shape = probe_shape(self.plan.program_url, ffprobe_bin=ffprobe_binary())
+        if shape is None:
+            return  # OBS left again before it could be probed; the next poll tries again
+        fontfile = None
+        if self.live.standby_image is None:
+            font = find_cjk_font()
+            fontfile = font.file if font is not None else None
+        try:
+            render_slate(self.plan.slate_path, shape, ffmpeg_bin=self.ffmpeg_bin, image=self.live.standby_image,
+                         fontfile=fontfile)  # fmt: skip
+        except LiveError as exc:
+            self.events.write("standby", state="no slate", error=redact(str(exc)))
+            return
+        self.events.write("standby", state="ready", **asdict(shape))
+        self.switch = StandbySwitch(
+            self.plan,
+            self.plan.slate_path,
+            standby_after_s=self.live.standby_after_s,
+            ffmpeg_bin=self.ffmpeg_bin,
+            on_switch=self._switched,
+        ).start()
+
+    def _switched(self, source: Source) -> None:
+        self.on_air = source
+        self.events.write("on_air", source=source.value)
+
+    @property
+    def program(self) -> ProgramState:
+        """The program as the relay last reported it (refreshed every half second)."""
+        return self._program
 
     def _restart_relay(self) -> None:
         """The relay died under the run: start it again; OBS and the legs reconnect by themselves."""
@@ -205,6 +265,7 @@ class LiveRun:
             "publish": self.plan.program_url,
             "hls": self.plan.hls_url,
             "program": asdict(self._program),
+            "on_air": self.on_air.value if self.on_air is not None else None,
             "legs_started": self._legs_started,
             "legs": [_view_dict(v) for v in self.legs.views()],
             "feed": [_view_dict(v) for v in self.feed.views()] if self.feed is not None else [],

@@ -144,3 +144,74 @@ def stream_copy_argv(
         *pace, *timeout, "-i", source,
         "-map", "0", "-c", "copy", "-f", "flv", "-flvflags", "no_duration_filesize", *timeout, destination,
     ]  # fmt: skip
+
+
+def flv_pull_argv(
+    source: str, *, ffmpeg_bin: str = "ffmpeg", loop_file: bool = False, timeout_s: float = 5.0
+) -> list[str]:
+    """Copy a live stream (or a file, looped in real time) to FLV on stdout, each packet flushed as it comes."""
+    # a short probe: a program that comes back goes on air again sooner (the whole probe is a frozen picture)
+    live = ["-analyzeduration", "1000000", "-rw_timeout", str(round(timeout_s * 1_000_000))]
+    head = ["-re", "-stream_loop", "-1"] if loop_file else live
+    return [
+        ffmpeg_bin, *COMMON_HEAD, "-loglevel", "error", *head, "-i", source,
+        "-map", "0", "-c", "copy", "-flush_packets", "1", "-f", "flv", "-flvflags", "no_duration_filesize", "pipe:1",
+    ]  # fmt: skip
+
+
+def flv_push_argv(destination: str, *, ffmpeg_bin: str = "ffmpeg", timeout_s: float = 5.0) -> list[str]:
+    """Publish the FLV arriving on stdin to an RTMP ``destination`` as it comes (no re-encoding); a relay that stops
+    reading ends the process instead of blocking whoever writes to it."""
+    return [
+        ffmpeg_bin, *COMMON_HEAD, "-loglevel", "error", "-fflags", "nobuffer", "-f", "flv", "-i", "pipe:0",
+        "-map", "0", "-c", "copy", "-f", "flv", "-flvflags", "no_duration_filesize",
+        "-rw_timeout", str(round(timeout_s * 1_000_000)), destination,
+    ]  # fmt: skip
+
+
+def slate_argv(
+    target: Path,
+    *,
+    width: int,
+    height: int,
+    fps: float,
+    sample_rate: int,
+    channels: int,
+    text: str = "",
+    fontfile: Path | None = None,
+    image: Path | None = None,
+    seconds: float = 4.0,
+    ffmpeg_bin: str = "ffmpeg",
+) -> list[str]:
+    """A short standby loop as FLV with the program's picture size, rate and sound layout (H.264 + AAC, a keyframe
+    every half second so a switch to it waits little)."""
+    size, rate = f"{width}x{height}", f"{fps:g}"
+    if image is not None:
+        picture = ["-loop", "1", "-framerate", rate, "-t", f"{seconds:g}", "-i", str(image)]
+        scale = f"scale={size}:force_original_aspect_ratio=decrease,pad={size}:(ow-iw)/2:(oh-ih)/2,format=yuv420p"
+    else:
+        picture = ["-f", "lavfi", "-i", f"color=c=0x1b1b1f:s={size}:r={rate}:d={seconds:g}"]
+        scale = "format=yuv420p"
+    if text and fontfile is not None:
+        scale += (
+            f",drawtext=fontfile={filter_value(str(fontfile))}:text={filter_value(text)}"
+            f":fontcolor=white:fontsize=h/12:x=(w-tw)/2:y=(h-th)/2"
+        )
+    layout = "mono" if channels == 1 else "stereo"
+    return [
+        ffmpeg_bin, *COMMON_HEAD, "-loglevel", "error", *picture,
+        "-f", "lavfi", "-i", f"anullsrc=r={sample_rate}:cl={layout}",
+        "-vf", scale, "-t", f"{seconds:g}", "-r", rate,
+        "-c:v", "libx264", "-preset", "veryfast", "-tune", "stillimage", "-g", str(max(1, round(fps / 2))),
+        "-c:a", "aac", "-b:a", "64k", "-ar", str(sample_rate), "-ac", str(channels),
+        "-f", "flv", str(target),
+    ]  # fmt: skip
+
+
+def live_probe_argv(url: str, *, ffprobe_bin: str = "ffprobe", timeout_s: float = 5.0) -> list[str]:
+    """ffprobe of a live stream's picture and sound, as JSON (the relay's own stream metadata is not exact)."""
+    return [
+        ffprobe_bin, "-v", "error", "-rw_timeout", str(round(timeout_s * 1_000_000)),
+        "-show_entries", "stream=codec_type,width,height,avg_frame_rate,r_frame_rate,sample_rate,channels",
+        "-of", "json", url,
+    ]  # fmt: skip

@@ -211,6 +211,38 @@ def _start(argv: Sequence[str]) -> subprocess.Popen[str]:
     )
 
 
+def start_piped(argv: Sequence[str], *, label: str, stdin: bool = False) -> subprocess.Popen[bytes]:
+    """ffmpeg moving media through its standard streams (FLV in on stdin, or out on stdout), its log discarded.
+
+    For the standby switch: the caller reads or writes the bytes itself and ends the process with ``stop_piped``.
+    """
+    log.debug("starting ffmpeg for %s", label)
+    try:
+        return subprocess.Popen(
+            list(argv),
+            stdin=subprocess.PIPE if stdin else subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL if stdin else subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+        )
+    except FileNotFoundError:
+        raise MissingToolError(Path(argv[0]).name, label, "apt-get install ffmpeg") from None
+
+
+def stop_piped(proc: subprocess.Popen[bytes]) -> None:
+    """End a piped ffmpeg and close its pipes."""
+    for pipe in (proc.stdin, proc.stdout):
+        if pipe is not None:
+            with contextlib.suppress(OSError):
+                pipe.close()
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
 class RunningFFmpeg:
     """A long-running ffmpeg (a live push) that reports progress and its end to callbacks, from its own thread.
 

@@ -112,6 +112,7 @@ def create_app(settings: Settings, *, archive: ArchiveStore | None = None, secre
         STREAMKIT_CAMPAIGNS_DIR=str(settings.campaigns_dir),
         RATELIMIT_STORAGE_URI=web.rate_limit_storage_uri,
         SEND_FILE_MAX_AGE_DEFAULT=3600,
+        STREAMKIT_LIVE_HLS_DIR=settings.live.run_dir / "hls",  # the relay's HLS, served at /live/
     )
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     app.jinja_env.autoescape = True  # every template, whatever its extension: titles are user data

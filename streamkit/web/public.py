@@ -2,16 +2,28 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
-from flask import Blueprint, abort, current_app, redirect, render_template, request, send_from_directory, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    send_from_directory,
+    url_for,
+)
 from werkzeug.exceptions import RequestedRangeNotSatisfiable
 from werkzeug.wrappers import Response
 
 from streamkit.archive.models import ArchiveEntry, EntryKind, EventStatus
 from streamkit.archive.store import ArchiveQuery
 from streamkit.archive.urls import site_path
+from streamkit.live.relay import FRAGMENT_CACHE, PLAYLIST_CACHE
 from streamkit.web.byte_ranges import effective_range
 from streamkit.web.chapters import read_chapters
 from streamkit.web.extensions import LANG_COOKIE, LOCALES, store
@@ -23,6 +35,8 @@ bp = Blueprint("public", __name__)
 # Archive listings and player pages do not depend on the clock, only on the data (the revision).
 STABLE_PAGE_S = 3600
 ARCHIVE_FILTERS = ("kind", "campaign", "venue", "tag", "year", "q")
+STATUS_MAX_AGE_S = 1
+LIVE_FILE = re.compile(r"[A-Za-z0-9_-]{1,64}\.(m3u8|ts)")  # the relay's names only: no paths, no dotfiles
 
 
 def media_url(relative: str, *, external: bool = False) -> str:
@@ -95,6 +109,38 @@ def event_page(slug: str) -> str:
         jsonld=broadcast_event(event, url=page_url, recording=recording_data),
         tributes=event_tribute_panel(event.id),
     )
+
+
+@bp.get("/events/<slug>/status.json")
+def event_status(slug: str) -> Response:
+    """What the open event page needs to notice a change: its phase, the live stream and the recording shown.
+
+    Pages poll it every few seconds, so it is tiny and a CDN may hold it for a second or two.
+    """
+    event = store().event_by_slug(slug)
+    if event is None:
+        abort(404)
+    recording = next((r for r in event.recordings if r.published), None)
+    state = {
+        "phase": event.phase,
+        "stream_url": event.stream_url if event.phase == EventStatus.LIVE.value else "",
+        "recording": recording.id if recording is not None else None,
+    }
+    response = jsonify(state)
+    response.headers["Cache-Control"] = f"public, max-age={STATUS_MAX_AGE_S}"
+    return response
+
+
+@bp.get("/live/<name>")
+def live_hls(name: str) -> Response:
+    """The relay's live HLS: a playlist that changes every fragment, fragments that never change once listed."""
+    if not LIVE_FILE.fullmatch(name):
+        abort(404)
+    response = send_from_directory(Path(current_app.config["STREAMKIT_LIVE_HLS_DIR"]).resolve(), name, max_age=0)
+    response.headers["Cache-Control"] = PLAYLIST_CACHE if name.endswith(".m3u8") else FRAGMENT_CACHE
+    if name.endswith(".m3u8"):
+        response.headers["Content-Type"] = "application/vnd.apple.mpegurl"
+    return response
 
 
 @bp.get("/archive")

@@ -7,7 +7,15 @@ from pathlib import Path
 
 import pytest
 
-from streamkit.ceremony.asrun import AsRunLog, chapters_vtt, read_log, recordings, summarize, write_chapters
+from streamkit.ceremony.asrun import (
+    AsRunLog,
+    carried,
+    chapters_vtt,
+    read_log,
+    recordings,
+    summarize,
+    write_chapters,
+)
 from streamkit.ceremony.rundown import Rundown, load_rundown, parse_ms
 from streamkit.errors import ConfigError
 from tests.conftest import ROOT
@@ -135,3 +143,30 @@ def test_a_recording_cut_by_an_obs_crash_gets_chapters_up_to_the_crash(tmp_path:
     assert cut.with_suffix(".vtt").read_text(encoding="utf-8") == (
         "WEBVTT\n\n1\n00:00:00.000 --> 00:00:09.500\n开场\n\n2\n00:00:09.500 --> 00:00:11.500\n默哀\n"
     )
+
+
+def test_carried_minutes_per_platform_from_the_leg_changes() -> None:
+    def leg(epoch: float, name: str, after: str, **extra: object) -> dict[str, object]:
+        return {"event": "leg", "epoch": epoch, "leg": name, "after": after, **extra}
+
+    entries = [
+        {"event": "run_start", "epoch": 0.0},
+        leg(1.0, "douyin", "connecting"),
+        leg(3.0, "douyin", "live", changed_at=2.5),  # written on the next tick; the change itself counts
+        leg(4.0, "kuaishou", "connecting"),
+        leg(10.0, "douyin", "retrying"),
+        leg(11.0, "douyin", "connecting"),
+        leg(12.0, "douyin", "live"),
+        leg(13.0, "douyin", "live"),  # no second interval from a repeated state
+        leg(20.0, "douyin", "stalled"),
+        leg(21.0, "kuaishou", "failed"),
+        {"event": "segment_start", "epoch": 30.0},
+        leg(31.0, "weibo", "live"),
+        {"event": "summary", "epoch": 40.0},
+    ]
+    assert carried(entries) == {
+        "douyin": [(2.5, 10.0), (12.0, 20.0)],
+        "kuaishou": [],  # never carried a second
+        "weibo": [(31.0, 40.0)],  # still live when the log ends
+    }
+    assert summarize(entries)["carried_s"] == {"douyin": 15.5, "kuaishou": 0.0, "weibo": 9.0}

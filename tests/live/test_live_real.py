@@ -38,7 +38,9 @@ def _state(run: LiveRun, name: str) -> LegState | None:
 def _video_times(recording: Path) -> list[float]:
     argv = [ffprobe_binary(), "-v", "error", "-select_streams", "v:0", "-show_entries", "packet=pts_time"]
     out = run_tool([*argv, "-of", "csv=p=0", str(recording)]).stdout.decode()
-    return sorted(float(line) for line in out.split() if line.strip() and line.strip() != "N/A")
+    # a packet with side data (a new codec header after a switch) gets an empty extra column: "2.651000,"
+    values = (line.strip().rstrip(",") for line in out.split())
+    return sorted(float(v) for v in values if v and v != "N/A")
 
 
 def _largest_gap_s(times: list[float]) -> float:
@@ -59,7 +61,7 @@ def test_relay_serves_hls_from_a_private_config(live_settings: LiveSettings, pro
         playlist = run.plan.hls_dir / "program.m3u8"
         wait_for(lambda: playlist.exists() and ".ts" in playlist.read_text(encoding="utf-8"), "an HLS playlist")
         with urllib.request.urlopen(run.plan.hls_url, timeout=5) as response:
-            assert response.headers["Cache-Control"] == "no-cache"
+            assert response.headers["Cache-Control"] == "public, max-age=1"
             assert b"#EXTM3U" in response.read()
     finally:
         run.stop()
@@ -244,3 +246,44 @@ def test_no_key_in_logs_files_output_or_command_lines_but_the_legs_own(
         text = path.read_bytes().decode(errors="replace")
         assert not [s for s in secrets if s in text], path
     assert "Connection refused" in (live_settings.run_dir / "legs" / "refused.log").read_text()
+
+
+def _codec_headers(recording: Path) -> int:
+    """How many AVC sequence headers a recording holds: 1, plus one per switch the receiver's side wrote down
+    (ffmpeg writes one only when it differs from the last, so a quick switch back may not add one)."""
+    from streamkit.live.flv import read_tags
+
+    with recording.open("rb") as handle:
+        return sum(1 for tag in read_tags(handle) if tag.kind == 9 and tag.is_header)
+
+
+def test_the_slate_keeps_every_leg_and_the_page_going_while_obs_is_away(
+    live_settings: LiveSettings, receivers: list[Receiver], program: Program
+) -> None:
+    targets = [Target(f"leg{n}", r.server, f"k{n}") for n, r in enumerate(receivers[:2])]
+    run = LiveRun(live_settings, targets).start()
+    try:
+        obs = program(run.plan.program_url, PROGRAM_CAP_S)
+        wait_for(lambda: all(_state(run, t.name) is LegState.LIVE for t in targets), "every leg live")
+        wait_for(lambda: run.on_air is not None and run.on_air.value == "program", "the program on air")
+        obs.kill()  # OBS crashes: no goodbye to the relay
+        wait_for(lambda: run.on_air is not None and run.on_air.value == "standby", "the slate on air")
+        fragments_then = sorted(run.plan.hls_dir.glob("*.ts"))
+        wait_for(lambda: sorted(run.plan.hls_dir.glob("*.ts"))[-1:] != fragments_then[-1:], "HLS going on on the slate")
+        assert all(_state(run, t.name) is LegState.LIVE for t in targets)
+        program(run.plan.program_url, PROGRAM_CAP_S)  # OBS is back
+        wait_for(lambda: run.on_air is not None and run.on_air.value == "program", "the program on air again")
+        wait_for(lambda: all(_state(run, t.name) is LegState.LIVE for t in targets), "every leg still live")
+    finally:
+        run.stop()
+    for receiver in receivers[:2]:
+        (recording,) = receiver.recordings()  # one publish session from start to end: the platform never saw an end
+        times = _video_times(recording)
+        assert _largest_gap_s(times) < 2.0
+        assert _codec_headers(recording) >= 2  # the slate reached the platform, inside the same session
+        decode = run_tool(["ffmpeg", "-v", "error", "-i", str(recording), "-f", "null", "-"], timeout_s=120)
+        assert decode.returncode == 0 and b"decode_slice_header error" not in decode.stderr
+    on_air = [e["source"] for e in _events(live_settings.run_dir) if e["event"] == "on_air"]
+    assert on_air[:3] == ["program", "standby", "program"]
+    legs = [(e["leg"], e["after"]) for e in _events(live_settings.run_dir) if e.get("event") == "leg"]
+    assert [after for _, after in legs].count("retrying") == 0

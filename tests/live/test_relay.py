@@ -33,7 +33,7 @@ def test_config_listens_on_loopback_only_and_cuts_short_hls(tmp_path: Path) -> N
         "listen 127.0.0.1:19380;",
     ]
     assert "allow publish 127.0.0.1;\n            deny publish all;" in conf
-    assert "hls_fragment 1s;" in conf and "hls_playlist_length 6s;" in conf
+    assert "hls_fragment 1s;" in conf and "hls_playlist_length 4s;" in conf and "hls_fragment_naming system;" in conf
     assert f"hls_path {tmp_path.resolve()}/hls;" in conf
 
 

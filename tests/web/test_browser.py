@@ -15,8 +15,11 @@ from typing import Any
 import pytest
 from flask import Flask
 
+from streamkit.archive.events import set_event_status
+from streamkit.archive.models import EventStatus
 from streamkit.archive.publish import publish_media
 from streamkit.archive.store import ArchiveStore
+from streamkit.config.settings import LiveSettings
 from streamkit.media.samples import SampleSet
 from streamkit.web.accounts import add_user
 from streamkit.web.app import create_app
@@ -230,3 +233,75 @@ def test_administrator_makes_a_district_moderator_who_sees_only_their_pages(
     assert moderator.goto(f"{site.url}/admin/users/").status == 403
     moderator.context.close()
     assert page.csp_errors == []
+@pytest.mark.parametrize("viewport", [None, {"width": 390, "height": 844}], ids=["desktop", "phone"])
+def test_open_event_page_follows_countdown_live_and_recording_without_reload(
+    tmp_path: Path, browser: Any, samples: SampleSet, viewport: dict[str, int] | None
+) -> None:
+    hls_dir = tmp_path / "live" / "hls"
+    hls_dir.mkdir(parents=True)
+    settings = web_settings(tmp_path).model_copy(update={"live": LiveSettings(run_dir=tmp_path / "live")})
+    site = LiveSite(create_app(settings, secret_key=SECRET))
+    phone = {"viewport": viewport, "is_mobile": True, "has_touch": True} if viewport else {}
+    context = browser.new_context(locale="zh-CN", **phone)
+    try:
+        tab = context.new_page()
+        event = make_event(site.store, "清明公祭直播", starts_in=timedelta(minutes=1))
+        tab.goto(f"{site.url}/events/{event.slug}")
+        assert tab.locator(".countdown").count() == 1
+        tab.evaluate("() => { window.notReloaded = true; }")  # gone if the page ever reloads
+        # the relay's HLS as the site serves it (what the ceremony points the event at)
+        subprocess.run(
+            [shutil.which("ffmpeg") or "ffmpeg", "-v", "error", "-i", str(samples.clips[0]), "-c", "copy",
+             "-f", "hls", "-hls_time", "1", "-hls_segment_filename", str(hls_dir / "program-%d.ts"),
+             str(hls_dir / "program.m3u8")],
+            check=True, timeout=60,
+        )  # fmt: skip
+        set_event_status(site.store, event.slug, EventStatus.LIVE, actor="test", stream_url="/live/program.m3u8")
+        tab.wait_for_function("() => document.querySelector('video#player[data-hls]') !== null", timeout=30_000)
+        tab.wait_for_function("() => document.getElementById('player').currentTime > 0.5", timeout=30_000)
+        assert tab.locator(".countdown").count() == 0
+        set_event_status(site.store, event.slug, EventStatus.ENDED, actor="test")
+        tab.wait_for_function("() => document.querySelector('article.event-page').dataset.status === 'ended'")
+        # the tribute block survives the swaps with its script: a tap is counted in place, not by a form post
+        tab.locator("form.tribute-form button").first.click()
+        tab.wait_for_function("() => document.querySelector('.tribute-count').textContent.trim() === '1'")
+        publish_media(
+            site.store,
+            kind="recording",
+            title="清明公祭直播 录像",
+            media_path=samples.clips[0],
+            duration_ms=3000,
+            event_slug=event.slug,
+        )
+        tab.wait_for_function(
+            "() => { const v = document.getElementById('player'); return v && !v.dataset.hls && v.currentSrc; }",
+            timeout=30_000,
+        )
+        assert tab.evaluate("() => window.notReloaded === true")
+        assert tab.evaluate("() => document.documentElement.scrollWidth <= window.innerWidth")
+        assert tab.locator("a", has_text="录像").count() >= 1 or tab.locator("video#player").count() == 1
+    finally:
+        context.close()
+        site.stop()
+
+
+def test_live_hls_is_served_with_cdn_cache_headers(tmp_path: Path) -> None:
+    hls_dir = tmp_path / "live" / "hls"
+    hls_dir.mkdir(parents=True)
+    (hls_dir / "program.m3u8").write_text("#EXTM3U\n#EXTINF:1.0,\n1764000000000.ts\n", encoding="utf-8")
+    (hls_dir / "1764000000000.ts").write_bytes(b"\x47" * 188)
+    settings = web_settings(tmp_path).model_copy(update={"live": LiveSettings(run_dir=tmp_path / "live")})
+    app = create_app(settings, secret_key=SECRET)
+    client = app.test_client()
+    try:
+        with client.get("/live/program.m3u8") as playlist:
+            assert playlist.status_code == 200 and playlist.headers["Cache-Control"] == "public, max-age=1"
+            assert playlist.headers["Content-Type"].startswith("application/vnd.apple.mpegurl")
+            assert b"1764000000000.ts" in playlist.data
+        with client.get("/live/1764000000000.ts") as fragment:
+            assert fragment.headers["Cache-Control"] == "public, max-age=31536000, immutable"
+        for wrong in ("/live/..%2Fsite.db", "/live/.program.m3u8", "/live/site.db", "/live/missing.ts"):
+            with client.get(wrong) as response:
+                assert response.status_code == 404, wrong
+    finally:
+        app.extensions[STORE_KEY].dispose()
