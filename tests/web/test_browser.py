@@ -233,6 +233,8 @@ def test_administrator_makes_a_district_moderator_who_sees_only_their_pages(
     assert moderator.goto(f"{site.url}/admin/users/").status == 403
     moderator.context.close()
     assert page.csp_errors == []
+
+
 @pytest.mark.parametrize("viewport", [None, {"width": 390, "height": 844}], ids=["desktop", "phone"])
 def test_open_event_page_follows_countdown_live_and_recording_without_reload(
     tmp_path: Path, browser: Any, samples: SampleSet, viewport: dict[str, int] | None
