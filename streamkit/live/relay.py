@@ -112,6 +112,9 @@ rtmp {{
         chunk_size 4096;
         application {APPLICATION} {{
             live on;
+            # a new player gets video only from the next keyframe (OBS: 2 s away); without this, audio comes first
+            # and the switch's one-second probe ends before the video stream exists, so it never goes on air
+            wait_video on;
             allow publish 127.0.0.1;
             deny publish all;
             allow play 127.0.0.1;
