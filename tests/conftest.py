@@ -1,19 +1,24 @@
-"""Shared fixtures: small generated sample media (once per session), a private Redis and a CLI runner."""
+"""Shared fixtures: small generated sample media (once per session), a private Redis, a private PostgreSQL, the
+database every store test runs on (SQLite and PostgreSQL) and a CLI runner."""
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 import subprocess
 import sys
 import tempfile
 import threading
+import uuid
 from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
 import redis
 
+from streamkit.archive.store import ArchiveStore
 from streamkit.media.samples import SampleSet, generate
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -91,3 +96,86 @@ def redis_url(redis_server: str) -> str:
     with redis.Redis.from_url(redis_server) as client:
         client.flushall()
     return redis_server
+
+
+def _postgresql_bin() -> Path | None:
+    found = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"), key=lambda p: int(p.parent.parent.name))
+    return found[-1].parent if found else None
+
+
+@pytest.fixture(scope="session")
+def postgresql_server() -> Iterator[str]:
+    """A private PostgreSQL for this test session on a Unix socket (no TCP port); yields its socket folder."""
+    binaries = _postgresql_bin()
+    if binaries is None:
+        pytest.skip("PostgreSQL is not installed (Debian package postgresql)")
+    pytest.importorskip("psycopg", reason="the psycopg driver is not installed")
+    # Not under pytest's folder: that one is private to root, and the server may run as another user. Short: the
+    # socket path has at most 107 bytes.
+    base = Path(tempfile.mkdtemp(prefix="sk-pg-"))
+    # PostgreSQL refuses to run as root; the Debian package's postgres account runs it then.
+    as_user = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+    if as_user:
+        shutil.chown(base, "postgres")
+    data = base / "data"
+    run = functools.partial(subprocess.run, check=True, capture_output=True, timeout=120)
+    run([*as_user, str(binaries / "initdb"), "-D", str(data), "-A", "trust", "-U", "streamkit", "-E", "UTF8",
+         "--locale", "C.UTF-8"])  # fmt: skip
+    # durability off: a test database lives for one test
+    options = f"-k {base} -c listen_addresses='' -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+    run([*as_user, str(binaries / "pg_ctl"), "-D", str(data), "-o", options, "-w", "-l", str(base / "log"), "start"])
+    try:
+        yield str(base)
+    finally:
+        run([*as_user, str(binaries / "pg_ctl"), "-D", str(data), "-m", "immediate", "-w", "stop"])
+        shutil.rmtree(base, ignore_errors=True)
+
+
+def postgresql_admin(server: str) -> Any:
+    """An autocommit connection to the server's maintenance database (CREATE and DROP DATABASE)."""
+    import psycopg
+
+    return psycopg.connect(f"host={server} dbname=postgres user=streamkit", autocommit=True)
+
+
+def postgresql_url(server: str, name: str) -> str:
+    return f"postgresql+psycopg://streamkit@/{name}?host={server}"
+
+
+@pytest.fixture(scope="session")
+def postgresql_template(postgresql_server: str, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A database migrated to head once per session; each test's database is a copy of it (a file copy, some
+    milliseconds, where running the migrations would take a second)."""
+    name = "streamkit_template"
+    with postgresql_admin(postgresql_server) as admin:
+        admin.execute(f"CREATE DATABASE {name}")
+    ArchiveStore(postgresql_url(postgresql_server, name), tmp_path_factory.mktemp("template-media")).dispose()
+    return name
+
+
+@pytest.fixture
+def postgresql_database(postgresql_server: str, postgresql_template: str) -> Iterator[str]:
+    """The URL of a fresh database at the newest schema, dropped after the test."""
+    name = f"t{uuid.uuid4().hex[:12]}"
+    with postgresql_admin(postgresql_server) as admin:
+        admin.execute(f"CREATE DATABASE {name} TEMPLATE {postgresql_template}")
+    yield postgresql_url(postgresql_server, name)
+    with postgresql_admin(postgresql_server) as admin:
+        admin.execute(f"DROP DATABASE {name} WITH (FORCE)")  # a store a test left open must not keep it
+
+
+@pytest.fixture
+def postgresql_store(postgresql_database: str, tmp_path: Path) -> Iterator[ArchiveStore]:
+    """An archive store in a fresh database of the session's PostgreSQL."""
+    found = ArchiveStore(postgresql_database, tmp_path / "media")
+    yield found
+    found.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A fresh database, on SQLite and on PostgreSQL: a test that takes it asserts the same behaviour on both."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'site.db'}"
+    url: str = request.getfixturevalue("postgresql_database")
+    return url

@@ -90,6 +90,28 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def _without_nul(parameters: Any) -> Any:
+    """One statement's parameters with NUL characters dropped from strings (rebuilt only when one has any)."""
+    values = parameters.values() if isinstance(parameters, dict) else parameters
+    if not any(isinstance(v, str) and "\x00" in v for v in values):
+        return parameters
+    if isinstance(parameters, dict):
+        return {k: v.replace("\x00", "") if isinstance(v, str) else v for k, v in parameters.items()}
+    return type(parameters)(v.replace("\x00", "") if isinstance(v, str) else v for v in parameters)
+
+
+def _drop_nul(
+    _connection: Any, _cursor: Any, statement: str, parameters: Any, _context: Any, executemany: bool
+) -> tuple[str, Any]:
+    # PostgreSQL text cannot hold NUL and refuses the whole statement: a search for "%00" or a title written by
+    # another tool would be a 500. Dropped at this one boundary, on every dialect, so both store the same text.
+    if not parameters:
+        return statement, parameters
+    if executemany:
+        return statement, [_without_nul(p) for p in parameters]
+    return statement, _without_nul(parameters)
+
+
 class ArchiveStore:
     """Events and archive entries in one database, with the media folder its files are copied into."""
 
@@ -112,6 +134,7 @@ class ArchiveStore:
             raise ArchiveError(f"cannot open database {url.render_as_string(hide_password=True)}: {exc}") from None
         if url.get_backend_name() == "sqlite":
             event.listen(self.engine, "connect", _sqlite_pragmas)
+        event.listen(self.engine, "before_cursor_execute", _drop_nul, retval=True)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         # Counts and facets scan many rows; they only change with the revision, so each process keeps the last ones.
         self._memo: dict[tuple[Any, ...], Any] = {}
