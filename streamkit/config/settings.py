@@ -101,7 +101,10 @@ class WebSettings(SpecModel):
     media_dir: Path = Path("var/media")
     # Secure cookies need HTTPS; only the development server turns this off.
     secure_cookies: bool = True
-    # memory:// is per process; use redis://… when several gunicorn workers must share the login limit.
+    # redis://…, rediss://… or unix://<redis socket>: rate limits and the page cache shared by every worker and
+    # machine. Unset: each process keeps its own.
+    redis_url: SecretStr | None = None
+    # memory:// is per process; redis_url (or a storage URI of the limits package here) shares the limits.
     rate_limit_storage_uri: str = "memory://"
     login_rate_limit: str = "5 per minute"
     # Reverse proxies in front of `web serve --prod`: how many add X-Forwarded-For, and the addresses (comma

@@ -19,11 +19,11 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.routing import IntegerConverter, Map
 
 from streamkit.archive.store import ArchiveStore
-from streamkit.config.settings import Settings
+from streamkit.config.settings import Settings, WebSettings
 from streamkit.errors import ConfigError
 from streamkit.web import admin, feeds, martyrs, messages, moderation, public, tributes
 from streamkit.web.extensions import LOCALES, STORE_KEY, babel, csrf, limiter, login_manager, select_locale
-from streamkit.web.page_cache import PageCacheMiddleware
+from streamkit.web.page_cache import LocalPages, PageCacheMiddleware, RedisPages
 
 WEB_ROOT = Path(__file__).resolve().parents[2] / "web"
 log = logging.getLogger(__name__)
@@ -95,7 +95,9 @@ def create_app(settings: Settings, *, archive: ArchiveStore | None = None, secre
         STREAMKIT_TRIBUTE_RATE_LIMIT=web.tribute_rate_limit,
         STREAMKIT_TRIBUTE_DAILY_CAP=web.tribute_daily_cap,
         STREAMKIT_MESSAGE_RATE_LIMIT=web.message_rate_limit,
-        RATELIMIT_STORAGE_URI=web.rate_limit_storage_uri,
+        RATELIMIT_STORAGE_URI=limiter_storage_uri(web),
+        # a Redis outage must not take sign-in or tributes down: each process counts on its own meanwhile
+        RATELIMIT_IN_MEMORY_FALLBACK_ENABLED=True,
         SEND_FILE_MAX_AGE_DEFAULT=3600,
     )
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
@@ -119,12 +121,22 @@ def create_app(settings: Settings, *, archive: ArchiveStore | None = None, secre
     app.register_blueprint(moderation.bp, url_prefix="/admin/messages")
     _mount_overlays(app, settings)
     app.after_request(_security_headers)
+    pages = RedisPages(web.redis_url.get_secret_value()) if web.redis_url else LocalPages()
     app.wsgi_app = PageCacheMiddleware(  # type: ignore[method-assign]
-        app.wsgi_app, archive_store.revision, session_cookie=app.config["SESSION_COOKIE_NAME"]
+        app.wsgi_app, archive_store.revision, session_cookie=app.config["SESSION_COOKIE_NAME"], pages=pages
     )
     app.context_processor(_template_globals)
     _register_error_pages(app)
     return app
+
+
+def limiter_storage_uri(web: WebSettings) -> str:
+    """Where the rate limits count: an explicit storage URI, else the shared Redis, else this process."""
+    if web.rate_limit_storage_uri != "memory://" or web.redis_url is None:
+        return web.rate_limit_storage_uri
+    url = web.redis_url.get_secret_value()
+    # the limits package names a Redis on a unix socket redis+unix://
+    return "redis+unix://" + url.removeprefix("unix://") if url.startswith("unix://") else url
 
 
 def _mount_overlays(app: Flask, settings: Settings) -> None:
