@@ -91,6 +91,7 @@ def create_app(settings: Settings, *, archive: ArchiveStore | None = None, secre
         BABEL_DEFAULT_LOCALE=web.default_locale,
         STREAMKIT_DEFAULT_LOCALE=web.default_locale,
         STREAMKIT_PAGE_SIZE=web.page_size,
+        STREAMKIT_MEDIA_ACCEL=web.media_accel,
         STREAMKIT_LOGIN_RATE_LIMIT=web.login_rate_limit,
         STREAMKIT_TRIBUTE_RATE_LIMIT=web.tribute_rate_limit,
         STREAMKIT_TRIBUTE_DAILY_CAP=web.tribute_daily_cap,
@@ -123,11 +124,22 @@ def create_app(settings: Settings, *, archive: ArchiveStore | None = None, secre
     app.after_request(_security_headers)
     pages = RedisPages(web.redis_url.get_secret_value()) if web.redis_url else LocalPages()
     app.wsgi_app = PageCacheMiddleware(  # type: ignore[method-assign]
-        app.wsgi_app, archive_store.revision, session_cookie=app.config["SESSION_COOKIE_NAME"], pages=pages
+        app.wsgi_app,
+        archive_store.revision,
+        session_cookie=app.config["SESSION_COOKIE_NAME"],
+        pages=pages,
+        cache_control=public_cache_control(web),
     )
     app.context_processor(_template_globals)
     _register_error_pages(app)
     return app
+
+
+def public_cache_control(web: WebSettings) -> str | None:
+    """What a CDN may do with an anonymous public page (None: nothing said, so it keeps none)."""
+    if not web.public_max_age:
+        return None
+    return f"public, max-age={web.public_max_age}, stale-while-revalidate={web.public_stale_seconds}"
 
 
 def limiter_storage_uri(web: WebSettings) -> str:

@@ -160,11 +160,13 @@ class PageCacheMiddleware:
         *,
         session_cookie: str,
         pages: PageStore | None = None,
+        cache_control: str | None = None,
     ) -> None:
         self.app = app
         self.revision = revision
         self.session_cookie = session_cookie
         self.pages: PageStore = pages or LocalPages()
+        self.cache_control = cache_control
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         cookies = parse_cookie(environ.get("HTTP_COOKIE", ""))
@@ -220,6 +222,9 @@ class PageCacheMiddleware:
             if close is not None:
                 close()
         if marker is not None and status.startswith("200") and not any(k.lower() == "set-cookie" for k, _ in sent):
+            # the same page for every anonymous visitor: a CDN may carry it too (never one that sets a cookie)
+            if self.cache_control and not any(k.lower() == "cache-control" for k, _ in sent):
+                sent.append(("Cache-Control", self.cache_control))
             etag = next((v for k, v in sent if k.lower() == "etag"), None)
             self.pages.put(key, CachedPage(revision, time.time() + int(marker), status, sent, body, etag))
         start_response(status, [*sent, ("X-Cache", "MISS")])
