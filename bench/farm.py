@@ -5,12 +5,12 @@
 
 The tour is ``config/tours/sample-tour.yaml`` at ``--size`` with its stops repeated ``--repeat`` times, or as often
 as it takes to last ``--minutes`` (planned from the probed media). A private ``redis-server`` on a unix socket
-carries the queue; the workers are real ``streamkit farm worker`` processes on this machine. Every farm run starts on an empty shared work folder, so no
-chunk is skipped. It prints, for each run, the wall time from submission to the published MP4 and its ratio to
-the in-process render, then the farm's overhead per chunk: enqueue → start (how long a chunk's job waited for a
-free worker beyond the previous job's end, from RQ's timestamps), and the join (the concat copy and the sidecars).
-On a machine with two cores, two workers can at best halve the in-process time (which already overlaps the sound
-with the chunks).
+carries the queue; the workers are real ``streamkit farm worker`` processes on this machine. Every farm run starts
+on an empty shared work folder, so no chunk is skipped. It prints, for each run, the wall time from submission to
+the published MP4 and its ratio to the in-process render, then the farm's overhead per chunk: enqueue → start (how
+long a chunk's job waited for a free worker beyond the previous job's end, from RQ's timestamps), and the join (the
+concat copy and the sidecars). On a machine with two cores, two workers can at best halve the in-process time (which
+already overlaps the sound with the chunks).
 """
 
 from __future__ import annotations
