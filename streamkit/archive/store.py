@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Engine, create_engine, event, func, or_, select, update
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import Session, selectinload, sessionmaker
+from sqlalchemy.orm import Session, raiseload, selectinload, sessionmaker
 
 from streamkit.archive import schema
 from streamkit.archive.models import (
@@ -92,7 +92,12 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 def _without_nul(parameters: Any) -> Any:
     """One statement's parameters with NUL characters dropped from strings (rebuilt only when one has any)."""
-    values = parameters.values() if isinstance(parameters, dict) else parameters
+    if isinstance(parameters, dict):
+        values: Any = parameters.values()
+    elif isinstance(parameters, (list, tuple)):
+        values = parameters
+    else:  # a driver's own form (SQLAlchemy's insertmanyvalues batches) is passed on as it is
+        return parameters
     if not any(isinstance(v, str) and "\x00" in v for v in values):
         return parameters
     if isinstance(parameters, dict):
@@ -107,7 +112,7 @@ def _drop_nul(
     # another tool would be a 500. Dropped at this one boundary, on every dialect, so both store the same text.
     if not parameters:
         return statement, parameters
-    if executemany:
+    if executemany and isinstance(parameters, list):  # a batch; an insertmanyvalues batch is one mapping
         return statement, [_without_nul(p) for p in parameters]
     return statement, _without_nul(parameters)
 
@@ -280,9 +285,20 @@ class ArchiveStore:
             return found
 
     def list_entries(
-        self, query: ArchiveQuery = ArchiveQuery(), *, page: int = 1, per_page: int = 20, published_only: bool = True
+        self,
+        query: ArchiveQuery = ArchiveQuery(),
+        *,
+        page: int = 1,
+        per_page: int = 20,
+        published_only: bool = True,
+        with_tags: bool = True,
+        revision: int | None = None,
     ) -> Page:
-        """One page of entries, newest first, with the filters applied in SQL."""
+        """One page of entries, newest first, with the filters applied in SQL.
+
+        ``with_tags=False`` leaves the tags unloaded (touching them raises) for pages that do not show them;
+        ``revision``, when the caller read it already for this request, saves reading it again.
+        """
         conditions: list[Any] = []
         if published_only:
             conditions.append(ArchiveEntry.published.is_(True))
@@ -307,7 +323,8 @@ class ArchiveStore:
                 )
             )
         with self.session() as session:
-            revision = session.scalar(select(SiteRevision.revision)) or 0
+            if revision is None:
+                revision = session.scalar(select(SiteRevision.revision)) or 0
             count_key = ("count", query, published_only, revision)
             total = self._memo.get(count_key)
             if total is None:
@@ -322,14 +339,17 @@ class ArchiveStore:
                     .order_by(ArchiveEntry.published_at.desc(), ArchiveEntry.id.desc())
                     .offset((page - 1) * per_page)
                     .limit(per_page)
+                    .options(selectinload(ArchiveEntry.tags) if with_tags else raiseload(ArchiveEntry.tags))
                 )
             )
         return Page(items=items, page=page, pages=pages, total=total)
 
-    def facets(self) -> dict[str, list[str]]:
+    def facets(self, revision: int | None = None) -> dict[str, list[str]]:
         """The values the archive filters offer: campaigns, venues, tags and years with published entries."""
         with self.session() as session:
-            key = ("facets", session.scalar(select(SiteRevision.revision)) or 0)
+            if revision is None:
+                revision = session.scalar(select(SiteRevision.revision)) or 0
+            key = ("facets", revision)
             if key in self._memo:
                 found: dict[str, list[str]] = self._memo[key]
                 return found

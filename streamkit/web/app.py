@@ -22,7 +22,16 @@ from streamkit.archive.store import ArchiveStore
 from streamkit.config.settings import Settings, WebSettings
 from streamkit.errors import ConfigError
 from streamkit.web import admin, feeds, martyrs, messages, moderation, public, tributes
-from streamkit.web.extensions import LOCALES, STORE_KEY, babel, csrf, limiter, login_manager, select_locale
+from streamkit.web.extensions import (
+    LOCALES,
+    STORE_KEY,
+    babel,
+    csrf,
+    install_fast_gettext,
+    limiter,
+    login_manager,
+    select_locale,
+)
 from streamkit.web.page_cache import LocalPages, PageCacheMiddleware, RedisPages
 
 WEB_ROOT = Path(__file__).resolve().parents[2] / "web"
@@ -109,6 +118,7 @@ def create_app(settings: Settings, *, archive: ArchiveStore | None = None, secre
 
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
+    install_fast_gettext(app)
     login_manager.init_app(app)
     limiter.init_app(app)
 

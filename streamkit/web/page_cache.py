@@ -37,10 +37,17 @@ log = logging.getLogger(__name__)
 MAX_PAGES = 2048  # about 10 kB each: some 20 MB per worker at most
 DEFAULT_LAG_S = 30
 MARKER = "X-Streamkit-Cache"
+REVISION_KEY = "streamkit.revision"  # the revision the middleware read for this request, in its WSGI environ
 
 StartResponse = Callable[..., Any]
 PageKey = tuple[str, str, str, str, str]
 WsgiApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
+
+
+def request_revision() -> int:
+    """The store's revision for this request: read once by the middleware, else now."""
+    found = request.environ.get(REVISION_KEY)
+    return found if isinstance(found, int) else store().revision()
 
 
 def cached_page(view: Callable[..., Any] | None = None, *, lag_s: int = DEFAULT_LAG_S) -> Any:
@@ -52,7 +59,7 @@ def cached_page(view: Callable[..., Any] | None = None, *, lag_s: int = DEFAULT_
             response = make_response(inner(*args, **kwargs))
             if response.status_code != 200 or response.direct_passthrough or current_user.is_authenticated:
                 return response
-            revision, bucket = store().revision(), int(time.time() // lag_s)
+            revision, bucket = request_revision(), int(time.time() // lag_s)
             response.set_etag(f"{get_locale()}-{revision}-{bucket}")
             response.headers["Vary"] = "Cookie"
             response.headers[MARKER] = str(lag_s)
@@ -182,6 +189,7 @@ class PageCacheMiddleware:
             cookies.get(LANG_COOKIE, ""),
         )
         revision = self.revision()
+        environ[REVISION_KEY] = revision
         page = self.pages.get(key, revision)
         if page is not None:
             if page.etag and page.etag in environ.get("HTTP_IF_NONE_MATCH", ""):

@@ -16,7 +16,7 @@ from streamkit.archive.urls import site_path
 from streamkit.web.byte_ranges import effective_range
 from streamkit.web.chapters import read_chapters
 from streamkit.web.extensions import LANG_COOKIE, LOCALES, store
-from streamkit.web.page_cache import cached_page
+from streamkit.web.page_cache import cached_page, request_revision
 from streamkit.web.structured import broadcast_event, video_object
 
 bp = Blueprint("public", __name__)
@@ -117,12 +117,14 @@ def archive_page() -> str:
         year=year,
         text=request.args.get("q", "").strip()[:100],
     )
-    archive = store()
-    found = archive.list_entries(query, page=page, per_page=current_app.config["STREAMKIT_PAGE_SIZE"])
+    archive, revision = store(), request_revision()
+    per_page = current_app.config["STREAMKIT_PAGE_SIZE"]
+    found = archive.list_entries(query, page=page, per_page=per_page, with_tags=False, revision=revision)
     # Only the known filters go back into the page links: other names (endpoint, _external, _anchor…) would be
     # taken by url_for as its own arguments.
     filters = {name: request.args[name] for name in ARCHIVE_FILTERS if request.args.get(name)}
-    return render_template("archive.html", page=found, query=query, facets=archive.facets(), filters=filters)
+    facets = archive.facets(revision)
+    return render_template("archive.html", page=found, query=query, facets=facets, filters=filters)
 
 
 @bp.get("/watch/<id:entry_id>")
