@@ -171,8 +171,9 @@ def main() -> None:
             speed = local / run["wall_s"]
             join = f"join {run['join_s']:.2f} s = {run['join_s'] / run['wall_s']:.1%} of the render"
             start = f"per chunk enqueue->start {run['start_wait_s'] * 1000:.0f} ms"
-            per_chunk = run["start_wait_s"] * run["chunks"] + run["join_s"]
-            start += f", together with the join {per_chunk / run['wall_s']:.1%} of the render"
+            # the workers wait side by side: each carries its share of the chunks' waits, then the join runs alone
+            overhead = run["start_wait_s"] * run["chunks"] / workers + run["join_s"]
+            start += f"; waits and join {overhead / run['wall_s']:.1%} of the render"
             chunks = f"{int(run['chunks'])} chunks, planning {run['plan_s']:.1f} s"
             print(f"farm, {workers} worker(s): {run['wall_s']:.1f} s = {speed:.2f}x ({chunks}; {start}; {join})")
     finally:
