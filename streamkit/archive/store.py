@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from sqlalchemy import Engine, create_engine, event, func, or_, select, update
 from sqlalchemy.engine import make_url
@@ -56,9 +56,34 @@ class ArchiveQuery:
     text: str = ""
 
 
+ItemT = TypeVar("ItemT")
+
+
 @dataclass(frozen=True)
-class Page:
-    items: Sequence[ArchiveEntry]
+class EntryCard:
+    """What a listing shows of an entry: read as plain columns, without the ORM's per-object bookkeeping."""
+
+    id: int
+    title: str
+    kind: str
+    poster_file: str
+    duration_ms: int
+    published_at: datetime
+
+
+CARD_COLUMNS = (
+    ArchiveEntry.id,
+    ArchiveEntry.title,
+    ArchiveEntry.kind,
+    ArchiveEntry.poster_file,
+    ArchiveEntry.duration_ms,
+    ArchiveEntry.published_at,
+)
+
+
+@dataclass(frozen=True)
+class Page(Generic[ItemT]):
+    items: Sequence[ItemT]
     page: int
     pages: int
     total: int
@@ -293,12 +318,67 @@ class ArchiveStore:
         published_only: bool = True,
         with_tags: bool = True,
         revision: int | None = None,
-    ) -> Page:
+    ) -> Page[ArchiveEntry]:
         """One page of entries, newest first, with the filters applied in SQL.
+
+        ``entry_cards`` is the same page as plain rows, for listings.
 
         ``with_tags=False`` leaves the tags unloaded (touching them raises) for pages that do not show them;
         ``revision``, when the caller read it already for this request, saves reading it again.
         """
+        with self.session() as session:
+            total, page, pages = self._locate(session, query, page, per_page, published_only, revision)
+            items = list(
+                session.scalars(
+                    select(ArchiveEntry)
+                    .where(*self._conditions(query, published_only))
+                    .order_by(ArchiveEntry.published_at.desc(), ArchiveEntry.id.desc())
+                    .offset((page - 1) * per_page)
+                    .limit(per_page)
+                    .options(selectinload(ArchiveEntry.tags) if with_tags else raiseload(ArchiveEntry.tags))
+                )
+            )
+        return Page(items=items, page=page, pages=pages, total=total)
+
+    def entry_cards(
+        self, query: ArchiveQuery = ArchiveQuery(), *, page: int = 1, per_page: int = 20, revision: int | None = None
+    ) -> Page[EntryCard]:
+        """One page of published entries as the archive listing shows them (``list_entries``, without the ORM)."""
+        with self.session() as session:
+            total, page, pages = self._locate(session, query, page, per_page, True, revision)
+            rows = session.execute(
+                select(*CARD_COLUMNS)
+                .where(*self._conditions(query, True))
+                .order_by(ArchiveEntry.published_at.desc(), ArchiveEntry.id.desc())
+                .offset((page - 1) * per_page)
+                .limit(per_page)
+            )
+            items = [EntryCard(*row) for row in rows]
+        return Page(items=items, page=page, pages=pages, total=total)
+
+    def _locate(
+        self,
+        session: Session,
+        query: ArchiveQuery,
+        page: int,
+        per_page: int,
+        published_only: bool,
+        revision: int | None,
+    ) -> tuple[int, int, int]:
+        """The number of matching entries (remembered per revision), the page asked for within range, the pages."""
+        if revision is None:
+            revision = session.scalar(select(SiteRevision.revision)) or 0
+        count_key = ("count", query, published_only, revision)
+        total = self._memo.get(count_key)
+        if total is None:
+            conditions = self._conditions(query, published_only)
+            total = session.scalar(select(func.count(ArchiveEntry.id)).where(*conditions)) or 0
+            self._remember(count_key, total)
+        pages = max(1, math.ceil(total / per_page))
+        return total, min(max(1, page), pages), pages
+
+    @staticmethod
+    def _conditions(query: ArchiveQuery, published_only: bool) -> list[Any]:
         conditions: list[Any] = []
         if published_only:
             conditions.append(ArchiveEntry.published.is_(True))
@@ -322,27 +402,7 @@ class ArchiveStore:
                     ArchiveEntry.title.ilike(pattern, escape="\\"), ArchiveEntry.description.ilike(pattern, escape="\\")
                 )
             )
-        with self.session() as session:
-            if revision is None:
-                revision = session.scalar(select(SiteRevision.revision)) or 0
-            count_key = ("count", query, published_only, revision)
-            total = self._memo.get(count_key)
-            if total is None:
-                total = session.scalar(select(func.count(ArchiveEntry.id)).where(*conditions)) or 0
-                self._remember(count_key, total)
-            pages = max(1, math.ceil(total / per_page))
-            page = min(max(1, page), pages)
-            items = list(
-                session.scalars(
-                    select(ArchiveEntry)
-                    .where(*conditions)
-                    .order_by(ArchiveEntry.published_at.desc(), ArchiveEntry.id.desc())
-                    .offset((page - 1) * per_page)
-                    .limit(per_page)
-                    .options(selectinload(ArchiveEntry.tags) if with_tags else raiseload(ArchiveEntry.tags))
-                )
-            )
-        return Page(items=items, page=page, pages=pages, total=total)
+        return conditions
 
     def facets(self, revision: int | None = None) -> dict[str, list[str]]:
         """The values the archive filters offer: campaigns, venues, tags and years with published entries."""

@@ -6,12 +6,12 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from flask import Blueprint, abort, current_app, redirect, render_template, request, send_from_directory, url_for
+from flask import Blueprint, abort, current_app, g, redirect, render_template, request, send_from_directory, url_for
 from werkzeug.exceptions import RequestedRangeNotSatisfiable
 from werkzeug.wrappers import Response
 
 from streamkit.archive.models import ArchiveEntry, EntryKind, EventStatus
-from streamkit.archive.store import ArchiveQuery
+from streamkit.archive.store import ArchiveQuery, EntryCard
 from streamkit.archive.urls import site_path
 from streamkit.web.byte_ranges import effective_range
 from streamkit.web.chapters import read_chapters
@@ -40,7 +40,16 @@ def media_src(entry: ArchiveEntry) -> str:
 
 
 @bp.app_template_global()
-def poster_src(entry: ArchiveEntry | None) -> str:
+def entry_href(entry_id: int) -> str:
+    """An entry page's path: url_for once per request, the same prefix after (a listing links twenty)."""
+    prefix = g.get("_streamkit_entry_prefix")
+    if prefix is None:
+        prefix = g._streamkit_entry_prefix = url_for("public.entry_page", entry_id=1)[:-1]
+    return f"{prefix}{entry_id}"
+
+
+@bp.app_template_global()
+def poster_src(entry: ArchiveEntry | EntryCard | None) -> str:
     return media_url(entry.poster_file) if entry and entry.poster_file else ""
 
 
@@ -119,7 +128,7 @@ def archive_page() -> str:
     )
     archive, revision = store(), request_revision()
     per_page = current_app.config["STREAMKIT_PAGE_SIZE"]
-    found = archive.list_entries(query, page=page, per_page=per_page, with_tags=False, revision=revision)
+    found = archive.entry_cards(query, page=page, per_page=per_page, revision=revision)
     # Only the known filters go back into the page links: other names (endpoint, _external, _anchor…) would be
     # taken by url_for as its own arguments.
     filters = {name: request.args[name] for name in ARCHIVE_FILTERS if request.args.get(name)}
