@@ -7,6 +7,8 @@ from typing import Any
 from urllib.parse import quote
 
 from flask import Blueprint, abort, current_app, g, redirect, render_template, request, send_from_directory, url_for
+from flask_babel import get_locale
+from markupsafe import Markup
 from werkzeug.exceptions import RequestedRangeNotSatisfiable
 from werkzeug.wrappers import Response
 
@@ -37,6 +39,9 @@ def entry_source(entry: ArchiveEntry, *, external: bool = False) -> str:
 @bp.app_template_global()
 def media_src(entry: ArchiveEntry) -> str:
     return entry_source(entry)
+
+
+_FILTER_FORMS: dict[tuple[object, ...], Markup] = {}
 
 
 @bp.app_template_global()
@@ -132,8 +137,22 @@ def archive_page() -> str:
     # Only the known filters go back into the page links: other names (endpoint, _external, _anchor…) would be
     # taken by url_for as its own arguments.
     filters = {name: request.args[name] for name in ARCHIVE_FILTERS if request.args.get(name)}
-    facets = archive.facets(revision)
-    return render_template("archive.html", page=found, query=query, facets=facets, filters=filters)
+    form = _filter_form(query, filters, revision)
+    return render_template("archive.html", page=found, filters=filters, filter_form=form)
+
+
+def _filter_form(query: ArchiveQuery, filters: dict[str, str], revision: int) -> Markup:
+    """The archive's filter form, rendered once per language, filters and revision: every page of a listing shows
+    the same one, and it is a third of the page's template work."""
+    key = (str(get_locale()), query, tuple(sorted(filters.items())), revision)
+    found = _FILTER_FORMS.get(key)
+    if found is None:
+        facets = store().facets(revision)
+        found = Markup(render_template("_archive_filters.html", query=query, facets=facets, filters=filters))
+        if len(_FILTER_FORMS) > 256:
+            _FILTER_FORMS.clear()
+        _FILTER_FORMS[key] = found
+    return found
 
 
 @bp.get("/watch/<id:entry_id>")
