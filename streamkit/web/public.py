@@ -41,9 +41,6 @@ def media_src(entry: ArchiveEntry) -> str:
     return entry_source(entry)
 
 
-_FILTER_FORMS: dict[tuple[object, ...], Markup] = {}
-
-
 @bp.app_template_global()
 def entry_href(entry_id: int) -> str:
     """An entry page's path: url_for once per request, the same prefix after (a listing links twenty)."""
@@ -144,14 +141,16 @@ def archive_page() -> str:
 def _filter_form(query: ArchiveQuery, filters: dict[str, str], revision: int) -> Markup:
     """The archive's filter form, rendered once per language, filters and revision: every page of a listing shows
     the same one, and it is a third of the page's template work."""
+    # per app: each has its own database, whose revision numbers mean nothing to another's
+    forms: dict[tuple[object, ...], Markup] = current_app.extensions.setdefault("streamkit_filter_forms", {})
     key = (str(get_locale()), query, tuple(sorted(filters.items())), revision)
-    found = _FILTER_FORMS.get(key)
+    found = forms.get(key)
     if found is None:
         facets = store().facets(revision)
         found = Markup(render_template("_archive_filters.html", query=query, facets=facets, filters=filters))
-        if len(_FILTER_FORMS) > 256:
-            _FILTER_FORMS.clear()
-        _FILTER_FORMS[key] = found
+        if len(forms) > 256:
+            forms.clear()
+        forms[key] = found
     return found
 
 
