@@ -145,7 +145,11 @@ def layout(
     root = WEB_ROOT.parent
     given = {"socket": socket, "listen": listen, "server_name": server_name, "workers": workers, "user": user}
     options = options_for(settings_of(ctx).web, root, WEB_ROOT / "static", config=settings_file, **given)
-    for path in write_layout(folder, plan_layout(options)):
+    try:
+        written = write_layout(folder, plan_layout(options))
+    except OSError as exc:
+        raise ConfigError.single("web layout", f"cannot write into {folder}: {exc.strerror or exc}") from None
+    for path in written:
         out_console.print(f"wrote {path}", markup=False)
 
 

@@ -169,3 +169,14 @@ def test_generated_layout_serves_pages_through_gunicorn_and_media_from_nginx(dep
 def test_signed_in_staff_pages_are_never_public(deployed: Deployed) -> None:
     status, headers, _ = fetch(deployed.base + "/admin/login")
     assert status == 200 and "public" not in headers.get("Cache-Control", "")
+
+
+def test_layout_mistakes_are_one_line(tmp_path: Path) -> None:
+    relative = run_cli(["web", "layout", str(tmp_path / "a"), "--socket", "gunicorn.sock"])
+    assert relative.returncode == 1 and relative.stderr.strip() == (
+        "error: web layout: --socket must be an absolute path, not gunicorn.sock"
+    )
+    (tmp_path / "file").write_text("", encoding="utf-8")
+    blocked = run_cli(["web", "layout", str(tmp_path / "file" / "inside")])
+    assert blocked.returncode == 1 and blocked.stderr.startswith("error: web layout: cannot write into")
+    assert "Traceback" not in blocked.stderr and not (tmp_path / "a").exists()
