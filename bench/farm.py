@@ -16,6 +16,7 @@ already overlaps the sound with the chunks).
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import shutil
 import statistics
@@ -158,8 +159,10 @@ def main() -> None:
     try:
         repeat = args.repeat
         if args.minutes:
+            # the title and outro come once; each repeat adds the stops (less the transitions' overlap)
             once = tour_seconds(make_spec(args.samples, folder, args.size, 1))
-            repeat = max(1, round(args.minutes * 60 / once))
+            stops = tour_seconds(make_spec(args.samples, folder, args.size, 2)) - once
+            repeat = 1 + max(0, math.ceil((args.minutes * 60 - once) / stops))
         spec = make_spec(args.samples, folder, args.size, repeat)
         length = tour_seconds(spec)
         print(f"tour: {length / 60:.1f} min at {args.size}, stops x{repeat}, {args.chunk_seconds:g} s chunks, "
