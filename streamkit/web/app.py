@@ -146,7 +146,7 @@ def create_app(settings: Settings, *, archive: ArchiveStore | None = None, secre
 
 
 def public_cache_control(web: WebSettings) -> str | None:
-    """What a CDN may do with an anonymous public page (None: nothing said, so it keeps none)."""
+    """The Cache-Control of an anonymous public page, which a CDN may carry (None: no header)."""
     if not web.public_max_age:
         return None
     return f"public, max-age={web.public_max_age}, stale-while-revalidate={web.public_stale_seconds}"
