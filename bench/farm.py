@@ -1,21 +1,22 @@
-"""Benchmark: the render farm with 1 and 2 local workers against the in-process render of the same tour, in one run.
+"""Benchmark: the render farm with 1, 2 and 4 local workers against the in-process render of the same tour, in one run.
 
-    python bench/farm.py [--samples var/bench-samples] [--size 1280x720] [--repeat 6] [--workers 1,2]
-                         [--chunk-seconds 15]
+    python bench/farm.py [--samples var/bench-samples] [--size 1280x720] [--minutes 6 | --repeat 6]
+                         [--workers 1,2,4] [--chunk-seconds 15]
 
-The tour is ``config/tours/sample-tour.yaml`` at ``--size`` with its stops repeated ``--repeat`` times (6 gives a
-tour of a few minutes). A private ``redis-server`` on a unix socket carries the queue; the workers are real
-``streamkit farm worker`` processes on this machine. Every farm run starts on an empty shared work folder, so no
-chunk is skipped. It prints, for each run, the wall time from submission to the published MP4 and its ratio to
-the in-process render, then the farm's overhead per chunk: enqueue → start (how long a chunk's job waited for a
-free worker beyond the previous job's end, from RQ's timestamps), and the join (the concat copy and the sidecars).
-On a machine with two cores, two workers can at best halve the in-process time (which already overlaps the sound
-with the chunks).
+The tour is ``config/tours/sample-tour.yaml`` at ``--size`` with its stops repeated ``--repeat`` times, or as often
+as it takes to last ``--minutes`` (planned from the probed media). A private ``redis-server`` on a unix socket
+carries the queue; the workers are real ``streamkit farm worker`` processes on this machine. Every farm run starts
+on an empty shared work folder, so no chunk is skipped. It prints, for each run, the wall time from submission to
+the published MP4 and its ratio to the in-process render, then the farm's overhead per chunk: enqueue → start (how
+long a chunk's job waited for a free worker beyond the previous job's end, from RQ's timestamps), and the join (the
+concat copy and the sidecars). On a machine with two cores, two workers can at best halve the in-process time (which
+already overlaps the sound with the chunks).
 """
 
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import shutil
 import statistics
@@ -41,6 +42,16 @@ def make_spec(samples: Path, folder: Path, size: str, repeat: int) -> Path:
     path = folder / f"tour-x{repeat}.yaml"
     path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
     return path
+
+
+def tour_seconds(spec: Path) -> float:
+    """The planned length of the tour in ``spec``, from its probed media."""
+    from streamkit.tours.check import check_tour
+    from streamkit.tours.timeline import build_timeline
+
+    checked = check_tour(spec)
+    checked.raise_if_problems()
+    return build_timeline(checked.tour, checked.media).duration_ms / 1000
 
 
 def start_redis(folder: Path) -> tuple[subprocess.Popen[bytes], str]:
@@ -134,7 +145,8 @@ def main() -> None:
     parser.add_argument("--samples", type=Path, default=ROOT / "var" / "bench-samples")
     parser.add_argument("--size", default="1280x720")
     parser.add_argument("--repeat", type=int, default=6)
-    parser.add_argument("--workers", default="1,2")
+    parser.add_argument("--minutes", type=float, help="repeat the stops until the tour lasts this long")
+    parser.add_argument("--workers", default="1,2,4")
     parser.add_argument("--chunk-seconds", type=float, default=15.0)
     args = parser.parse_args()
     sys.path.insert(0, str(ROOT))
@@ -145,7 +157,16 @@ def main() -> None:
     folder = Path(tempfile.mkdtemp(prefix="sk-farm-bench-"))
     server, url = start_redis(folder)
     try:
-        spec = make_spec(args.samples, folder, args.size, args.repeat)
+        repeat = args.repeat
+        if args.minutes:
+            # the title and outro come once; each repeat adds the stops (less the transitions' overlap)
+            once = tour_seconds(make_spec(args.samples, folder, args.size, 1))
+            stops = tour_seconds(make_spec(args.samples, folder, args.size, 2)) - once
+            repeat = 1 + max(0, math.ceil((args.minutes * 60 - once) / stops))
+        spec = make_spec(args.samples, folder, args.size, repeat)
+        length = tour_seconds(spec)
+        print(f"tour: {length / 60:.1f} min at {args.size}, stops x{repeat}, {args.chunk_seconds:g} s chunks, "
+              f"{os.cpu_count()} cores", flush=True)  # fmt: skip
         local = local_run(spec, folder, args.chunk_seconds)
         print(f"in-process render: {local:.1f} s", flush=True)
         for workers in (int(n) for n in args.workers.split(",")):
@@ -153,6 +174,9 @@ def main() -> None:
             speed = local / run["wall_s"]
             join = f"join {run['join_s']:.2f} s = {run['join_s'] / run['wall_s']:.1%} of the render"
             start = f"per chunk enqueue->start {run['start_wait_s'] * 1000:.0f} ms"
+            # the workers wait side by side: each carries its share of the chunks' waits, then the join runs alone
+            overhead = run["start_wait_s"] * run["chunks"] / workers + run["join_s"]
+            start += f"; waits and join {overhead / run['wall_s']:.1%} of the render"
             chunks = f"{int(run['chunks'])} chunks, planning {run['plan_s']:.1f} s"
             print(f"farm, {workers} worker(s): {run['wall_s']:.1f} s = {speed:.2f}x ({chunks}; {start}; {join})")
     finally:

@@ -152,7 +152,7 @@ def main() -> None:
         folder = stack.enter_context(tempfile.TemporaryDirectory(prefix="streamkit-bench-"))
         database_url = args.database_url or f"sqlite:///{folder}/bench.db"
         if args.postgresql:
-            from tests.register.conftest import create_database, private_postgresql
+            from tests.postgresql import create_database, private_postgresql
 
             database_url = create_database(stack.enter_context(private_postgresql(durable=True)))
         run(args, Path(folder), database_url)

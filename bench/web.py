@@ -1,10 +1,14 @@
 """Benchmark the site under gunicorn (2 workers, 127.0.0.1) with wrk: requests/s and p99 per page.
 
-Seeds 10,000 archive entries and 500 events into a fresh SQLite database, starts ``streamkit web serve --prod``,
+Seeds 10,000 archive entries and 500 events into a fresh SQLite database (or a private PostgreSQL, started for the
+run: ``--database postgresql``; ``both`` runs one after the other), starts ``streamkit web serve --prod``,
 then runs wrk against /, /schedule, /archive?page=N (fixed N, and a random page per request), /schedule.ics and,
 as the baseline measured in the same run, a static file. Prints each route's figures and its ratio to the baseline.
 
-    .venv/bin/python bench/web.py [--seconds 5] [--connections 16] [--warm-seconds 30]
+    .venv/bin/python bench/web.py [--seconds 5] [--connections 16] [--warm-seconds 30] [--database sqlite]
+
+Cold pages (each archive page rendered for the first time) are also taken apart in-process: queries per page, and
+the wall time per page spent in SQL and in the template.
 
 Target: >= 500 requests/s on the archive page with p99 < 100 ms.
 """
@@ -12,6 +16,7 @@ Target: >= 500 requests/s on the archive page with p99 < 100 ms.
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import random
 import re
@@ -100,6 +105,26 @@ def seed(store: ArchiveStore) -> None:
         connection.execute(insert(entry_tags), [{"entry_id": n + 1, "tag_id": n % 5 + 1} for n in range(0, ENTRIES, 2)])
 
 
+def postgresql(folder: Path) -> tuple[str, list[str]]:
+    """A private PostgreSQL in ``folder`` on a unix socket; its database URL and the command that stops it."""
+    binaries = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"), key=lambda p: int(p.parent.parent.name))
+    if not binaries:
+        raise SystemExit("PostgreSQL is not installed (Debian package postgresql)")
+    bin_dir = binaries[-1].parent
+    as_user = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+    if as_user:
+        shutil.chown(folder, "postgres")
+    data = folder / "data"
+    run = functools.partial(subprocess.run, check=True, capture_output=True, timeout=120)
+    run([*as_user, str(bin_dir / "initdb"), "-D", str(data), "-A", "trust", "-U", "streamkit", "-E", "UTF8"])
+    # the defaults a small production server keeps; no durability shortcuts
+    options = f"-k {folder} -c listen_addresses=''"
+    run([*as_user, str(bin_dir / "pg_ctl"), "-D", str(data), "-o", options, "-w", "-l", str(folder / "log"), "start"])
+    run([*as_user, str(bin_dir / "createdb"), "-h", str(folder), "-U", "streamkit", "bench"])
+    stop = [*as_user, str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "fast", "-w", "stop"]
+    return f"postgresql+psycopg://streamkit@/bench?host={folder}", stop
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -154,19 +179,80 @@ def cpu_per_request(db_url: str, media_dir: str, paths: list[str], repeat: int =
     return found
 
 
+def cold_breakdown(db_url: str, media_dir: str, pages: int, repeat: int = 300) -> tuple[float, float, float, float]:
+    """For archive pages rendered the first time: queries per page, and wall ms per page in SQL, in the template,
+    and in all."""
+    from flask import before_render_template, template_rendered
+    from sqlalchemy import event
+
+    from streamkit.config.settings import Settings, WebSettings
+    from streamkit.web.app import create_app
+    from streamkit.web.extensions import STORE_KEY
+
+    settings = Settings(web=WebSettings(database_url=db_url, media_dir=Path(media_dir), secure_cookies=False))
+    site = create_app(settings, secret_key="bench-secret-key-0123456789abcdef")
+    client = site.test_client()
+    engine = site.extensions[STORE_KEY].engine
+    spent = {"queries": 0, "sql": 0.0, "template": 0.0}
+    started: dict[str, float] = {}
+
+    def query_start(*_: object) -> None:
+        started["sql"] = time.perf_counter()
+
+    def query_end(*_: object) -> None:
+        spent["queries"] += 1
+        spent["sql"] += time.perf_counter() - started["sql"]
+
+    def template_start(*_: object, **__: object) -> None:
+        started["template"] = time.perf_counter()
+
+    def template_end(*_: object, **__: object) -> None:
+        spent["template"] += time.perf_counter() - started["template"]
+
+    event.listen(engine, "before_cursor_execute", query_start)
+    event.listen(engine, "after_cursor_execute", query_end)
+    before_render_template.connect(template_start, site)
+    template_rendered.connect(template_end, site)
+    client.get("/archive?page=1").close()  # the count and facets of this revision, as a running site has them
+    spent.update(queries=0, sql=0.0, template=0.0)
+    began = time.perf_counter()
+    for n in range(repeat):
+        client.get(f"/archive?page={n % (pages - 1) + 2}").close()
+    total = time.perf_counter() - began
+    site.extensions[STORE_KEY].dispose()
+    per = 1000 / repeat
+    return spent["queries"] / repeat, spent["sql"] * per, spent["template"] * per, total * per
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=int, default=5)
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--warm-seconds", type=int, default=30, help="random archive pages before the warm run")
+    parser.add_argument("--database", choices=["sqlite", "postgresql", "both"], default="sqlite")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is not installed (Debian package wrk, listed in scripts/system-packages.txt)")
+    for database in ["sqlite", "postgresql"] if args.database == "both" else [args.database]:
+        print(f"== {database}", flush=True)
+        bench_database(database, args)
+
+
+def bench_database(database: str, args: argparse.Namespace) -> None:
     with tempfile.TemporaryDirectory(prefix="streamkit-bench-") as folder:
-        db_url = f"sqlite:///{folder}/bench.db"
+        stop_database: list[str] = []
+        if database == "postgresql":
+            os.chmod(folder, 0o711)  # the server's account must reach its folder inside
+            (Path(folder) / "pg").mkdir()
+            db_url, stop_database = postgresql(Path(folder) / "pg")
+        else:
+            db_url = f"sqlite:///{folder}/bench.db"
         store = ArchiveStore(db_url, Path(folder) / "media")
         started = time.perf_counter()
         seed(store)
+        if database == "postgresql":  # what autovacuum has done on a running site: statistics, the visibility map
+            with store.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+                connection.exec_driver_sql("VACUUM ANALYZE")
         store.dispose()
         print(f"seeded {ENTRIES} archive entries and {EVENTS} events in {time.perf_counter() - started:.1f} s")
         port = free_port()
@@ -226,9 +312,16 @@ def main() -> None:
             print(f"{'route':<34}{'req/s':>10}{'p99 ms':>10}{'vs static':>11}{'non-2xx':>9}")
             for label, rps, p99, bad in results:
                 print(f"{label:<34}{rps:>10.0f}{p99:>10.1f}{rps / baseline:>10.2f}x{bad:>9}")
+            queries, sql_ms, template_ms, page_ms = cold_breakdown(db_url, f"{folder}/media", pages)
+            print(
+                f"cold archive page in-process: {queries:.1f} queries, SQL {sql_ms:.2f} ms, template "
+                f"{template_ms:.2f} ms, whole request {page_ms:.2f} ms (wall, test client)"
+            )
         finally:
             os.killpg(server.pid, signal.SIGTERM)
             server.wait(timeout=20)
+            if stop_database:
+                subprocess.run(stop_database, check=False, capture_output=True, timeout=60)
 
 
 if __name__ == "__main__":

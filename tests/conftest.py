@@ -1,4 +1,5 @@
-"""Shared fixtures: small generated sample media (once per session), a private Redis and a CLI runner."""
+"""Shared fixtures: small generated sample media (once per session), a private Redis, a private PostgreSQL, the
+database every store test runs on (SQLite and PostgreSQL) and a CLI runner."""
 
 from __future__ import annotations
 
@@ -10,11 +11,14 @@ import tempfile
 import threading
 from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
 import redis
 
+from streamkit.archive.store import ArchiveStore
 from streamkit.media.samples import SampleSet, generate
+from tests.postgresql import create_database, postgresql_bin, postgresql_url, private_postgresql
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -91,3 +95,58 @@ def redis_url(redis_server: str) -> str:
     with redis.Redis.from_url(redis_server) as client:
         client.flushall()
     return redis_server
+
+
+@pytest.fixture(scope="session")
+def postgresql_server() -> Iterator[str]:
+    """A private PostgreSQL for this test session on a Unix socket (no TCP port); yields its socket folder."""
+    if postgresql_bin() is None:
+        pytest.skip("PostgreSQL is not installed (Debian package postgresql)")
+    pytest.importorskip("psycopg", reason="the psycopg driver is not installed")
+    with private_postgresql() as folder:
+        yield folder
+
+
+def postgresql_admin(server: str) -> Any:
+    """An autocommit connection to the server's maintenance database (CREATE and DROP DATABASE)."""
+    import psycopg
+
+    return psycopg.connect(f"host={server} dbname=postgres user=streamkit", autocommit=True)
+
+
+@pytest.fixture(scope="session")
+def postgresql_template(postgresql_server: str, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A database migrated to head once per session; each test's database is a copy of it (a file copy, some
+    milliseconds, where running the migrations would take a second)."""
+    name = "streamkit_template"
+    with postgresql_admin(postgresql_server) as admin:
+        admin.execute(f"CREATE DATABASE {name}")
+    ArchiveStore(postgresql_url(postgresql_server, name), tmp_path_factory.mktemp("template-media")).dispose()
+    return name
+
+
+@pytest.fixture
+def postgresql_database(postgresql_server: str, postgresql_template: str) -> Iterator[str]:
+    """The URL of a fresh database at the newest schema, dropped after the test."""
+    url = create_database(postgresql_server, postgresql_template)
+    name = url.split("/")[-1].split("?")[0]
+    yield url
+    with postgresql_admin(postgresql_server) as admin:
+        admin.execute(f"DROP DATABASE {name} WITH (FORCE)")  # a store a test left open must not keep it
+
+
+@pytest.fixture
+def postgresql_store(postgresql_database: str, tmp_path: Path) -> Iterator[ArchiveStore]:
+    """An archive store in a fresh database of the session's PostgreSQL."""
+    found = ArchiveStore(postgresql_database, tmp_path / "media")
+    yield found
+    found.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A fresh database, on SQLite and on PostgreSQL: a test that takes it asserts the same behaviour on both."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'site.db'}"
+    url: str = request.getfixturevalue("postgresql_database")
+    return url

@@ -15,12 +15,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from sqlalchemy import Engine, create_engine, event, func, or_, select, update
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import Session, selectinload, sessionmaker
+from sqlalchemy.orm import Session, raiseload, selectinload, sessionmaker
 
 from streamkit.archive import schema
 from streamkit.archive.models import (
@@ -56,9 +56,34 @@ class ArchiveQuery:
     text: str = ""
 
 
+ItemT = TypeVar("ItemT")
+
+
 @dataclass(frozen=True)
-class Page:
-    items: Sequence[ArchiveEntry]
+class EntryCard:
+    """What a listing shows of an entry: read as plain columns, without the ORM's per-object bookkeeping."""
+
+    id: int
+    title: str
+    kind: str
+    poster_file: str
+    duration_ms: int
+    published_at: datetime
+
+
+CARD_COLUMNS = (
+    ArchiveEntry.id,
+    ArchiveEntry.title,
+    ArchiveEntry.kind,
+    ArchiveEntry.poster_file,
+    ArchiveEntry.duration_ms,
+    ArchiveEntry.published_at,
+)
+
+
+@dataclass(frozen=True)
+class Page(Generic[ItemT]):
+    items: Sequence[ItemT]
     page: int
     pages: int
     total: int
@@ -90,6 +115,33 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def _without_nul(parameters: Any) -> Any:
+    """One statement's parameters with NUL characters dropped from strings (rebuilt only when one has any)."""
+    if isinstance(parameters, dict):
+        values: Any = parameters.values()
+    elif isinstance(parameters, (list, tuple)):
+        values = parameters
+    else:  # a driver's own form (SQLAlchemy's insertmanyvalues batches) is passed on as it is
+        return parameters
+    if not any(isinstance(v, str) and "\x00" in v for v in values):
+        return parameters
+    if isinstance(parameters, dict):
+        return {k: v.replace("\x00", "") if isinstance(v, str) else v for k, v in parameters.items()}
+    return type(parameters)(v.replace("\x00", "") if isinstance(v, str) else v for v in parameters)
+
+
+def _drop_nul(
+    _connection: Any, _cursor: Any, statement: str, parameters: Any, _context: Any, executemany: bool
+) -> tuple[str, Any]:
+    # PostgreSQL text cannot hold NUL and refuses the whole statement: a search for "%00" or a title written by
+    # another tool would be a 500. Dropped at this one boundary, on every dialect, so both store the same text.
+    if not parameters:
+        return statement, parameters
+    if executemany and isinstance(parameters, list):  # a batch; an insertmanyvalues batch is one mapping
+        return statement, [_without_nul(p) for p in parameters]
+    return statement, _without_nul(parameters)
+
+
 class ArchiveStore:
     """Events and archive entries in one database, with the media folder its files are copied into."""
 
@@ -112,6 +164,7 @@ class ArchiveStore:
             raise ArchiveError(f"cannot open database {url.render_as_string(hide_password=True)}: {exc}") from None
         if url.get_backend_name() == "sqlite":
             event.listen(self.engine, "connect", _sqlite_pragmas)
+        event.listen(self.engine, "before_cursor_execute", _drop_nul, retval=True)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         # Counts and facets scan many rows; they only change with the revision, so each process keeps the last ones.
         self._memo: dict[tuple[Any, ...], Any] = {}
@@ -257,9 +310,79 @@ class ArchiveStore:
             return found
 
     def list_entries(
-        self, query: ArchiveQuery = ArchiveQuery(), *, page: int = 1, per_page: int = 20, published_only: bool = True
-    ) -> Page:
-        """One page of entries, newest first, with the filters applied in SQL."""
+        self,
+        query: ArchiveQuery = ArchiveQuery(),
+        *,
+        page: int = 1,
+        per_page: int = 20,
+        published_only: bool = True,
+        with_tags: bool = True,
+        revision: int | None = None,
+    ) -> Page[ArchiveEntry]:
+        """One page of entries, newest first, with the filters applied in SQL.
+
+        ``entry_cards`` is the same page as plain rows, for listings.
+
+        ``with_tags=False`` leaves the tags unloaded (touching them raises) for pages that do not show them;
+        ``revision``, when the caller read it already for this request, saves reading it again.
+        """
+        with self.session() as session:
+            total, page, pages = self._locate(session, query, page, per_page, published_only, revision)
+            items = list(
+                session.scalars(
+                    select(ArchiveEntry)
+                    .where(*self._conditions(query, published_only))
+                    .order_by(ArchiveEntry.published_at.desc(), ArchiveEntry.id.desc())
+                    .offset((page - 1) * per_page)
+                    .limit(per_page)
+                    .options(selectinload(ArchiveEntry.tags) if with_tags else raiseload(ArchiveEntry.tags))
+                )
+            )
+        return Page(items=items, page=page, pages=pages, total=total)
+
+    def entry_cards(
+        self, query: ArchiveQuery = ArchiveQuery(), *, page: int = 1, per_page: int = 20, revision: int | None = None
+    ) -> Page[EntryCard]:
+        """One page of published entries as the archive listing shows them (``list_entries``, without the ORM)."""
+        with self.session() as session:
+            total, page, pages = self._locate(session, query, page, per_page, True, revision)
+            order = (ArchiveEntry.published_at.desc(), ArchiveEntry.id.desc())
+            # The offset is walked in the listing index alone (published, published_at, id); only the page's own
+            # rows are read from the table. Stepping over thousands of whole rows was most of a deep page's cost.
+            ids = (
+                select(ArchiveEntry.id)
+                .where(*self._conditions(query, True))
+                .order_by(*order)
+                .offset((page - 1) * per_page)
+                .limit(per_page)
+            )
+            rows = session.execute(select(*CARD_COLUMNS).where(ArchiveEntry.id.in_(ids)).order_by(*order))
+            items = [EntryCard(*row) for row in rows]
+        return Page(items=items, page=page, pages=pages, total=total)
+
+    def _locate(
+        self,
+        session: Session,
+        query: ArchiveQuery,
+        page: int,
+        per_page: int,
+        published_only: bool,
+        revision: int | None,
+    ) -> tuple[int, int, int]:
+        """The number of matching entries (remembered per revision), the page asked for within range, the pages."""
+        if revision is None:
+            revision = session.scalar(select(SiteRevision.revision)) or 0
+        count_key = ("count", query, published_only, revision)
+        total = self._memo.get(count_key)
+        if total is None:
+            conditions = self._conditions(query, published_only)
+            total = session.scalar(select(func.count(ArchiveEntry.id)).where(*conditions)) or 0
+            self._remember(count_key, total)
+        pages = max(1, math.ceil(total / per_page))
+        return total, min(max(1, page), pages), pages
+
+    @staticmethod
+    def _conditions(query: ArchiveQuery, published_only: bool) -> list[Any]:
         conditions: list[Any] = []
         if published_only:
             conditions.append(ArchiveEntry.published.is_(True))
@@ -283,30 +406,14 @@ class ArchiveStore:
                     ArchiveEntry.title.ilike(pattern, escape="\\"), ArchiveEntry.description.ilike(pattern, escape="\\")
                 )
             )
-        with self.session() as session:
-            revision = session.scalar(select(SiteRevision.revision)) or 0
-            count_key = ("count", query, published_only, revision)
-            total = self._memo.get(count_key)
-            if total is None:
-                total = session.scalar(select(func.count(ArchiveEntry.id)).where(*conditions)) or 0
-                self._remember(count_key, total)
-            pages = max(1, math.ceil(total / per_page))
-            page = min(max(1, page), pages)
-            items = list(
-                session.scalars(
-                    select(ArchiveEntry)
-                    .where(*conditions)
-                    .order_by(ArchiveEntry.published_at.desc(), ArchiveEntry.id.desc())
-                    .offset((page - 1) * per_page)
-                    .limit(per_page)
-                )
-            )
-        return Page(items=items, page=page, pages=pages, total=total)
+        return conditions
 
-    def facets(self) -> dict[str, list[str]]:
+    def facets(self, revision: int | None = None) -> dict[str, list[str]]:
         """The values the archive filters offer: campaigns, venues, tags and years with published entries."""
         with self.session() as session:
-            key = ("facets", session.scalar(select(SiteRevision.revision)) or 0)
+            if revision is None:
+                revision = session.scalar(select(SiteRevision.revision)) or 0
+            key = ("facets", revision)
             if key in self._memo:
                 found: dict[str, list[str]] = self._memo[key]
                 return found

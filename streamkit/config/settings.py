@@ -132,7 +132,10 @@ class WebSettings(SpecModel):
     media_dir: Path = Path("var/media")
     # Secure cookies need HTTPS; only the development server turns this off.
     secure_cookies: bool = True
-    # memory:// is per process; use redis://… when several gunicorn workers must share the login limit.
+    # redis://…, rediss://… or unix://<redis socket>: rate limits and the page cache shared by every worker and
+    # machine. Unset: each process keeps its own.
+    redis_url: SecretStr | None = None
+    # memory:// is per process; redis_url (or a storage URI of the limits package here) shares the limits.
     rate_limit_storage_uri: str = "memory://"
     login_rate_limit: str = "5 per minute"
     # Reverse proxies in front of `web serve --prod`: how many add X-Forwarded-For, and the addresses (comma
@@ -140,6 +143,13 @@ class WebSettings(SpecModel):
     proxy_hops: int = Field(0, ge=0, le=5)
     proxy_addresses: str = "127.0.0.1,::1"
     page_size: int = Field(20, gt=0, le=100)
+    # Behind nginx (`streamkit web layout`): the internal location /media/ requests are handed to with
+    # X-Accel-Redirect, so nginx sends the bytes. Empty: the site sends media files itself.
+    media_accel: str = Field("", pattern=r"^(|/[A-Za-z0-9_/-]*/)$")
+    # How long a CDN or browser may keep an anonymous public page (Cache-Control max-age; 0: not at all), and serve
+    # it stale while it fetches a fresh one.
+    public_max_age: int = Field(60, ge=0)
+    public_stale_seconds: int = Field(600, ge=0)
     # Tributes without an account: a rate per client address, and a cap per address, martyr and day set high
     # enough that a school class or a family behind one address still counts in full (docs/participation.md).
     tribute_rate_limit: str = "120 per minute"

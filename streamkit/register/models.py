@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from pathlib import Path
 
-from sqlalchemy import Date, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import Date, Float, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from streamkit.archive.models import Base, utcnow
@@ -76,9 +76,10 @@ class TombPhoto(Base):
     width: Mapped[int] = mapped_column(default=0)
     height: Mapped[int] = mapped_column(default=0)
     orientation: Mapped[int] = mapped_column(default=1)
-    sharpness: Mapped[float] = mapped_column(default=0.0)
-    dark_share: Mapped[float] = mapped_column(default=0.0)
-    bright_share: Mapped[float] = mapped_column(default=0.0)
+    # Float as the migration made them: SQLAlchemy 2.1 maps a bare float to Double, which SQLite reports apart
+    sharpness: Mapped[float] = mapped_column(Float, default=0.0)
+    dark_share: Mapped[float] = mapped_column(Float, default=0.0)
+    bright_share: Mapped[float] = mapped_column(Float, default=0.0)
     dhash: Mapped[str] = mapped_column(String(16), default="")
     problems: Mapped[str] = mapped_column(String(100), default="")
     duplicate_of: Mapped[int | None] = mapped_column(ForeignKey("tomb_photos.id", ondelete="SET NULL"))

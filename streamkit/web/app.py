@@ -19,7 +19,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.routing import IntegerConverter, Map
 
 from streamkit.archive.store import ArchiveStore
-from streamkit.config.settings import Settings
+from streamkit.config.settings import Settings, WebSettings
 from streamkit.errors import ConfigError
 from streamkit.web import (
     admin,
@@ -36,8 +36,17 @@ from streamkit.web import (
     uploads,
     users,
 )
-from streamkit.web.extensions import LOCALES, STORE_KEY, babel, csrf, limiter, login_manager, select_locale
-from streamkit.web.page_cache import PageCacheMiddleware
+from streamkit.web.extensions import (
+    LOCALES,
+    STORE_KEY,
+    babel,
+    csrf,
+    install_fast_gettext,
+    limiter,
+    login_manager,
+    select_locale,
+)
+from streamkit.web.page_cache import LocalPages, PageCacheMiddleware, RedisPages
 
 WEB_ROOT = Path(__file__).resolve().parents[2] / "web"
 log = logging.getLogger(__name__)
@@ -105,12 +114,15 @@ def create_app(settings: Settings, *, archive: ArchiveStore | None = None, secre
         BABEL_DEFAULT_LOCALE=web.default_locale,
         STREAMKIT_DEFAULT_LOCALE=web.default_locale,
         STREAMKIT_PAGE_SIZE=web.page_size,
+        STREAMKIT_MEDIA_ACCEL=web.media_accel,
         STREAMKIT_LOGIN_RATE_LIMIT=web.login_rate_limit,
         STREAMKIT_TRIBUTE_RATE_LIMIT=web.tribute_rate_limit,
         STREAMKIT_TRIBUTE_DAILY_CAP=web.tribute_daily_cap,
         STREAMKIT_MESSAGE_RATE_LIMIT=web.message_rate_limit,
         STREAMKIT_CAMPAIGNS_DIR=str(settings.campaigns_dir),
-        RATELIMIT_STORAGE_URI=web.rate_limit_storage_uri,
+        RATELIMIT_STORAGE_URI=limiter_storage_uri(web),
+        # a Redis outage must not take sign-in or tributes down: each process counts on its own meanwhile
+        RATELIMIT_IN_MEMORY_FALLBACK_ENABLED=True,
         SEND_FILE_MAX_AGE_DEFAULT=3600,
         STREAMKIT_LIVE_HLS_DIR=settings.live.run_dir / "hls",  # the relay's HLS, served at /live/
     )
@@ -123,6 +135,7 @@ def create_app(settings: Settings, *, archive: ArchiveStore | None = None, secre
     app.before_request(register_admin.allow_uploads)  # before the CSRF check reads the body
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
+    install_fast_gettext(app)
     login_manager.init_app(app)
     limiter.init_app(app)
 
@@ -145,13 +158,34 @@ def create_app(settings: Settings, *, archive: ArchiveStore | None = None, secre
     app.register_blueprint(campaigns.bp, url_prefix="/admin/campaigns")
     _mount_overlays(app, settings)
     app.after_request(_security_headers)
+    pages = RedisPages(web.redis_url.get_secret_value()) if web.redis_url else LocalPages()
     app.wsgi_app = PageCacheMiddleware(  # type: ignore[method-assign]
-        app.wsgi_app, archive_store.revision, session_cookie=app.config["SESSION_COOKIE_NAME"]
+        app.wsgi_app,
+        archive_store.revision,
+        session_cookie=app.config["SESSION_COOKIE_NAME"],
+        pages=pages,
+        cache_control=public_cache_control(web),
     )
     app.wsgi_app = tributes.TributeFastPath(app.wsgi_app, app, SECURITY_HEADERS)  # type: ignore[method-assign]
     app.context_processor(_template_globals)
     _register_error_pages(app)
     return app
+
+
+def public_cache_control(web: WebSettings) -> str | None:
+    """The Cache-Control of an anonymous public page, which a CDN may carry (None: no header)."""
+    if not web.public_max_age:
+        return None
+    return f"public, max-age={web.public_max_age}, stale-while-revalidate={web.public_stale_seconds}"
+
+
+def limiter_storage_uri(web: WebSettings) -> str:
+    """Where the rate limits count: an explicit storage URI, else the shared Redis, else this process."""
+    if web.rate_limit_storage_uri != "memory://" or web.redis_url is None:
+        return web.rate_limit_storage_uri
+    url = web.redis_url.get_secret_value()
+    # the limits package names a Redis on a unix socket redis+unix://
+    return "redis+unix://" + url.removeprefix("unix://") if url.startswith("unix://") else url
 
 
 def _mount_overlays(app: Flask, settings: Settings) -> None:

@@ -6,6 +6,7 @@ import getpass
 import logging
 import resource
 from contextlib import ExitStack
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -67,6 +68,9 @@ def serve(
     port: Annotated[int | None, typer.Option(help="Port. " + default_note("settings web.port"))] = None,
     prod: Annotated[bool, typer.Option("--prod", help="Serve with gunicorn (production).")] = False,
     workers: Annotated[int, typer.Option(min=1, help="Gunicorn worker processes (--prod).")] = 2,
+    socket: Annotated[
+        Path | None, typer.Option(help="Listen on this unix socket instead of host:port (--prod, behind nginx).")
+    ] = None,
 ) -> None:
     """Serve the site; without --prod, Flask's development server over plain HTTP."""
     from streamkit.web.app import create_app, development_secret
@@ -74,6 +78,9 @@ def serve(
     settings = settings_of(ctx)
     web = settings.web
     bind_host, bind_port = host or web.host, port or web.port
+    bind = f"unix:{socket}" if socket else f"{bind_host}:{bind_port}"
+    if socket and not prod:
+        raise ConfigError.single("web serve", "--socket needs --prod (gunicorn behind nginx)")
     open_archive(settings).dispose()  # migrate once, before any worker starts
     if prod:
         if web.secret_key is None:
@@ -95,7 +102,7 @@ def serve(
 
             class Site(BaseApplication):
                 def load_config(self) -> None:
-                    for key, value in gunicorn_options(f"{bind_host}:{bind_port}", workers, web).items():
+                    for key, value in gunicorn_options(bind, workers, web).items():
                         self.cfg.set(key, value)
 
                 def load(self) -> Any:
@@ -104,7 +111,8 @@ def serve(
                     return site
 
             _raise_open_files_limit()
-            message = f"serving on http://{bind_host}:{bind_port}/ with {workers} gunicorn workers"
+            where = f"unix socket {socket}" if socket else f"http://{bind_host}:{bind_port}/"
+            message = f"serving on {where} with {workers} gunicorn workers"
             out_console.print(message, markup=False)
             Site().run()
         return
@@ -113,6 +121,36 @@ def serve(
     site = create_app(settings, secret_key=None if web.secret_key else development_secret())
     out_console.print(f"serving on http://{bind_host}:{bind_port}/ (development server; Ctrl-C stops)", markup=False)
     site.run(host=bind_host, port=bind_port, debug=False, use_reloader=False)
+
+
+@app.command()
+def layout(
+    ctx: typer.Context,
+    folder: Annotated[Path, typer.Argument(help="Folder to write the layout into (created).")],
+    server_name: Annotated[str, typer.Option(help="nginx server_name.")] = "_",
+    listen: Annotated[str, typer.Option(help="nginx listen: a port or address:port.")] = "80",
+    socket: Annotated[Path, typer.Option(help="gunicorn's unix socket.")] = Path("/run/streamkit/gunicorn.sock"),
+    workers: Annotated[int, typer.Option(min=1, help="Gunicorn worker processes.")] = 2,
+    user: Annotated[str, typer.Option(help="The account gunicorn runs as.")] = "streamkit",
+    settings_file: Annotated[
+        Path | None, typer.Option(help="Settings file the unit hands streamkit (its --config).")
+    ] = None,
+) -> None:
+    """Write the production layout: nginx site, systemd unit for gunicorn, README (docs/web.md)."""
+    from streamkit.web.app import WEB_ROOT
+    from streamkit.web.layout import options_for, plan_layout, write_layout
+
+    if not socket.is_absolute():
+        raise ConfigError.single("web layout", f"--socket must be an absolute path, not {socket}")
+    root = WEB_ROOT.parent
+    given = {"socket": socket, "listen": listen, "server_name": server_name, "workers": workers, "user": user}
+    options = options_for(settings_of(ctx).web, root, WEB_ROOT / "static", config=settings_file, **given)
+    try:
+        written = write_layout(folder, plan_layout(options))
+    except OSError as exc:
+        raise ConfigError.single("web layout", f"cannot write into {folder}: {exc.strerror or exc}") from None
+    for path in written:
+        out_console.print(f"wrote {path}", markup=False)
 
 
 @app.command("add-user")

@@ -34,6 +34,10 @@ class TrustedProxies:
         return self.app(environ, start_response)
 
     def _from_proxy(self, remote: str) -> bool:
+        if remote == "":
+            # gunicorn on a unix socket (`web serve --prod --socket`): only processes the socket's mode lets in,
+            # the proxy, can connect, and there is no address to check
+            return True
         try:
             peer = ipaddress.ip_address(remote)
         except ValueError:

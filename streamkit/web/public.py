@@ -5,11 +5,13 @@ from __future__ import annotations
 import re
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from flask import (
     Blueprint,
     abort,
     current_app,
+    g,
     jsonify,
     redirect,
     render_template,
@@ -17,17 +19,19 @@ from flask import (
     send_from_directory,
     url_for,
 )
+from flask_babel import get_locale
+from markupsafe import Markup
 from werkzeug.exceptions import RequestedRangeNotSatisfiable
 from werkzeug.wrappers import Response
 
 from streamkit.archive.models import ArchiveEntry, EntryKind, EventStatus
-from streamkit.archive.store import ArchiveQuery
+from streamkit.archive.store import ArchiveQuery, EntryCard
 from streamkit.archive.urls import site_path
 from streamkit.live.relay import FRAGMENT_CACHE, PLAYLIST_CACHE
 from streamkit.web.byte_ranges import effective_range
 from streamkit.web.chapters import read_chapters
 from streamkit.web.extensions import LANG_COOKIE, LOCALES, store
-from streamkit.web.page_cache import cached_page
+from streamkit.web.page_cache import cached_page, request_revision
 from streamkit.web.structured import broadcast_event, video_object
 from streamkit.web.tributes import event_tribute_panel
 
@@ -54,7 +58,16 @@ def media_src(entry: ArchiveEntry) -> str:
 
 
 @bp.app_template_global()
-def poster_src(entry: ArchiveEntry | None) -> str:
+def entry_href(entry_id: int) -> str:
+    """An entry page's path: url_for once per request, the same prefix after (a listing links twenty)."""
+    prefix = g.get("_streamkit_entry_prefix")
+    if prefix is None:
+        prefix = g._streamkit_entry_prefix = url_for("public.entry_page", entry_id=1)[:-1]
+    return f"{prefix}{entry_id}"
+
+
+@bp.app_template_global()
+def poster_src(entry: ArchiveEntry | EntryCard | None) -> str:
     return media_url(entry.poster_file) if entry and entry.poster_file else ""
 
 
@@ -164,12 +177,30 @@ def archive_page() -> str:
         year=year,
         text=request.args.get("q", "").strip()[:100],
     )
-    archive = store()
-    found = archive.list_entries(query, page=page, per_page=current_app.config["STREAMKIT_PAGE_SIZE"])
+    archive, revision = store(), request_revision()
+    per_page = current_app.config["STREAMKIT_PAGE_SIZE"]
+    found = archive.entry_cards(query, page=page, per_page=per_page, revision=revision)
     # Only the known filters go back into the page links: other names (endpoint, _external, _anchor…) would be
     # taken by url_for as its own arguments.
     filters = {name: request.args[name] for name in ARCHIVE_FILTERS if request.args.get(name)}
-    return render_template("archive.html", page=found, query=query, facets=archive.facets(), filters=filters)
+    form = _filter_form(query, filters, revision)
+    return render_template("archive.html", page=found, filters=filters, filter_form=form)
+
+
+def _filter_form(query: ArchiveQuery, filters: dict[str, str], revision: int) -> Markup:
+    """The archive's filter form, rendered once per language, filters and revision: every page of a listing shows
+    the same one, and it is a third of the page's template work."""
+    # per app: each has its own database, whose revision numbers mean nothing to another's
+    forms: dict[tuple[object, ...], Markup] = current_app.extensions.setdefault("streamkit_filter_forms", {})
+    key = (str(get_locale()), query, tuple(sorted(filters.items())), revision)
+    found = forms.get(key)
+    if found is None:
+        facets = store().facets(revision)
+        found = Markup(render_template("_archive_filters.html", query=query, facets=facets, filters=filters))
+        if len(forms) > 256:
+            forms.clear()
+        forms[key] = found
+    return found
 
 
 @bp.get("/watch/<id:entry_id>")
@@ -206,6 +237,13 @@ def _media_path(relative: str) -> Path:
 def media(name: str) -> Response:
     """Published files with byte ranges (seeking) and validators; send_from_directory refuses paths outside."""
     response = send_from_directory(store().media_dir.resolve(), name, conditional=False, max_age=3600)
+    accel: str = current_app.config["STREAMKIT_MEDIA_ACCEL"]
+    if accel:
+        # nginx sends the bytes, ranges and validators; the file's name and existence were checked just above
+        response.close()
+        handed = Response(status=200, mimetype=response.mimetype)
+        handed.headers["X-Accel-Redirect"] = accel + quote(name)
+        return handed
     environ = {k: v for k, v in request.environ.items() if k != "HTTP_RANGE"}
     asked = effective_range(request.headers.get("Range"), response.content_length or 0)
     if asked is not None:

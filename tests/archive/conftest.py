@@ -34,8 +34,9 @@ chapter-2
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Iterator[ArchiveStore]:
-    archive = ArchiveStore(f"sqlite:///{tmp_path / 'site.db'}", tmp_path / "media")
+def store(database_url: str, tmp_path: Path) -> Iterator[ArchiveStore]:
+    """A fresh store on SQLite and on PostgreSQL (tests/conftest.py)."""
+    archive = ArchiveStore(database_url, tmp_path / "media")
     yield archive
     archive.dispose()
 

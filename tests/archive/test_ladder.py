@@ -12,9 +12,6 @@ from streamkit.archive.publish import publish_media
 from streamkit.archive.store import ArchiveStore
 from streamkit.errors import ArchiveError
 from streamkit.media.samples import SampleSet
-from tests.register.conftest import postgresql_server, postgresql_store
-
-__all__ = ["postgresql_server", "postgresql_store"]  # the private PostgreSQL of the register's tests
 
 
 def ladder(folder: Path) -> Path:

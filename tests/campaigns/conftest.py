@@ -132,7 +132,3 @@ def seeded(tmp_path: Path) -> Iterator[Seeded]:
     ids = seed(store)
     yield Seeded(store, ids)
     store.dispose()
-
-
-from tests.register.conftest import postgresql_server as postgresql_server  # noqa: E402  the session's PostgreSQL
-from tests.register.conftest import postgresql_store as postgresql_store  # noqa: E402

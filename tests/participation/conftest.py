@@ -14,8 +14,6 @@ from streamkit.register.importer import import_register
 from streamkit.web.app import create_app
 from streamkit.web.extensions import STORE_KEY
 from tests.register.conftest import HARD_ROWS, HEADER, write_csv
-from tests.register.conftest import postgresql_server as postgresql_server  # the same private PostgreSQL
-from tests.register.conftest import postgresql_store as postgresql_store
 from tests.web.conftest import SECRET, web_settings
 
 JSON = {"Accept": "application/json"}
@@ -28,8 +26,10 @@ def register_file(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def app(tmp_path: Path) -> Iterator[Flask]:
+def app(database_url: str, tmp_path: Path) -> Iterator[Flask]:
+    """The site on SQLite and on PostgreSQL (tests/conftest.py)."""
     limits = {"tribute_daily_cap": 3, "tribute_rate_limit": "8 per minute", "message_rate_limit": "4 per hour"}
+    limits["database_url"] = database_url
     site = create_app(web_settings(tmp_path, **limits), secret_key=SECRET)
     archive: ArchiveStore = site.extensions[STORE_KEY]
     import_register(archive, register_file(tmp_path))

@@ -2,14 +2,7 @@
 
 from __future__ import annotations
 
-import contextlib
 import csv
-import functools
-import os
-import shutil
-import subprocess
-import tempfile
-import uuid
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
@@ -65,7 +58,16 @@ def write_csv(
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Iterator[ArchiveStore]:
+def store(database_url: str, tmp_path: Path) -> Iterator[ArchiveStore]:
+    """A fresh store on SQLite and on PostgreSQL (tests/conftest.py)."""
+    found = ArchiveStore(database_url, tmp_path / "media")
+    yield found
+    found.dispose()
+
+
+@pytest.fixture
+def sqlite_store(tmp_path: Path) -> Iterator[ArchiveStore]:
+    """A fresh store on SQLite only, for what only SQLite has (its FTS5 index and query plans)."""
     found = ArchiveStore(f"sqlite:///{tmp_path / 'register.db'}", tmp_path / "media")
     yield found
     found.dispose()
@@ -74,75 +76,3 @@ def store(tmp_path: Path) -> Iterator[ArchiveStore]:
 @pytest.fixture
 def hard_csv(tmp_path: Path) -> Path:
     return write_csv(tmp_path / "英名录.csv", HARD_ROWS)
-
-
-def _postgresql_bin() -> Path | None:
-    found = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"), key=lambda p: int(p.parent.parent.name))
-    return found[-1].parent if found else None
-
-
-@contextlib.contextmanager
-def private_postgresql(*, durable: bool = False) -> Iterator[str]:
-    """Start a private PostgreSQL on a Unix socket (no TCP port) in a fresh folder; yields the socket folder.
-
-    Tests run it with ``fsync`` and ``synchronous_commit`` off (nothing of theirs must survive a power cut);
-    ``durable`` keeps PostgreSQL's defaults, as the benches measure them.
-    """
-    binaries = _postgresql_bin()
-    if binaries is None:
-        raise RuntimeError("PostgreSQL is not installed (Debian package postgresql)")
-    # Not under pytest's folder: that one is private to root, and the server may run as another user.
-    base = Path(tempfile.mkdtemp(prefix="streamkit-pg-"))
-    # PostgreSQL refuses to run as root; the Debian package's postgres account runs it then.
-    as_user = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
-    if as_user:
-        shutil.chown(base, "postgres")
-    data = base / "data"
-    run = functools.partial(subprocess.run, check=True, capture_output=True, timeout=120)
-    run([*as_user, str(binaries / "initdb"), "-D", str(data), "-A", "trust", "-U", "streamkit", "-E", "UTF8",
-         "--locale", "C.UTF-8"])  # fmt: skip
-    options = f"-k {base} -c listen_addresses=''"
-    if not durable:
-        options += " -c fsync=off -c synchronous_commit=off"
-    run([*as_user, str(binaries / "pg_ctl"), "-D", str(data), "-o", options, "-w", "-l", str(base / "log"), "start"])
-    try:
-        yield str(base)
-    finally:
-        run([*as_user, str(binaries / "pg_ctl"), "-D", str(data), "-m", "immediate", "-w", "stop"])
-        shutil.rmtree(base, ignore_errors=True)
-
-
-def create_database(socket_folder: str) -> str:
-    """A fresh, empty database on the private server; its SQLAlchemy URL."""
-    import psycopg
-
-    name = f"t{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(f"host={socket_folder} dbname=postgres user=streamkit", autocommit=True) as admin:
-        admin.execute(f"CREATE DATABASE {name}")
-    return f"postgresql+psycopg://streamkit@/{name}?host={socket_folder}"
-
-
-@pytest.fixture(scope="session")
-def postgresql_server() -> Iterator[str]:
-    """A private PostgreSQL for this test session; yields its socket folder."""
-    if _postgresql_bin() is None:
-        pytest.skip("PostgreSQL is not installed (Debian package postgresql)")
-    pytest.importorskip("psycopg", reason="the psycopg driver is not installed")
-    with private_postgresql() as folder:
-        yield folder
-
-
-@pytest.fixture
-def postgresql_store(postgresql_server: str, tmp_path: Path) -> Iterator[ArchiveStore]:
-    """An archive store in a fresh database of the session's PostgreSQL."""
-    found = ArchiveStore(create_database(postgresql_server), tmp_path / "media")
-    yield found
-    found.dispose()
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def any_store(request: pytest.FixtureRequest) -> ArchiveStore:
-    """The store on SQLite (FTS5) and on PostgreSQL (trigram indexes): the same behaviour is asserted on both."""
-    fixture = "store" if request.param == "sqlite" else "postgresql_store"
-    found: ArchiveStore = request.getfixturevalue(fixture)
-    return found

@@ -24,8 +24,7 @@ def snapshot(store: ArchiveStore) -> list[dict[str, object]]:
 
 
 @pytest.fixture
-def filled(any_store: ArchiveStore, tmp_path: Path) -> ArchiveStore:
-    store = any_store  # SQLite and PostgreSQL
+def filled(store: ArchiveStore, tmp_path: Path) -> ArchiveStore:
     rows = [(*r, "否", "", "") for r in HARD_ROWS] + [
         ("ID-7", "周九", "男", *[""] * 3, "1950", *[""] * 4, "是", "", "")
     ]

@@ -31,8 +31,7 @@ def revision(store: ArchiveStore) -> int:
     return store.revision()
 
 
-def test_hard_cases_import_with_stable_keys(any_store: ArchiveStore, hard_csv: Path) -> None:
-    store = any_store  # SQLite and PostgreSQL
+def test_hard_cases_import_with_stable_keys(store: ArchiveStore, hard_csv: Path) -> None:
     report = import_register(store, hard_csv)
     assert (report.added, report.changed, report.unchanged, report.written) == (5, 0, 0, True)
     found = records(store)
@@ -49,8 +48,7 @@ def test_hard_cases_import_with_stable_keys(any_store: ArchiveStore, hard_csv: P
     assert found["person:李明/四川/1938年"].cemetery == "北山陵园"  # no tomb position: name, place, death
 
 
-def test_reimport_changes_nothing_and_writes_nothing(any_store: ArchiveStore, hard_csv: Path) -> None:
-    store = any_store  # SQLite and PostgreSQL
+def test_reimport_changes_nothing_and_writes_nothing(store: ArchiveStore, hard_csv: Path) -> None:
     import_register(store, hard_csv)
     before, rev = {k: m.updated_at for k, m in records(store).items()}, revision(store)
     report = import_register(store, hard_csv)
@@ -95,8 +93,7 @@ def test_xlsx_with_number_and_date_cells(store: ArchiveStore, tmp_path: Path) ->
     assert found["tomb:南山烈士陵园/A/3/13"].died_text == "1947"
 
 
-def test_every_bad_row_is_reported_and_nothing_is_written(any_store: ArchiveStore, tmp_path: Path) -> None:
-    store = any_store  # SQLite and PostgreSQL
+def test_every_bad_row_is_reported_and_nothing_is_written(store: ArchiveStore, tmp_path: Path) -> None:
     rows = [
         *HARD_ROWS,
         ("", "", "男", "", "", "1947", "", "", "", "", ""),
@@ -126,8 +123,7 @@ def test_good_rows_import_only_when_asked(store: ArchiveStore, tmp_path: Path) -
     assert count(store) == 5
 
 
-def test_duplicates_across_batches_are_found(any_store: ArchiveStore, tmp_path: Path) -> None:
-    store = any_store  # SQLite and PostgreSQL
+def test_duplicates_across_batches_are_found(store: ArchiveStore, tmp_path: Path) -> None:
     rows = [("", f"烈士{i}", "", "", "", "", "", "", f"南山烈士陵园A区1排{i}号", "", "") for i in range(BATCH_ROWS + 5)]
     rows.append(("", "重复", "", "", "", "", "", "", "南山烈士陵园A区1排3号", "", ""))
     with pytest.raises(ImportRejected, match=r":1007: 安葬地/墓位: duplicate tomb position .* \(also row 5\)"):
@@ -135,8 +131,7 @@ def test_duplicates_across_batches_are_found(any_store: ArchiveStore, tmp_path: 
     assert count(store) == 0
 
 
-def test_tomb_held_by_another_record_is_a_conflict(any_store: ArchiveStore, tmp_path: Path) -> None:
-    store = any_store  # SQLite and PostgreSQL
+def test_tomb_held_by_another_record_is_a_conflict(store: ArchiveStore, tmp_path: Path) -> None:
     import_register(store, write_csv(tmp_path / "a.csv", HARD_ROWS))
     moved = [("X-1", "周八", "", "", "", "", "", "", "南山烈士陵园A区3排12号", "", "")]
     with pytest.raises(ImportRejected, match="already holds record 'tomb:南山烈士陵园/A/3/12'"):
@@ -149,8 +144,7 @@ def test_same_person_twice_without_tomb_or_id_is_refused(store: ArchiveStore, tm
         import_register(store, write_csv(tmp_path / "a.csv", twice))
 
 
-def test_dry_run_lists_changes_and_writes_nothing(any_store: ArchiveStore, hard_csv: Path) -> None:
-    store = any_store  # SQLite and PostgreSQL
+def test_dry_run_lists_changes_and_writes_nothing(store: ArchiveStore, hard_csv: Path) -> None:
     changes: list[Change] = []
     report = import_register(store, hard_csv, dry_run=True, on_change=changes.append)
     assert (report.added, report.written) == (5, False)

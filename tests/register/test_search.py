@@ -21,9 +21,9 @@ EXTRA = (
 
 
 @pytest.fixture
-def filled(any_store: ArchiveStore, tmp_path: Path) -> ArchiveStore:
-    import_register(any_store, write_csv(tmp_path / "r.csv", [*HARD_ROWS, *EXTRA]))
-    return any_store
+def filled(store: ArchiveStore, tmp_path: Path) -> ArchiveStore:
+    import_register(store, write_csv(tmp_path / "r.csv", [*HARD_ROWS, *EXTRA]))
+    return store
 
 
 def names(store: ArchiveStore, **query: object) -> list[tuple[str, str]]:
@@ -84,7 +84,8 @@ def test_hidden_records_only_for_staff(filled: ArchiveStore, tmp_path: Path) -> 
     assert names(filled, text="zhoujiu", include_hidden=True) == [("周九", "")]
 
 
-def test_sqlite_search_uses_fts5_and_postgresql_trigram_like(store: ArchiveStore, tmp_path: Path) -> None:
+def test_sqlite_search_uses_fts5_and_postgresql_trigram_like(sqlite_store: ArchiveStore, tmp_path: Path) -> None:
+    store = sqlite_store
     import_register(store, write_csv(tmp_path / "r.csv", HARD_ROWS))
     query = RegisterQuery(text="王誌國 wzg", native_place="山东")
     lite = str(build_search(query, "sqlite").compile(dialect=sqlite.dialect()))

@@ -22,8 +22,8 @@ NOTE = "只给工作人员看"
 
 
 @pytest.fixture
-def app(tmp_path: Path) -> Iterator[Flask]:
-    site = create_app(web_settings(tmp_path, page_size=2), secret_key=SECRET)
+def app(database_url: str, tmp_path: Path) -> Iterator[Flask]:
+    site = create_app(web_settings(tmp_path, page_size=2, database_url=database_url), secret_key=SECRET)
     rows = [(*r, "否", "", NOTE) for r in HARD_ROWS]
     rows[1] = (*HARD_ROWS[1], "否", "籍贯", NOTE)  # 王志国 of 泰安: the family asked to withhold the native place
     rows.append(("ID-9", "周九", "男", "湖南", "", "1950", "", "", "", "", "", "是", "", ""))

@@ -36,8 +36,11 @@ def web_settings(tmp_path: Path, **overrides: object) -> Settings:
 
 
 @pytest.fixture
-def app(tmp_path: Path) -> Flask:
-    return create_app(web_settings(tmp_path), secret_key=SECRET)
+def app(database_url: str, tmp_path: Path) -> Iterator[Flask]:
+    """The site on SQLite and on PostgreSQL (tests/conftest.py)."""
+    site = create_app(web_settings(tmp_path, database_url=database_url), secret_key=SECRET)
+    yield site
+    site.extensions[STORE_KEY].dispose()  # its pooled connections, before the database is dropped
 
 
 @pytest.fixture

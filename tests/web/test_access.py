@@ -29,8 +29,6 @@ from streamkit.web.accounts import add_user, change_user, session_user, set_acti
 from streamkit.web.app import create_app
 from streamkit.web.districts import add_district
 from tests.archive.conftest import make_event
-from tests.register.conftest import postgresql_server as postgresql_server  # the same private PostgreSQL
-from tests.register.conftest import postgresql_store as postgresql_store
 from tests.web.conftest import SECRET, csrf_token, sign_in, web_settings
 
 PASSWORD = "memorial-hall-2026"

@@ -28,6 +28,9 @@ def seen_from(web: WebSettings, remote: str, forwarded: str) -> str:
         (1, "127.0.0.1,::1", "192.0.2.7", "192.0.2.7 http"),  # a client that reaches gunicorn directly
         (1, "10.0.0.0/8", "10.1.2.3", "198.51.100.4 https"),
         (2, "127.0.0.1", "127.0.0.1", "127.0.0.1 https"),  # two hops: the address the outer proxy saw
+        # gunicorn on a unix socket (`web layout`) has no peer address: only the proxy can open the socket
+        (1, "127.0.0.1,::1", "", "198.51.100.4 https"),
+        (0, "127.0.0.1,::1", "", " http"),
     ],
 )
 def test_forwarded_headers_count_only_from_proxies(hops: int, addresses: str, remote: str, seen: str) -> None:

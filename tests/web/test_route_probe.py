@@ -44,6 +44,13 @@ REGISTER = [
 
 
 @pytest.fixture
+def database_url(tmp_path: Path) -> str:
+    """SQLite only: hundreds of requests per test; what the database itself does with odd input is probed on both
+    databases by test_pages.py (odd input) and the store tests."""
+    return f"sqlite:///{tmp_path / 'site.db'}"
+
+
+@pytest.fixture
 def filled(store: ArchiveStore, tmp_path: Path) -> ArchiveStore:
     make_event(store, title="清明公祭")
     add_entry(store, "公祭录像", tags=("清明",))
