@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -23,6 +23,11 @@ err_console = Console(stderr=True, soft_wrap=True)
 def default_note(default: str) -> str:
     """Help for a default typer cannot show (one taken from settings, say), in the ``[default: …]`` form of its own."""
     return rf"\[default: {default}]"  # escaped: rich takes an unescaped [...] for markup and drops it
+
+
+DbOption = Annotated[
+    str | None, typer.Option("--db", help="Database URL. " + default_note("settings web.database_url"))
+]
 
 
 def settings_of(ctx: typer.Context) -> Settings:

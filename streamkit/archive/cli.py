@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 
 import typer
 
-from streamkit.cli_common import default_note, open_archive, out_console, settings_of
+from streamkit.cli_common import DbOption, default_note, open_archive, out_console, settings_of
 from streamkit.errors import ArchiveError
 
 app = typer.Typer(help="Publish recordings, tours and events into the archive.", no_args_is_help=True)
@@ -18,9 +18,6 @@ app = typer.Typer(help="Publish recordings, tours and events into the archive.",
 EntryKind = Literal["recording", "tour"]
 
 
-DbOption = Annotated[
-    str | None, typer.Option("--db", help="Database URL. " + default_note("settings web.database_url"))
-]
 MediaDirOption = Annotated[
     Path | None, typer.Option("--media-dir", help="Media folder. " + default_note("settings web.media_dir"))
 ]

@@ -8,14 +8,11 @@ from typing import Annotated
 
 import typer
 
-from streamkit.cli_common import default_note, err_console, open_archive, out_console, settings_of
+from streamkit.cli_common import DbOption, default_note, err_console, open_archive, out_console, settings_of
 
 app = typer.Typer(help="Campaigns: districts, quotas and deadlines, the report to the bureau.", no_args_is_help=True)
 
 CampaignArg = Annotated[str, typer.Argument(help="A campaign's slug (a file in the campaigns folder) or a YAML path.")]
-DbOption = Annotated[
-    str | None, typer.Option("--db", help="Database URL. " + default_note("settings web.database_url"))
-]
 DistrictOption = Annotated[
     str | None, typer.Option("--district", help="One district only. " + default_note("every district"))
 ]

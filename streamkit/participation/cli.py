@@ -2,17 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
 import typer
 
-from streamkit.cli_common import default_note, open_archive, out_console, settings_of
+from streamkit.cli_common import DbOption, open_archive, out_console, settings_of
 
 app = typer.Typer(help="Public participation: families' personal data (retention, keys).", no_args_is_help=True)
-
-DbOption = Annotated[
-    str | None, typer.Option("--db", help="Database URL. " + default_note("settings web.database_url"))
-]
 
 
 @app.command("purge")

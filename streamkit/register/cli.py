@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from pydantic import ValidationError
 
-from streamkit.cli_common import default_note, err_console, open_archive, out_console, settings_of
+from streamkit.cli_common import DbOption, default_note, err_console, open_archive, out_console, settings_of
 from streamkit.register.photo_checks import PhotoChecks
 
 if TYPE_CHECKING:
@@ -18,10 +18,6 @@ app = typer.Typer(help="The register of the fallen (英名录): import, search, 
 
 # The options default to None so that PhotoChecks stays the one place the thresholds are set; the help shows them.
 _CHECKS = {name: default_note(str(f.default)) for name, f in PhotoChecks.model_fields.items()}
-
-DbOption = Annotated[
-    str | None, typer.Option("--db", help="Database URL. " + default_note("settings web.database_url"))
-]
 
 
 def _say(text: str, *, error: bool = False) -> None:

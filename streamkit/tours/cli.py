@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from streamkit.cli_common import err_console, open_archive, out_console, settings_of
+from streamkit.cli_common import DbOption, err_console, open_archive, out_console, settings_of
 
 if TYPE_CHECKING:
     from streamkit.tours.batch import Status
@@ -182,7 +182,7 @@ def from_register(
     cemetery: Annotated[str, typer.Option("--cemetery", help="The cemetery as the register names it.")],
     section: Annotated[str, typer.Option("--section", help="The section (墓区), e.g. A.")],
     out: Annotated[Path, typer.Option("--out", help="The tour spec to write.")] = Path("tour.yaml"),
-    database_url: Annotated[str | None, typer.Option("--db", help="Database URL (default: settings).")] = None,
+    database_url: DbOption = None,
 ) -> None:
     """Draft a tour spec from the register: the section's tombs in walking order, a photo shot each, named so the
     render records which martyr is on screen when. Records with no tomb photo are listed and left out."""
