@@ -16,23 +16,20 @@ import os
 import random
 import re
 import shutil
-import signal
-import socket
 import subprocess
-import sys
 import tempfile
 import time
 import urllib.request
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from site_server import free_port, start_site, stop_site  # type: ignore[import-not-found]
 from sqlalchemy import insert
 
 from streamkit.archive.models import ArchiveEntry, Event, Tag, entry_tags
 from streamkit.archive.store import ArchiveStore
 from streamkit.web.cli import gunicorn_options
 
-ROOT = Path(__file__).resolve().parent.parent
 ENTRIES, EVENTS = 10_000, 500
 RANDOM_PAGES_LUA = """
 math.randomseed(42)
@@ -100,12 +97,6 @@ def seed(store: ArchiveStore) -> None:
         connection.execute(insert(entry_tags), [{"entry_id": n + 1, "tag_id": n % 5 + 1} for n in range(0, ENTRIES, 2)])
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def wait_up(url: str) -> None:
     for _ in range(200):
         try:
@@ -170,20 +161,7 @@ def main() -> None:
         store.dispose()
         print(f"seeded {ENTRIES} archive entries and {EVENTS} events in {time.perf_counter() - started:.1f} s")
         port = free_port()
-        env = {
-            **os.environ,
-            "STREAMKIT_WEB__DATABASE_URL": db_url,
-            "STREAMKIT_WEB__MEDIA_DIR": f"{folder}/media",
-            "STREAMKIT_WEB__SECRET_KEY": "bench-secret-key-0123456789abcdef",
-        }
-        server = subprocess.Popen(
-            [sys.executable, "-m", "streamkit", "web", "serve", "--prod", "--port", str(port), "--workers", "2"],
-            cwd=ROOT,
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            start_new_session=True,
-        )
+        server = start_site(port, db_url, f"{folder}/media")
         base = f"http://127.0.0.1:{port}"
         try:
             wait_up(f"{base}/")
@@ -227,8 +205,7 @@ def main() -> None:
             for label, rps, p99, bad in results:
                 print(f"{label:<34}{rps:>10.0f}{p99:>10.1f}{rps / baseline:>10.2f}x{bad:>9}")
         finally:
-            os.killpg(server.pid, signal.SIGTERM)
-            server.wait(timeout=20)
+            stop_site(server)
 
 
 if __name__ == "__main__":
