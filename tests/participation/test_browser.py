@@ -12,12 +12,10 @@ import pytest
 
 from streamkit.participation.models import TributeKind
 from streamkit.participation.tributes import martyr_counts
-from streamkit.register.importer import import_register
 from streamkit.web.accounts import add_user
-from streamkit.web.app import create_app
-from tests.participation.conftest import register_file
-from tests.web.conftest import ADMIN, SECRET, STAFF, web_settings
-from tests.web.live_site import LiveSite, chromium, require_chromium, serving, sign_in
+from tests.participation.conftest import live_register_site
+from tests.web.conftest import ADMIN, STAFF, web_settings
+from tests.web.live_site import LiveSite, require_chromium, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -26,15 +24,8 @@ sync_api = require_chromium()
 
 @pytest.fixture
 def site(tmp_path: Path) -> Iterator[LiveSite]:
-    with serving(create_app(web_settings(tmp_path), secret_key=SECRET)) as live:
-        import_register(live.store, register_file(tmp_path))
+    with live_register_site(tmp_path, web_settings(tmp_path)) as live:
         yield live
-
-
-@pytest.fixture
-def browser() -> Iterator[Any]:
-    with chromium() as launched:
-        yield launched
 
 
 def test_a_tap_updates_the_count_without_a_reload(site: LiveSite, browser: Any) -> None:

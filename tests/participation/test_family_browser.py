@@ -22,13 +22,11 @@ from streamkit.participation.sweeping import (
     set_checklist,
     submit_sweep,
 )
-from streamkit.register.importer import import_register
 from streamkit.web.accounts import add_user
-from streamkit.web.app import create_app
-from tests.participation.conftest import register_file
+from tests.participation.conftest import live_register_site
 from tests.participation.family import KEY, blurred_photo, family_settings, sharp_photo
-from tests.web.conftest import ADMIN, SECRET, STAFF
-from tests.web.live_site import LiveSite, chromium, require_chromium, serving, sign_in
+from tests.web.conftest import ADMIN, STAFF
+from tests.web.live_site import LiveSite, require_chromium, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -37,15 +35,8 @@ sync_api = require_chromium()
 
 @pytest.fixture
 def site(tmp_path: Path) -> Iterator[LiveSite]:
-    with serving(create_app(family_settings(tmp_path), secret_key=SECRET)) as live:
-        import_register(live.store, register_file(tmp_path))
+    with live_register_site(tmp_path, family_settings(tmp_path)) as live:
         yield live
-
-
-@pytest.fixture
-def browser() -> Iterator[Any]:
-    with chromium() as launched:
-        yield launched
 
 
 def test_a_family_requests_proxy_sweeping_from_the_martyrs_page(site: LiveSite, browser: Any) -> None:
