@@ -13,23 +13,14 @@ import argparse
 import http.client
 import json
 import os
-import signal
 import socket
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from site_server import free_port, start_site, stop_site  # type: ignore[import-not-found]
+
 PAGES = ("/schedule", "/", "/archive", "/overlays/lower-third")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def request(port: int, method: str, path: str, body: bytes | None = None) -> tuple[int, bytes]:
@@ -85,22 +76,8 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="streamkit-bench-") as folder:
         port = free_port()
-        env = {
-            **os.environ,
-            "STREAMKIT_WEB__DATABASE_URL": f"sqlite:///{folder}/bench.db",
-            "STREAMKIT_WEB__MEDIA_DIR": f"{folder}/media",
-            "STREAMKIT_WEB__SECRET_KEY": "bench-secret-key-0123456789abcdef",
-            **({"STREAMKIT_OVERLAYS__CHANNEL": args.redis} if args.redis else {}),
-        }
-        argv = [sys.executable, "-m", "streamkit", "web", "serve", "--prod", "--port", str(port)]
-        server = subprocess.Popen(
-            [*argv, "--workers", str(args.workers)],
-            cwd=ROOT,
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            start_new_session=True,
-        )
+        channel = {"STREAMKIT_OVERLAYS__CHANNEL": args.redis} if args.redis else {}
+        server = start_site(port, f"sqlite:///{folder}/bench.db", f"{folder}/media", workers=args.workers, env=channel)
         streams: list[socket.socket] = []
         try:
             for _ in range(300):
@@ -128,8 +105,7 @@ def main() -> None:
         finally:
             for sock in streams:
                 sock.close()
-            os.killpg(server.pid, signal.SIGTERM)
-            server.wait(timeout=30)
+            stop_site(server)
     channel = "Redis" if args.redis else "embedded hub"
     print(f"gunicorn {args.workers} gevent workers, {channel}, {os.cpu_count()} cores, 127.0.0.1")
     print(f"opened {args.streams} event streams (each served its first line) in {opened_s:.2f} s")

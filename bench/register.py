@@ -168,27 +168,14 @@ def search_times(store: ArchiveStore, count: int, rng: random.Random) -> list[st
 def web_search(db_url: str, folder: Path, queries: list[str], seconds: int, connections: int) -> None:
     """wrk against ``/martyrs?q=`` under ``streamkit web serve --prod`` (2 workers) over the imported register."""
     import os
-    import signal
-    import subprocess
     import urllib.parse
 
-    from web import ROOT, free_port, run_wrk, wait_up  # bench/web.py: the same server start and wrk parsing
+    from site_server import free_port, start_site, stop_site
+
+    from web import run_wrk, wait_up  # bench/web.py: the same wrk parsing
 
     port = free_port()
-    env = {
-        **os.environ,
-        "STREAMKIT_WEB__DATABASE_URL": db_url,
-        "STREAMKIT_WEB__MEDIA_DIR": str(folder / "media"),
-        "STREAMKIT_WEB__SECRET_KEY": "bench-secret-key-0123456789abcdef",
-    }
-    server = subprocess.Popen(
-        [sys.executable, "-m", "streamkit", "web", "serve", "--prod", "--port", str(port), "--workers", "2"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
+    server = start_site(port, db_url, folder / "media")
     base = f"http://127.0.0.1:{port}"
     paths = ["/martyrs?q=" + urllib.parse.quote(q) for q in queries]
     script = folder / "queries.lua"
@@ -213,8 +200,7 @@ def web_search(db_url: str, folder: Path, queries: list[str], seconds: int, conn
             baseline = baseline or rps
             print(f"  {label:<44}{rps:>8.0f} req/s  p99 {p99:>7.1f} ms  {rps / baseline:.2f}x static  non-2xx {bad}")
     finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        server.wait(timeout=20)
+        stop_site(server)
     page_cpu(db_url, folder, paths)
 
 

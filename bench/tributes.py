@@ -25,7 +25,6 @@ import re
 import resource
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -34,6 +33,7 @@ import urllib.parse
 from contextlib import ExitStack
 from pathlib import Path
 
+from site_server import free_port, start_site, stop_site  # type: ignore[import-not-found]
 from sqlalchemy import func, select
 
 from streamkit.archive.store import ArchiveStore
@@ -74,12 +74,6 @@ function done(summary, latency, requests)
   io.write(string.format("p99 %%d\\n", latency:percentile(99)))
 end
 """
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def seed(store: ArchiveStore, folder: Path) -> None:
@@ -164,23 +158,11 @@ def run(args: argparse.Namespace, folder: Path, database_url: str) -> None:
     store.dispose()
     before = stored(database_url)
     port = free_port()
-    env = {
-        **os.environ,
-        "STREAMKIT_WEB__DATABASE_URL": database_url,
-        "STREAMKIT_WEB__MEDIA_DIR": f"{folder}/media",
-        "STREAMKIT_WEB__SECRET_KEY": "bench-secret-key-0123456789abcdef",
+    limits = {
         "STREAMKIT_WEB__TRIBUTE_RATE_LIMIT": "100000000 per minute",
         "STREAMKIT_WEB__TRIBUTE_DAILY_CAP": "100000000",
     }
-    argv = [sys.executable, "-m", "streamkit", "web", "serve", "--prod", "--port", str(port)]
-    server = subprocess.Popen(
-        [*argv, "--workers", str(args.workers)],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
+    server = start_site(port, database_url, f"{folder}/media", workers=args.workers, env=limits)
     try:
         cookie, token = session_form(port)
         script = folder / "tributes.lua"
@@ -207,9 +189,7 @@ def run(args: argparse.Namespace, folder: Path, database_url: str) -> None:
         server_user_s, server_system_s = user - user0, system - system0
         server_cpu_s = server_user_s + server_system_s
     finally:
-        if server.poll() is None:
-            os.killpg(server.pid, signal.SIGTERM)
-        server.wait(timeout=30)
+        stop_site(server)
     rate = float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1))  # type: ignore[union-attr]
     p50 = int(re.search(r"p50 (\d+)", text).group(1)) / 1000  # type: ignore[union-attr]
     p99 = int(re.search(r"p99 (\d+)", text).group(1)) / 1000  # type: ignore[union-attr]

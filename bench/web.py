@@ -16,13 +16,11 @@ Target: >= 500 requests/s on the archive page with p99 < 100 ms.
 from __future__ import annotations
 
 import argparse
-import functools
+import contextlib
 import os
 import random
 import re
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -31,13 +29,13 @@ import urllib.request
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from site_server import free_port, start_site, stop_site  # type: ignore[import-not-found]
 from sqlalchemy import insert
 
 from streamkit.archive.models import ArchiveEntry, Event, Tag, entry_tags
 from streamkit.archive.store import ArchiveStore
 from streamkit.web.cli import gunicorn_options
 
-ROOT = Path(__file__).resolve().parent.parent
 ENTRIES, EVENTS = 10_000, 500
 RANDOM_PAGES_LUA = """
 math.randomseed(42)
@@ -103,32 +101,6 @@ def seed(store: ArchiveStore) -> None:
             ],
         )
         connection.execute(insert(entry_tags), [{"entry_id": n + 1, "tag_id": n % 5 + 1} for n in range(0, ENTRIES, 2)])
-
-
-def postgresql(folder: Path) -> tuple[str, list[str]]:
-    """A private PostgreSQL in ``folder`` on a unix socket; its database URL and the command that stops it."""
-    binaries = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"), key=lambda p: int(p.parent.parent.name))
-    if not binaries:
-        raise SystemExit("PostgreSQL is not installed (Debian package postgresql)")
-    bin_dir = binaries[-1].parent
-    as_user = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
-    if as_user:
-        shutil.chown(folder, "postgres")
-    data = folder / "data"
-    run = functools.partial(subprocess.run, check=True, capture_output=True, timeout=120)
-    run([*as_user, str(bin_dir / "initdb"), "-D", str(data), "-A", "trust", "-U", "streamkit", "-E", "UTF8"])
-    # the defaults a small production server keeps; no durability shortcuts
-    options = f"-k {folder} -c listen_addresses=''"
-    run([*as_user, str(bin_dir / "pg_ctl"), "-D", str(data), "-o", options, "-w", "-l", str(folder / "log"), "start"])
-    run([*as_user, str(bin_dir / "createdb"), "-h", str(folder), "-U", "streamkit", "bench"])
-    stop = [*as_user, str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "fast", "-w", "stop"]
-    return f"postgresql+psycopg://streamkit@/bench?host={folder}", stop
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def wait_up(url: str) -> None:
@@ -239,12 +211,14 @@ def main() -> None:
 
 
 def bench_database(database: str, args: argparse.Namespace) -> None:
-    with tempfile.TemporaryDirectory(prefix="streamkit-bench-") as folder:
-        stop_database: list[str] = []
+    with contextlib.ExitStack() as stack:
+        folder = stack.enter_context(tempfile.TemporaryDirectory(prefix="streamkit-bench-"))
         if database == "postgresql":
-            os.chmod(folder, 0o711)  # the server's account must reach its folder inside
-            (Path(folder) / "pg").mkdir()
-            db_url, stop_database = postgresql(Path(folder) / "pg")
+            sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the tests' PostgreSQL starter
+            from tests.postgresql import create_database, private_postgresql
+
+            # the defaults a small production server keeps: no durability shortcuts
+            db_url = create_database(stack.enter_context(private_postgresql(durable=True)))
         else:
             db_url = f"sqlite:///{folder}/bench.db"
         store = ArchiveStore(db_url, Path(folder) / "media")
@@ -256,20 +230,7 @@ def bench_database(database: str, args: argparse.Namespace) -> None:
         store.dispose()
         print(f"seeded {ENTRIES} archive entries and {EVENTS} events in {time.perf_counter() - started:.1f} s")
         port = free_port()
-        env = {
-            **os.environ,
-            "STREAMKIT_WEB__DATABASE_URL": db_url,
-            "STREAMKIT_WEB__MEDIA_DIR": f"{folder}/media",
-            "STREAMKIT_WEB__SECRET_KEY": "bench-secret-key-0123456789abcdef",
-        }
-        server = subprocess.Popen(
-            [sys.executable, "-m", "streamkit", "web", "serve", "--prod", "--port", str(port), "--workers", "2"],
-            cwd=ROOT,
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            start_new_session=True,
-        )
+        server = start_site(port, db_url, f"{folder}/media")
         base = f"http://127.0.0.1:{port}"
         try:
             wait_up(f"{base}/")
@@ -318,10 +279,7 @@ def bench_database(database: str, args: argparse.Namespace) -> None:
                 f"{template_ms:.2f} ms, whole request {page_ms:.2f} ms (wall, test client)"
             )
         finally:
-            os.killpg(server.pid, signal.SIGTERM)
-            server.wait(timeout=20)
-            if stop_database:
-                subprocess.run(stop_database, check=False, capture_output=True, timeout=60)
+            stop_site(server)
 
 
 if __name__ == "__main__":

@@ -152,7 +152,7 @@ def _lowest_priority(pid: int) -> None:
         os.setpriority(os.PRIO_PROCESS, pid, 19)
 
 
-def _stop(proc: subprocess.Popen[str]) -> None:
+def _stop(proc: subprocess.Popen[str] | subprocess.Popen[bytes]) -> None:
     """Ask ffmpeg to quit, then insist."""
     if proc.poll() is not None:
         return
@@ -234,13 +234,7 @@ def stop_piped(proc: subprocess.Popen[bytes]) -> None:
         if pipe is not None:
             with contextlib.suppress(OSError):
                 pipe.close()
-    if proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+    _stop(proc)
 
 
 class RunningFFmpeg:

@@ -148,6 +148,21 @@ def _private(response: FlaskResponse) -> FlaskResponse:
     return response
 
 
+def private_file(relative: str) -> Path:
+    """A file in the private folder, or a 404 when it is not there."""
+    path = Path(participation().private_dir).resolve() / relative
+    if not path.is_file():
+        abort(404)
+    return path
+
+
+def private_jpeg(relative: str) -> FlaskResponse:
+    """A photo's derivative from the private folder; the caller adds the headers that keep it private."""
+    response = make_response(private_file(relative).read_bytes())
+    response.headers["Content-Type"] = "image/jpeg"
+    return response
+
+
 @bp.route("/martyrs/<id:martyr_id>/proxy-sweep", methods=["GET", "POST"])
 @limiter.limit(request_rate_limit, methods=["POST"])
 def proxy_sweep(martyr_id: int) -> FlaskResponse | Response:
@@ -198,12 +213,7 @@ def private_photo(token: str, photo_id: int) -> FlaskResponse:
     photo = next((p for p in found.photos if p.id == photo_id), None) if found else None
     if photo is None:
         abort(404)
-    path = Path(participation().private_dir).resolve() / photo.derivative
-    if not path.is_file():
-        abort(404)
-    response = make_response(path.read_bytes())
-    response.headers["Content-Type"] = "image/jpeg"
-    return _private(response)
+    return _private(private_jpeg(photo.derivative))
 
 
 @bp.get("/family/<token>/video.mp4")
@@ -211,10 +221,8 @@ def private_video(token: str) -> FlaskResponse:
     found = family_page(store(), token)
     if found is None or not found.video:
         abort(404)
-    path = Path(participation().private_dir).resolve() / found.video
-    if not path.is_file():
-        abort(404)
-    response = send_file(path, mimetype="video/mp4", conditional=True, max_age=0)  # byte ranges for seeking
+    # conditional: byte ranges, so the player can seek
+    response = send_file(private_file(found.video), mimetype="video/mp4", conditional=True, max_age=0)
     return _private(response)
 
 

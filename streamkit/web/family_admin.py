@@ -62,7 +62,7 @@ from streamkit.register.photo_checks import PhotoScores
 from streamkit.web.access import check_cemetery, require_role, visible_cemeteries
 from streamkit.web.admin import actor, admin_globals
 from streamkit.web.extensions import csrf, store
-from streamkit.web.family import PRIVATE_HEADERS, participation, sealer
+from streamkit.web.family import PRIVATE_HEADERS, participation, private_jpeg, sealer
 from streamkit.web.forms import ConfirmForm
 
 bp = Blueprint("family_admin", __name__)
@@ -180,15 +180,28 @@ def sweep(sweep_id: int) -> FlaskResponse:
     return _sweep_page(sweep_id)
 
 
-def _act(sweep_id: int, change: Callable[[], None], done: str) -> Response:
+def _back(location: str, message: str) -> Response:
+    """Flash the message and send the browser back with a 303, so a reload does not post the form again."""
+    flash(message)
+    return redirect(location, 303)
+
+
+def _apply(change: Callable[[], None], done: str, location: str) -> Response:
+    """Check the form's token, make the change and go back to ``location`` saying how it went."""
     _confirmed()
     try:
         change()
     except ArchiveError as exc:
-        flash(str(exc))
-    else:
-        flash(done)
-    return redirect(url_for("family_admin.sweep", sweep_id=sweep_id), 303)
+        return _back(location, str(exc))
+    return _back(location, done)
+
+
+def _sweep_url(sweep_id: int) -> str:
+    return url_for("family_admin.sweep", sweep_id=sweep_id)
+
+
+def _act(sweep_id: int, change: Callable[[], None], done: str) -> Response:
+    return _apply(change, done, _sweep_url(sweep_id))
 
 
 @bp.post("/sweeps/<id:sweep_id>/schedule")
@@ -198,8 +211,7 @@ def schedule(sweep_id: int) -> Response:
         day = date.fromisoformat(request.form.get("day", "")[:10])
     except ValueError:
         _confirmed()
-        flash("请填写日期（例如 2026-04-04）")
-        return redirect(url_for("family_admin.sweep", sweep_id=sweep_id), 303)
+        return _back(_sweep_url(sweep_id), "请填写日期（例如 2026-04-04）")
     return _act(sweep_id, lambda: schedule_sweep(store(), sweep_id, day, actor=actor()), "已安排")
 
 
@@ -243,12 +255,7 @@ def photo(photo_id: int) -> FlaskResponse:
         found = session.get(SweepPhoto, photo_id)
     if found is None:
         abort(404)
-    path = Path(participation().private_dir).resolve() / found.derivative
-    if not path.is_file():
-        abort(404)
-    response = make_response(path.read_bytes())
-    response.headers["Content-Type"] = "image/jpeg"
-    return _no_store(response)
+    return _no_store(private_jpeg(found.derivative))
 
 
 @bp.post("/sweeps/<id:sweep_id>/video")
@@ -266,8 +273,7 @@ def video_upload(sweep_id: int) -> Response:
     csrf.protect()
     upload = request.files.get("video")
     if upload is None or not upload.filename:
-        flash("请选择要上传的视频")
-        return redirect(url_for("family_admin.sweep", sweep_id=sweep_id), 303)
+        return _back(_sweep_url(sweep_id), "请选择要上传的视频")
     folder = Path(participation().private_dir)
     folder.mkdir(parents=True, exist_ok=True)
     received = folder / f".upload-{secrets.token_hex(8)}"
@@ -282,7 +288,7 @@ def video_upload(sweep_id: int) -> Response:
         flash("视频已上传并转码")
     finally:
         received.unlink(missing_ok=True)
-    return redirect(url_for("family_admin.sweep", sweep_id=sweep_id), 303)
+    return redirect(_sweep_url(sweep_id), 303)
 
 
 csrf.exempt(video_upload)
@@ -308,8 +314,7 @@ def link(sweep_id: int) -> FlaskResponse | Response:
     try:
         token = issue_link(store(), sweep_id, actor=actor(), days=participation().family_link_days)
     except ArchiveError as exc:
-        flash(str(exc))
-        return redirect(url_for("family_admin.sweep", sweep_id=sweep_id), 303)
+        return _back(_sweep_url(sweep_id), str(exc))
     # Shown once, on this page only: the database keeps the token's hash, so it cannot be shown again.
     address = url_for("family.private_page", token=token, _external=True)
     return _sweep_page(sweep_id, family_link=address)
@@ -327,8 +332,7 @@ def export(sweep_id: int) -> FlaskResponse | Response:
     _confirmed()
     box = sealer()
     if box is None:
-        flash(NO_KEY)
-        return redirect(url_for("family_admin.sweep", sweep_id=sweep_id), 303)
+        return _back(_sweep_url(sweep_id), NO_KEY)
     try:
         data = export_sweep(store(), box, sweep_id, actor=actor())
     except ArchiveError:
@@ -359,14 +363,7 @@ def relatives() -> FlaskResponse:
 
 
 def _to_relatives(change: Callable[[], None], done: str) -> Response:
-    _confirmed()
-    try:
-        change()
-    except ArchiveError as exc:
-        flash(str(exc))
-    else:
-        flash(done)
-    return redirect(url_for("family_admin.relatives"), 303)
+    return _apply(change, done, url_for("family_admin.relatives"))
 
 
 @bp.post("/relatives/seek")
@@ -376,8 +373,7 @@ def seek() -> Response:
     note = request.form.get("note", "").strip()[:500]
     if not (raw.isdigit() and 0 < int(raw) < 2**63):
         _confirmed()
-        flash("请填写英名录中的编号")
-        return redirect(url_for("family_admin.relatives"), 303)
+        return _back(url_for("family_admin.relatives"), "请填写英名录中的编号")
     return _to_relatives(lambda: mark_sought(store(), int(raw), note, actor=actor()), "已列入寻亲名单")
 
 
@@ -394,19 +390,14 @@ def search_action(martyr_id: int, action: str) -> Response:
 def claim(claim_id: int) -> FlaskResponse | Response:
     box = sealer()
     if request.method == "POST":
-        _confirmed()
+        back = url_for("family_admin.claim", claim_id=claim_id)
         if box is None:
-            flash(NO_KEY)
-            return redirect(url_for("family_admin.claim", claim_id=claim_id), 303)
+            _confirmed()
+            return _back(back, NO_KEY)
+        key = box  # narrowed for the lambda
         status = request.form.get("status", "")
         note = request.form.get("note", "").strip()[:2000]
-        try:
-            follow_up(store(), box, claim_id, status, note, actor=actor())
-        except ArchiveError as exc:
-            flash(str(exc))
-        else:
-            flash("已保存")
-        return redirect(url_for("family_admin.claim", claim_id=claim_id), 303)
+        return _apply(lambda: follow_up(store(), key, claim_id, status, note, actor=actor()), "已保存", back)
     view = claim_view(store(), box, claim_id)
     if view is None:
         abort(404)
@@ -424,11 +415,5 @@ def claim(claim_id: int) -> FlaskResponse | Response:
 @bp.post("/claims/<id:claim_id>/erase")
 @proxy_staff
 def claim_erase(claim_id: int) -> Response:
-    _confirmed()
-    try:
-        erase_claim(store(), claim_id, actor=actor())
-    except ArchiveError as exc:
-        flash(str(exc))
-    else:
-        flash("个人信息已删除")
-    return redirect(url_for("family_admin.claim", claim_id=claim_id), 303)
+    back = url_for("family_admin.claim", claim_id=claim_id)
+    return _apply(lambda: erase_claim(store(), claim_id, actor=actor()), "个人信息已删除", back)

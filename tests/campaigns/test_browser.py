@@ -12,41 +12,32 @@ import pytest
 from streamkit.web.accounts import add_user
 from tests.campaigns.conftest import seed
 from tests.campaigns.test_dashboard import AS_OF, PAGE, campaign_app
-from tests.conftest import CHROMIUM, CHROMIUM_ARGS
 from tests.web.conftest import STAFF
-from tests.web.test_browser import LiveSite
+from tests.web.live_site import LiveSite, chromium, require_chromium, serving, sign_in
 
 pytestmark = pytest.mark.browser
 
-if not Path(CHROMIUM).exists():  # CI installs chromium (scripts/system-packages.txt); only a bare machine skips
-    pytest.skip("Debian's chromium is not installed at /usr/bin/chromium", allow_module_level=True)
-
-sync_api = pytest.importorskip("playwright.sync_api")
+sync_api = require_chromium()
 
 
 @pytest.fixture
 def site(tmp_path: Path) -> Iterator[LiveSite]:
-    live = LiveSite(campaign_app(tmp_path))
-    seed(live.store)
-    add_user(live.store, *STAFF)
-    yield live
-    live.stop()
+    with serving(campaign_app(tmp_path)) as live:
+        seed(live.store)
+        add_user(live.store, *STAFF)
+        yield live
 
 
 @pytest.fixture
 def staff_page(site: LiveSite) -> Iterator[Any]:
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+    with chromium() as browser:
         page = browser.new_context(locale="zh-CN").new_page()
         page.csp_errors = []
         page.on("console", lambda m: "Content Security Policy" in m.text and page.csp_errors.append(m.text))
         page.goto(f"{site.url}/admin/login")
-        page.get_by_label("用户名").fill(STAFF[0])
-        page.get_by_label("密码").fill(STAFF[1])
-        page.get_by_role("button", name="登录").click()
+        sign_in(page)
         page.wait_for_url("**/admin/")
         yield page
-        browser.close()
 
 
 def test_the_dashboard_shows_the_quota_tables_and_the_chart(site: LiveSite, staff_page: Any) -> None:

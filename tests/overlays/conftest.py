@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -14,7 +13,7 @@ from werkzeug.serving import make_server
 
 from streamkit.overlays.bus import OverlayBus
 from streamkit.overlays.web import MAX_STREAMS, create_overlay_app
-from tests.conftest import CHROMIUM, CHROMIUM_ARGS
+from tests.web.live_site import chromium as launch_chromium
 
 
 @dataclass
@@ -53,12 +52,5 @@ def chromium() -> Iterator[Any]:
     Module scope: a sync Playwright keeps its event loop running until stopped, and a second one (the site's
     browser tests) or an ``asyncio.run`` (the OBS tests) cannot start while it lives.
     """
-    if shutil.which(CHROMIUM) is None:
-        pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        try:
-            yield browser
-        finally:
-            browser.close()
+    with launch_chromium() as browser:
+        yield browser

@@ -3,18 +3,24 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
 from streamkit.archive.store import ArchiveStore
+from streamkit.config.settings import Settings
 from streamkit.register.importer import import_register
+from streamkit.web.accounts import add_user
 from streamkit.web.app import create_app
 from streamkit.web.extensions import STORE_KEY
+from tests.participation.family import family_settings
 from tests.register.conftest import HARD_ROWS, HEADER, write_csv
-from tests.web.conftest import SECRET, web_settings
+from tests.web.conftest import ADMIN, SECRET, STAFF, web_settings
+from tests.web.live_site import LiveSite, chromium, serving
 
 JSON = {"Accept": "application/json"}
 
@@ -34,6 +40,31 @@ def app(database_url: str, tmp_path: Path) -> Iterator[Flask]:
     archive: ArchiveStore = site.extensions[STORE_KEY]
     import_register(archive, register_file(tmp_path))
     yield site
+    archive.dispose()
+
+
+@contextmanager
+def live_register_site(tmp_path: Path, settings: Settings) -> Iterator[LiveSite]:
+    """The site served on a free port over the register file, for the browser tests."""
+    with serving(create_app(settings, secret_key=SECRET)) as live:
+        import_register(live.store, register_file(tmp_path))
+        yield live
+
+
+@pytest.fixture
+def browser() -> Iterator[Any]:
+    with chromium() as launched:
+        yield launched
+
+
+@pytest.fixture
+def family_site(tmp_path: Path) -> Iterator[Flask]:
+    """The site with proxy sweeping and the search for relatives, over the register file, with an admin."""
+    app = create_app(family_settings(tmp_path), secret_key=SECRET)
+    archive: ArchiveStore = app.extensions[STORE_KEY]
+    import_register(archive, register_file(tmp_path))
+    add_user(archive, *STAFF, roles=ADMIN)
+    yield app
     archive.dispose()
 
 

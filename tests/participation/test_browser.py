@@ -12,36 +12,20 @@ import pytest
 
 from streamkit.participation.models import TributeKind
 from streamkit.participation.tributes import martyr_counts
-from streamkit.register.importer import import_register
 from streamkit.web.accounts import add_user
-from streamkit.web.app import create_app
-from tests.conftest import CHROMIUM, CHROMIUM_ARGS
-from tests.participation.conftest import register_file
-from tests.web.conftest import ADMIN, SECRET, STAFF, web_settings
-from tests.web.test_browser import LiveSite
+from tests.participation.conftest import live_register_site
+from tests.web.conftest import ADMIN, STAFF, web_settings
+from tests.web.live_site import LiveSite, require_chromium, sign_in
 
 pytestmark = pytest.mark.browser
 
-if not Path(CHROMIUM).exists():  # CI installs chromium (scripts/system-packages.txt); only a bare machine skips
-    pytest.skip("Debian's chromium is not installed at /usr/bin/chromium", allow_module_level=True)
-
-sync_api = pytest.importorskip("playwright.sync_api")
+sync_api = require_chromium()
 
 
 @pytest.fixture
 def site(tmp_path: Path) -> Iterator[LiveSite]:
-    live = LiveSite(create_app(web_settings(tmp_path), secret_key=SECRET))
-    import_register(live.store, register_file(tmp_path))
-    yield live
-    live.stop()
-
-
-@pytest.fixture
-def browser() -> Iterator[Any]:
-    with sync_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        yield chromium
-        chromium.close()
+    with live_register_site(tmp_path, web_settings(tmp_path)) as live:
+        yield live
 
 
 def test_a_tap_updates_the_count_without_a_reload(site: LiveSite, browser: Any) -> None:
@@ -85,9 +69,7 @@ def test_a_message_waits_for_the_moderator_then_appears(site: LiveSite, browser:
     add_user(site.store, *STAFF, roles=ADMIN)
     staff = browser.new_page(locale="zh-CN")
     staff.goto(f"{site.url}/admin/messages/")
-    staff.get_by_label("用户名").fill(STAFF[0])
-    staff.get_by_label("密码").fill(STAFF[1])
-    staff.get_by_role("button", name="登录").click()
+    sign_in(staff)
     staff.goto(f"{site.url}/admin/messages/")
     sync_api.expect(staff.locator("#message-1 mark.review")).to_have_text("138-0013-8000")
     staff.locator("#message-1").get_by_role("button", name="通过", exact=True).click()

@@ -6,7 +6,6 @@ from __future__ import annotations
 import io
 import json
 import re
-from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -24,7 +23,6 @@ from streamkit.participation.family_models import ProxySweep, RelativeClaim, Swe
 from streamkit.participation.retention import purge
 from streamkit.participation.sweeping import issue_link
 from streamkit.register.importer import import_register
-from streamkit.web.accounts import add_user
 from streamkit.web.app import create_app
 from streamkit.web.extensions import STORE_KEY
 from tests.participation.conftest import register_file
@@ -38,33 +36,23 @@ from tests.participation.family import (
     sharp_photo,
     sweep_form,
 )
-from tests.web.conftest import ADMIN, SECRET, STAFF, csrf_token, sign_in
+from tests.web.conftest import SECRET, csrf_token, sign_in
 
 
 @pytest.fixture
-def site(tmp_path: Path) -> Iterator[Flask]:
-    app = create_app(family_settings(tmp_path), secret_key=SECRET)
-    archive: ArchiveStore = app.extensions[STORE_KEY]
-    import_register(archive, register_file(tmp_path))
-    add_user(archive, *STAFF, roles=ADMIN)
-    yield app
-    archive.dispose()
-
-
-@pytest.fixture
-def archive(site: Flask) -> ArchiveStore:
-    found: ArchiveStore = site.extensions[STORE_KEY]
+def archive(family_site: Flask) -> ArchiveStore:
+    found: ArchiveStore = family_site.extensions[STORE_KEY]
     return found
 
 
 @pytest.fixture
-def public(site: Flask) -> FlaskClient:
-    return site.test_client()
+def public(family_site: Flask) -> FlaskClient:
+    return family_site.test_client()
 
 
 @pytest.fixture
-def staff(site: Flask) -> FlaskClient:
-    client = site.test_client()
+def staff(family_site: Flask) -> FlaskClient:
+    client = family_site.test_client()
     assert sign_in(client).status_code == 302  # type: ignore[attr-defined]
     return client
 
@@ -440,9 +428,9 @@ def test_a_picture_too_large_to_open_is_refused_not_a_crash(archive: ArchiveStor
     assert list((tmp_path / "private" / "sweeps").iterdir()) == []  # nothing kept, not even the probe file
 
 
-def test_every_family_admin_route_needs_a_signed_in_staff_member(site: Flask, public: FlaskClient) -> None:
+def test_every_family_admin_route_needs_a_signed_in_staff_member(family_site: Flask, public: FlaskClient) -> None:
     token = csrf_token(public.get("/martyrs/1/proxy-sweep").get_data(as_text=True))
-    rules = [r for r in site.url_map.iter_rules() if r.endpoint.startswith("family_admin.")]
+    rules = [r for r in family_site.url_map.iter_rules() if r.endpoint.startswith("family_admin.")]
     assert len(rules) >= 15
     for rule in rules:
         path = rule.rule

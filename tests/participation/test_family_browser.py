@@ -22,37 +22,21 @@ from streamkit.participation.sweeping import (
     set_checklist,
     submit_sweep,
 )
-from streamkit.register.importer import import_register
 from streamkit.web.accounts import add_user
-from streamkit.web.app import create_app
-from tests.conftest import CHROMIUM, CHROMIUM_ARGS
-from tests.participation.conftest import register_file
+from tests.participation.conftest import live_register_site
 from tests.participation.family import KEY, blurred_photo, family_settings, sharp_photo
-from tests.web.conftest import ADMIN, SECRET, STAFF
-from tests.web.test_browser import LiveSite
+from tests.web.conftest import ADMIN, STAFF
+from tests.web.live_site import LiveSite, require_chromium, sign_in
 
 pytestmark = pytest.mark.browser
 
-if not Path(CHROMIUM).exists():  # CI installs chromium (scripts/system-packages.txt); only a bare machine skips
-    pytest.skip("Debian's chromium is not installed at /usr/bin/chromium", allow_module_level=True)
-
-sync_api = pytest.importorskip("playwright.sync_api")
+sync_api = require_chromium()
 
 
 @pytest.fixture
 def site(tmp_path: Path) -> Iterator[LiveSite]:
-    live = LiveSite(create_app(family_settings(tmp_path), secret_key=SECRET))
-    import_register(live.store, register_file(tmp_path))
-    yield live
-    live.stop()
-
-
-@pytest.fixture
-def browser() -> Iterator[Any]:
-    with sync_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        yield chromium
-        chromium.close()
+    with live_register_site(tmp_path, family_settings(tmp_path)) as live:
+        yield live
 
 
 def test_a_family_requests_proxy_sweeping_from_the_martyrs_page(site: LiveSite, browser: Any) -> None:
@@ -84,9 +68,7 @@ def test_staff_upload_refuses_a_blurred_photo_with_its_reason(site: LiveSite, br
     (tmp_path / "sharp.jpg").write_bytes(sharp_photo(7))
     staff = browser.new_page(locale="zh-CN")
     staff.goto(f"{site.url}/admin/login")
-    staff.get_by_label("用户名").fill(STAFF[0])
-    staff.get_by_label("密码").fill(STAFF[1])
-    staff.get_by_role("button", name="登录").click()
+    sign_in(staff)
     staff.goto(f"{site.url}/admin/family/sweeps/{sweep_id}")
     assert "13987650123" in staff.content()
     staff.get_by_label("选择照片").set_input_files([str(tmp_path / "blurred.jpg"), str(tmp_path / "sharp.jpg")])

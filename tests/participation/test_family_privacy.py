@@ -17,26 +17,12 @@ from sqlalchemy import select
 
 from streamkit.archive.models import AuditRecord
 from streamkit.archive.store import ArchiveStore
-from streamkit.register.importer import import_register
-from streamkit.web.accounts import add_user
-from streamkit.web.app import create_app
 from streamkit.web.extensions import STORE_KEY
-from tests.participation.conftest import register_file
-from tests.participation.family import CLAIMANT, CLAIMANT_CONTACT, FAMILY_NAME, FAMILY_PHONE, family_settings
+from tests.participation.family import CLAIMANT, CLAIMANT_CONTACT, FAMILY_NAME, FAMILY_PHONE
 from tests.participation.test_family import family_link, finished_order, post
-from tests.web.conftest import ADMIN, SECRET, STAFF, csrf_token, sign_in
+from tests.web.conftest import csrf_token, sign_in
 
 SECRETS = (FAMILY_NAME, FAMILY_PHONE, "8765-0123", CLAIMANT, CLAIMANT_CONTACT, "请替我们献上一束白菊", "老家在吉安")
-
-
-@pytest.fixture
-def site(tmp_path: Path) -> Iterator[Flask]:
-    app = create_app(family_settings(tmp_path), secret_key=SECRET)
-    archive: ArchiveStore = app.extensions[STORE_KEY]
-    import_register(archive, register_file(tmp_path))
-    add_user(archive, *STAFF, roles=ADMIN)
-    yield app
-    archive.dispose()
 
 
 @pytest.fixture
@@ -59,11 +45,11 @@ def leaks(text: str) -> list[str]:
 
 
 def test_personal_data_never_leaves_the_staff_pages(
-    site: Flask, tmp_path: Path, log_file: Path, caplog: pytest.LogCaptureFixture
+    family_site: Flask, tmp_path: Path, log_file: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG)
-    archive: ArchiveStore = site.extensions[STORE_KEY]
-    public, staff = site.test_client(), site.test_client()
+    archive: ArchiveStore = family_site.extensions[STORE_KEY]
+    public, staff = family_site.test_client(), family_site.test_client()
     assert sign_in(staff).status_code == 302  # type: ignore[attr-defined]
     sweep_id = finished_order(public, staff)
     link = family_link(staff, sweep_id)

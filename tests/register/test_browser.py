@@ -11,36 +11,29 @@ import pytest
 
 from streamkit.register.importer import import_register
 from streamkit.web.app import create_app
-from tests.conftest import CHROMIUM, CHROMIUM_ARGS
 from tests.register.conftest import HARD_ROWS, write_csv
 from tests.web.conftest import SECRET, web_settings
-from tests.web.test_browser import LiveSite
+from tests.web.live_site import LiveSite, chromium, require_chromium, serving
 
 pytestmark = pytest.mark.browser
 
-if not Path(CHROMIUM).exists():  # CI installs chromium (scripts/system-packages.txt); only a bare machine skips
-    pytest.skip("Debian's chromium is not installed at /usr/bin/chromium", allow_module_level=True)
-
-sync_api = pytest.importorskip("playwright.sync_api")
+sync_api = require_chromium()
 
 
 @pytest.fixture
 def site(tmp_path: Path) -> Iterator[LiveSite]:
-    live = LiveSite(create_app(web_settings(tmp_path), secret_key=SECRET))
-    import_register(live.store, write_csv(tmp_path / "r.csv", HARD_ROWS))
-    yield live
-    live.stop()
+    with serving(create_app(web_settings(tmp_path), secret_key=SECRET)) as live:
+        import_register(live.store, write_csv(tmp_path / "r.csv", HARD_ROWS))
+        yield live
 
 
 @pytest.fixture
 def phone() -> Iterator[Any]:
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+    with chromium() as browser:
         context = browser.new_context(
             viewport={"width": 360, "height": 740}, is_mobile=True, has_touch=True, java_script_enabled=False
         )
         yield context.new_page()
-        browser.close()
 
 
 def test_search_and_martyr_page_on_a_phone_without_javascript(site: LiveSite, phone: Any) -> None:

@@ -6,69 +6,40 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-import threading
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-from flask import Flask
 
 from streamkit.archive.events import set_event_status
 from streamkit.archive.models import EventStatus
 from streamkit.archive.publish import publish_media
-from streamkit.archive.store import ArchiveStore
 from streamkit.config.settings import LiveSettings
 from streamkit.media.samples import SampleSet
 from streamkit.web.accounts import add_user
 from streamkit.web.app import create_app
 from streamkit.web.extensions import STORE_KEY
 from tests.archive.conftest import make_event
-from tests.conftest import CHROMIUM as CHROMIUM_PATH
-from tests.conftest import CHROMIUM_ARGS
 from tests.web.conftest import ADMIN, SECRET, STAFF, web_settings
+from tests.web.live_site import LiveSite, chromium, require_chromium, serving, sign_in
 from tests.web.test_admin import event_form
 
 pytestmark = pytest.mark.browser
-CHROMIUM = Path(CHROMIUM_PATH)
-
-if not CHROMIUM.exists():  # CI installs chromium (scripts/system-packages.txt); only a bare machine skips
-    pytest.skip("Debian's chromium is not installed at /usr/bin/chromium", allow_module_level=True)
-
-sync_api = pytest.importorskip("playwright.sync_api")
+require_chromium()
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    with sync_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
-        yield chromium
-        chromium.close()
-
-
-class LiveSite:
-    def __init__(self, app: Flask) -> None:
-        from werkzeug.serving import make_server
-
-        self.app = app
-        self.store: ArchiveStore = app.extensions[STORE_KEY]
-        self.server = make_server("127.0.0.1", 0, app, threaded=True)
-        self.url = f"http://127.0.0.1:{self.server.server_port}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    def stop(self) -> None:
-        self.server.shutdown()
-        self.thread.join(timeout=5)
-        self.store.dispose()
+    with chromium() as launched:
+        yield launched
 
 
 @pytest.fixture
 def site(tmp_path: Path) -> Iterator[LiveSite]:
-    live = LiveSite(create_app(web_settings(tmp_path), secret_key=SECRET))
-    yield live
-    live.stop()
+    with serving(create_app(web_settings(tmp_path), secret_key=SECRET)) as live:
+        yield live
 
 
 @pytest.fixture
@@ -178,9 +149,7 @@ def test_phone_layout_has_no_sideways_scroll(site: LiveSite, browser: Any) -> No
 def test_admin_creates_event_that_reaches_schedule_and_calendar(site: LiveSite, page: Any) -> None:
     add_user(site.store, *STAFF, roles=ADMIN)
     page.goto(f"{site.url}/admin/")
-    page.get_by_label("用户名").fill(STAFF[0])
-    page.get_by_label("密码").fill(STAFF[1])
-    page.get_by_role("button", name="登录").click()
+    sign_in(page)
     page.get_by_role("link", name="新建活动").click()
     form = event_form("浏览器里新建的公祭")
     page.get_by_label("标题").fill(form["title"])
@@ -205,9 +174,7 @@ def test_administrator_makes_a_district_moderator_who_sees_only_their_pages(
     add_user(site.store, *STAFF, roles=ADMIN)
     add_district(site.store, "south", "南区", ["南山陵园"])
     page.goto(f"{site.url}/admin/")
-    page.get_by_label("用户名").fill(STAFF[0])
-    page.get_by_label("密码").fill(STAFF[1])
-    page.get_by_role("button", name="登录").click()
+    sign_in(page)
     page.get_by_role("link", name="账号管理").click()
     page.get_by_role("link", name="新建账号").click()
     page.get_by_label("用户名").fill("南区审核")
@@ -222,9 +189,7 @@ def test_administrator_makes_a_district_moderator_who_sees_only_their_pages(
     assert "审核员（感念寄语）" in row.text_content() and "南区" in row.text_content()
     moderator = browser.new_context(locale="zh-CN").new_page()
     moderator.goto(f"{site.url}/admin/")
-    moderator.get_by_label("用户名").fill("南区审核")
-    moderator.get_by_label("密码").fill("qingming-south-1")
-    moderator.get_by_role("button", name="登录").click()
+    sign_in(moderator, "南区审核", "qingming-south-1")
     nav = moderator.locator("nav.admin-nav")
     assert nav.get_by_role("link", name="寄语审核").count() == 1
     assert (

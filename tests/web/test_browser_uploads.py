@@ -12,7 +12,8 @@ import pytest
 from streamkit.web.accounts import add_user
 from streamkit.web.app import create_app
 from tests.web.conftest import ADMIN, SECRET, STAFF
-from tests.web.test_browser import LiveSite, browser, page
+from tests.web.live_site import LiveSite, serving, sign_in
+from tests.web.test_browser import browser, page
 from tests.web.uploads_helpers import make_video, upload_settings
 
 __all__ = ["browser", "page"]  # the browser fixtures, shared with the other browser tests
@@ -23,9 +24,8 @@ CHUNK = 64 * 1024  # the smallest chunk the settings allow: the small video goes
 
 @pytest.fixture
 def upload_site(tmp_path: Path) -> Iterator[LiveSite]:
-    live = LiveSite(create_app(upload_settings(tmp_path, chunk_bytes=CHUNK), secret_key=SECRET))
-    yield live
-    live.stop()
+    with serving(create_app(upload_settings(tmp_path, chunk_bytes=CHUNK), secret_key=SECRET)) as live:
+        yield live
 
 
 def test_an_admin_upload_is_transcoded_and_plays(upload_site: LiveSite, page: Any, tmp_path: Path) -> None:
@@ -33,9 +33,7 @@ def test_an_admin_upload_is_transcoded_and_plays(upload_site: LiveSite, page: An
     assert video.stat().st_size > 2 * CHUNK
     add_user(upload_site.store, *STAFF, roles=ADMIN)
     page.goto(f"{upload_site.url}/admin/")
-    page.get_by_label("用户名").fill(STAFF[0])
-    page.get_by_label("密码").fill(STAFF[1])
-    page.get_by_role("button", name="登录").click()
+    sign_in(page)
     page.get_by_role("link", name="上传视频").click()
     patches: list[str] = []
     page.on("request", lambda request: request.method == "PATCH" and patches.append(request.url))
