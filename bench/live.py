@@ -1,6 +1,6 @@
 """Benchmarks of the live push on the real relay, three local receivers and a clock program (run under the bench lock).
 
-    flock /work/wt/bench.lock .venv/bin/python bench/live.py [--seconds 10] [--size 1280x720] [--bitrate 2500]
+    .venv/bin/python bench/live.py [--seconds 10] [--size 1280x720] [--bitrate 2500]
 
 1. CPU per leg: utime+stime of each leg's ffmpeg (stream copy) from /proc over ``--seconds``, in % of one core;
    beside it the standby switch's processes and this process (the splice runs in it). Baseline: the program's own

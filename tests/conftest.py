@@ -129,7 +129,7 @@ def postgresql_template(postgresql_server: str, tmp_path_factory: pytest.TempPat
 def postgresql_database(postgresql_server: str, postgresql_template: str) -> Iterator[str]:
     """The URL of a fresh database at the newest schema, dropped after the test."""
     url = create_database(postgresql_server, postgresql_template)
-    name = url.split("/")[-1].split("?")[0]
+    name = url.split("@/", 1)[1].split("?")[0]
     yield url
     with postgresql_admin(postgresql_server) as admin:
         admin.execute(f"DROP DATABASE {name} WITH (FORCE)")  # a store a test left open must not keep it

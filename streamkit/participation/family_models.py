@@ -10,7 +10,7 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime
 
-from sqlalchemy import Date, ForeignKey, Index, String, Text
+from sqlalchemy import Date, Float, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from streamkit.archive.models import Base, utcnow
@@ -68,9 +68,9 @@ class SweepPhoto(Base):
     derivative: Mapped[str] = mapped_column(String(200))
     width: Mapped[int] = mapped_column(default=0)
     height: Mapped[int] = mapped_column(default=0)
-    sharpness: Mapped[float] = mapped_column(default=0.0)
-    dark_share: Mapped[float] = mapped_column(default=0.0)
-    bright_share: Mapped[float] = mapped_column(default=0.0)
+    sharpness: Mapped[float] = mapped_column(Float, default=0.0)
+    dark_share: Mapped[float] = mapped_column(Float, default=0.0)
+    bright_share: Mapped[float] = mapped_column(Float, default=0.0)
     uploaded_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

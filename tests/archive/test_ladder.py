@@ -38,11 +38,9 @@ def test_a_folder_without_a_master_playlist_is_refused(store: ArchiveStore, samp
     assert not store.media_dir.exists() or not any(store.media_dir.iterdir())
 
 
-@pytest.mark.parametrize("database", ["sqlite", "postgresql"])
-def test_the_ladder_column_downgrades_and_upgrades_again(database: str, request: pytest.FixtureRequest) -> None:
+def test_the_ladder_column_downgrades_and_upgrades_again(store: ArchiveStore) -> None:
     from alembic import command
 
-    store: ArchiveStore = request.getfixturevalue("store" if database == "sqlite" else "postgresql_store")
     columns = {c["name"] for c in inspect(store.engine).get_columns("archive_entries")}
     assert "hls_file" in columns
     with store.engine.begin() as connection:
