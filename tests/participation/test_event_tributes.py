@@ -10,6 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 from pathlib import Path
 
+import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
@@ -67,13 +68,10 @@ def test_event_tributes_count_per_event_and_venue_and_cap_per_client(store: Arch
     assert rows(store) == 4  # the capped tribute left no row
 
 
-def test_a_tribute_names_exactly_one_target() -> None:
-    for martyr_id, event_id in ((None, None), (1, 2)):
-        try:
-            tribute("bad", martyr_id=martyr_id, event_id=event_id)
-        except ValueError:
-            continue
-        raise AssertionError("a tribute with no target or two targets was accepted")
+@pytest.mark.parametrize(("martyr_id", "event_id"), [(None, None), (1, 2)], ids=["no-target", "two-targets"])
+def test_a_tribute_names_exactly_one_target(martyr_id: int | None, event_id: int | None) -> None:
+    with pytest.raises(ValueError):
+        tribute("bad", martyr_id=martyr_id, event_id=event_id)
 
 
 def test_the_same_key_sent_by_many_requests_at_once_counts_once(store: ArchiveStore) -> None:
