@@ -103,6 +103,9 @@ def nginx_site(options: LayoutOptions) -> str:
         + "    location / {\n"
         + proxy
         + "    }\n"
+        "    # a family's private link is a secret: it stays out of the access log\n"
+        "    location /family/ {\n" + proxy + "        access_log off;\n"
+        "    }\n"
         "    # overlay event streams stay open for hours\n"
         "    location /overlays/events {\n" + proxy + "        proxy_buffering off;\n"
         "        proxy_read_timeout 24h;\n"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import http.client
 import os
+import secrets
 import shutil
 import signal
 import socket
@@ -105,8 +106,9 @@ def deployed(tmp_path: Path) -> Iterator[Deployed]:
     env.update(unit_environment(layout / "systemd" / "streamkit-web.service"))
     env.update(STREAMKIT_WEB__SECRET_KEY=SECRET, STREAMKIT_WEB__DATABASE_URL=f"sqlite:///{tmp_path / 'site.db'}")
     argv = [sys.executable, "-m", "streamkit", "web", "serve", "--prod", "--socket", str(sock), "--workers", "1"]
-    gunicorn = subprocess.Popen(argv, cwd=ROOT, env=env, start_new_session=True, stdout=subprocess.DEVNULL)
     (layout / "logs").mkdir()
+    output = (layout / "logs" / "gunicorn.log").open("wb")
+    gunicorn = subprocess.Popen(argv, cwd=ROOT, env=env, start_new_session=True, stdout=output, stderr=output)
     (layout / "tmp").mkdir()
     # as root, nginx's workers would otherwise run as nobody, who may not enter pytest's folders
     globals_ = "daemon off;" + (" user root;" if os.geteuid() == 0 else "")
@@ -122,6 +124,7 @@ def deployed(tmp_path: Path) -> Iterator[Deployed]:
     finally:
         stop(nginx)
         stop(gunicorn)
+        output.close()
         shutil.rmtree(short, ignore_errors=True)
 
 
@@ -164,6 +167,19 @@ def test_generated_layout_serves_pages_through_gunicorn_and_media_from_nginx(dep
 
     for hidden in ["/media/0123abcd/.media.mp4.partial", "/_media/0123abcd/media.mp4", "/media/0123abcd/none.mp4"]:
         assert fetch(deployed.base + hidden)[0] == 404, hidden
+
+
+def test_a_familys_private_link_stays_out_of_every_log(deployed: Deployed) -> None:
+    token = secrets.token_urlsafe(32)
+    assert fetch(f"{deployed.base}/family/{token}")[0] == 404  # no such link: the same 404 as a revoked one
+    assert fetch(f"{deployed.base}/?seen=marker-in-the-log")[0] == 200
+    stop_writing = time.monotonic() + 10  # nginx writes its access log line after answering
+    access = deployed.layout / "logs" / "access.log"
+    while "marker-in-the-log" not in access.read_text(encoding="utf-8") and time.monotonic() < stop_writing:
+        time.sleep(0.05)
+    assert "marker-in-the-log" in access.read_text(encoding="utf-8")  # the access log is kept …
+    for log in (deployed.layout / "logs").iterdir():  # … without the link, in nginx's logs and gunicorn's output
+        assert token not in log.read_text(encoding="utf-8", errors="replace"), log.name
 
 
 def test_signed_in_staff_pages_are_never_public(deployed: Deployed) -> None:
