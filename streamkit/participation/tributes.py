@@ -18,6 +18,7 @@ import enum
 import functools
 import hashlib
 import hmac
+import json
 import os
 import threading
 import time
@@ -29,17 +30,13 @@ from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, Date, bindparam, delete, func, select
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy import bindparam, func, select
 
 from streamkit.archive.models import Event
 from streamkit.archive.store import ArchiveStore
 from streamkit.errors import ArchiveError
 from streamkit.participation.models import (
     EventTributeCount,
-    Tribute,
     TributeCount,
     TributeDayCount,
     TributeKind,
@@ -94,6 +91,7 @@ def tribute_day(now: datetime | None = None) -> date:
     return moment.astimezone(TRIBUTE_ZONE).date()
 
 
+@functools.lru_cache(maxsize=4096)  # a visitor taps several times: the same hash, computed once
 def client_key(secret: str, address: str, day: date) -> str:
     """A keyed hash of a client address and the day: enough to cap, useless to track anyone across days."""
     return hmac.new(secret.encode(), f"{day.isoformat()}|{address}".encode(), hashlib.sha256).hexdigest()[:32]
@@ -109,11 +107,33 @@ def offer(store: ArchiveStore, tribute: TributeRequest, *, daily_cap: int) -> Tr
     return _writer(store).submit(tribute, daily_cap)
 
 
+class _Latch:
+    """Set once, waited for once: a lock held from the start, released by the writer. Lighter than an Event (one
+    lock, not a condition and its waiters' locks), which counts when every tribute makes one."""
+
+    __slots__ = ("_lock",)
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._lock.acquire()
+
+    def set(self) -> None:
+        if self._lock.locked():
+            self._lock.release()
+
+    def is_set(self) -> bool:
+        return not self._lock.locked()
+
+    def wait(self) -> None:
+        self._lock.acquire()
+        self._lock.release()
+
+
 @dataclass
 class _Pending:
     tribute: TributeRequest
     daily_cap: int
-    done: threading.Event = field(default_factory=threading.Event)
+    done: _Latch = field(default_factory=_Latch)
     answer: TributeAnswer | None = None
     error: ArchiveError | None = None
 
@@ -159,7 +179,7 @@ class TributeWriter:
     def _write(self, batch: list[_Pending]) -> None:
         try:
             self._commit(batch)
-        except SQLAlchemyError:
+        except Exception:
             if len(batch) == 1:
                 batch[0].error = ArchiveError("the archive refused the tribute")
                 batch[0].done.set()
@@ -177,13 +197,22 @@ class TributeWriter:
             pending.done.set()  # only now, after the commit: an answer means stored
 
     def _commit(self, batch: list[_Pending]) -> None:
-        with self.engine.connect() as connection:
+        sql = _sql(self.engine.dialect.name)
+        pooled = self.engine.raw_connection()
+        try:
+            cursor = pooled.cursor()
             try:
-                answers = _offer_batch(connection, batch)
-                connection.commit()
+                if sql.begin:
+                    cursor.execute(sql.begin)
+                answers = _offer_batch(cursor, sql, batch)
+                pooled.commit()
             except BaseException:
-                connection.rollback()
+                pooled.rollback()
                 raise
+            finally:
+                cursor.close()
+        finally:
+            pooled.close()  # back to the pool
         self.batches += 1
         for pending, answer in zip(batch, answers, strict=True):
             pending.answer = answer
@@ -203,32 +232,45 @@ def _writer(store: ArchiveStore) -> TributeWriter:
         return found[1]
 
 
-def _offer_batch(connection: Connection, batch: list[_Pending]) -> list[TributeAnswer]:
+def _offer_batch(cursor: Any, sql: _WriteSql, batch: list[_Pending]) -> list[TributeAnswer]:
     """Write a batch inside one transaction with a fixed number of statements, whatever its size.
 
     The outcome of each tribute is the one it would get written alone, in batch order: targets looked up, all
     rows inserted (a stored key or a repeat within the batch skipped), the day's count per client and target
     taken with the new rows in, and the rows beyond the cap, the latest first, deleted again.
     """
-    statements = _statements(connection.dialect.name)
     tributes = [pending.tribute for pending in batch]
     martyr_ids = sorted({t.martyr_id for t in tributes if t.martyr_id is not None})
     event_ids = sorted({t.event_id for t in tributes if t.event_id is not None})
     places: dict[tuple[bool, int], str] = {}
     if martyr_ids:
-        places |= {(False, i): c for i, c in connection.execute(statements.find_martyrs, {"ids": martyr_ids})}
+        places |= {(False, i): c for i, c in cursor.execute(sql.find_martyrs, (sql.many(martyr_ids),)).fetchall()}
     if event_ids:
-        places |= {(True, i): c for i, c in connection.execute(statements.find_events, {"ids": event_ids})}
-    now = datetime.now(UTC).replace(tzinfo=None)
+        places |= {(True, i): c for i, c in cursor.execute(sql.find_events, (sql.many(event_ids),)).fetchall()}
     found = [t for t in tributes if (_target(t) in places)]
-    rows = [
-        {"key": t.key, "martyr_id": t.martyr_id, "event_id": t.event_id, "kind": t.kind.value,
-         "cemetery": places[_target(t)], "day": t.day, "client": t.client, "created_at": now}
-        for t in found
-    ]  # fmt: skip
+    if sql.lock and found:
+        # PostgreSQL reads what others committed, not what they are writing: without this, two workers could each
+        # count a client's day without the other's new rows and both let one past the cap. SQLite's write lock,
+        # taken at BEGIN, already orders the batches. Sorted, so two batches never wait on each other in a circle.
+        cursor.execute(sql.lock, (sorted({_cap_lock_key(t) for t in found}),)).fetchall()
+    now = sql.moment(datetime.now(UTC).replace(tzinfo=None))
     inserted: dict[str, int] = {}
-    if rows:
-        inserted = {key: row_id for row_id, key in connection.execute(statements.add, rows)}
+    if found:
+        rows = [
+            value
+            for t in found
+            for value in (
+                t.key,
+                t.martyr_id,
+                t.event_id,
+                t.kind.value,
+                places[_target(t)],
+                sql.day(t.day),
+                t.client,
+                now,
+            )
+        ]
+        inserted = {key: row_id for row_id, key in cursor.execute(_add_sql(sql.dialect, len(found)), rows).fetchall()}
     outcomes: list[Outcome] = []
     first_of_key: set[str] = set()
     for t in tributes:
@@ -239,10 +281,10 @@ def _offer_batch(connection: Connection, batch: list[_Pending]) -> list[TributeA
             outcomes.append(Outcome.COUNTED)
         else:
             outcomes.append(Outcome.REPEATED)
-    _cap(connection, batch, outcomes, inserted)
+    _cap(cursor, sql, batch, outcomes, inserted)
     counted = [(t, places[_target(t)]) for t, o in zip(tributes, outcomes, strict=True) if o is Outcome.COUNTED]
-    _bump(connection, counted)
-    return _answers(connection, tributes, outcomes)
+    _bump(cursor, sql, counted)
+    return _answers(cursor, sql, tributes, outcomes)
 
 
 def _target(tribute: TributeRequest) -> tuple[bool, int]:
@@ -253,23 +295,26 @@ def _target(tribute: TributeRequest) -> tuple[bool, int]:
     return False, tribute.martyr_id
 
 
-def _cap(connection: Connection, batch: list[_Pending], outcomes: list[Outcome], inserted: dict[str, int]) -> None:
+def _cap_lock_key(tribute: TributeRequest) -> int:
+    """A signed 64-bit number for the (client, target, day) a cap counts: what PostgreSQL's advisory locks take."""
+    triple = f"{tribute.client}|{_target(tribute)}|{tribute.day.isoformat()}".encode()
+    return int.from_bytes(hashlib.blake2b(triple, digest_size=8).digest(), "big", signed=True)
+
+
+def _cap(cursor: Any, sql: _WriteSql, batch: list[_Pending], outcomes: list[Outcome], inserted: dict[str, int]) -> None:
     """Turn the newest counted tributes of a client, target and day beyond the cap into CAPPED, rows deleted."""
-    statements = _statements(connection.dialect.name)
     new = [(i, p.tribute) for i, (p, o) in enumerate(zip(batch, outcomes, strict=True)) if o is Outcome.COUNTED]
     if not new:
         return
     totals: dict[tuple[str, bool, int, date], int] = {}
-    for on_event, query in ((False, statements.today_martyrs), (True, statements.today_events)):
+    for on_event, query in ((False, sql.today_martyrs), (True, sql.today_events)):
         mine = [t for _, t in new if _target(t)[0] is on_event]
         if mine:
-            values = {
-                "clients": sorted({t.client for t in mine}),
-                "ids": sorted({_target(t)[1] for t in mine}),
-                "days": sorted({t.day for t in mine}),
-            }
-            for client, target, day, count in connection.execute(query, values):
-                totals[(client, on_event, target, day)] = int(count)
+            clients = sql.many(sorted({t.client for t in mine}))
+            ids = sql.many(sorted({_target(t)[1] for t in mine}))
+            days = sql.many(sorted({sql.day(t.day) for t in mine}))
+            for client, target, day, count in cursor.execute(query, (clients, ids, days)).fetchall():
+                totals[(client, on_event, target, _as_date(day))] = int(count)
     forget = []
     for index, tribute in reversed(new):  # the latest in the batch are the ones over the cap
         triple = (tribute.client, *_target(tribute), tribute.day)
@@ -278,36 +323,33 @@ def _cap(connection: Connection, batch: list[_Pending], outcomes: list[Outcome],
             outcomes[index] = Outcome.CAPPED
             forget.append(inserted[tribute.key])
     if forget:
-        connection.execute(statements.forget, {"ids": forget})
+        cursor.execute(sql.forget, (sql.many(forget),))
 
 
-def _bump(connection: Connection, counted: list[tuple[TributeRequest, str]]) -> None:
+def _bump(cursor: Any, sql: _WriteSql, counted: list[tuple[TributeRequest, str]]) -> None:
     """Add the batch's counted tributes to the running totals: one upsert per total touched, not per tribute."""
     if not counted:
         return
-    statements = _statements(connection.dialect.name)
     martyrs = Counter((t.martyr_id, t.kind.value) for t, _ in counted if t.martyr_id is not None)
     events = Counter((t.event_id, t.kind.value) for t, _ in counted if t.event_id is not None)
     days = Counter((t.day, cemetery) for t, cemetery in counted)
-    rows = [{"day": day, "cemetery": cemetery, "n": n} for (day, cemetery), n in sorted(days.items())]
-    connection.execute(statements.bump_day, rows)
+    cursor.executemany(sql.bump_day, [(sql.day(day), cemetery, n) for (day, cemetery), n in sorted(days.items())])
     if martyrs:
-        rows = [{"target": target, "kind": kind, "n": n} for (target, kind), n in sorted(martyrs.items())]
-        connection.execute(statements.bump_martyr, rows)
+        cursor.executemany(sql.bump_martyr, [(target, kind, n) for (target, kind), n in sorted(martyrs.items())])
     if events:
-        rows = [{"target": target, "kind": kind, "n": n} for (target, kind), n in sorted(events.items())]
-        connection.execute(statements.bump_event, rows)
+        cursor.executemany(sql.bump_event, [(target, kind, n) for (target, kind), n in sorted(events.items())])
 
 
-def _answers(connection: Connection, tributes: list[TributeRequest], outcomes: list[Outcome]) -> list[TributeAnswer]:
+def _answers(
+    cursor: Any, sql: _WriteSql, tributes: list[TributeRequest], outcomes: list[Outcome]
+) -> list[TributeAnswer]:
     """Each request's answer: its outcome and its target's counts as this transaction leaves them."""
-    statements = _statements(connection.dialect.name)
     wanted = {_target(t) for t, o in zip(tributes, outcomes, strict=True) if o is not Outcome.NOT_FOUND}
     rows: dict[tuple[bool, int], list[tuple[str, int]]] = {target: [] for target in wanted}
-    for on_event, query in ((False, statements.counts_martyrs), (True, statements.counts_events)):
+    for on_event, query in ((False, sql.counts_martyrs), (True, sql.counts_events)):
         ids = sorted(target for event, target in wanted if event is on_event)
         if ids:
-            for target, kind, count in connection.execute(query, {"ids": ids}):
+            for target, kind, count in cursor.execute(query, (sql.many(ids),)).fetchall():
                 rows[(on_event, target)].append((kind, count))
     counts = {target: _by_kind(found) for target, found in rows.items()}
     nothing = _by_kind([])
@@ -317,95 +359,117 @@ def _answers(connection: Connection, tributes: list[TributeRequest], outcomes: l
     ]
 
 
+def _as_date(value: date | str) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(value)
+
+
+@dataclass(frozen=True)
+class _WriteSql:
+    """The writer's statements in one database's words, run on its driver's cursor with nothing between.
+
+    Written out rather than built with SQLAlchemy: binding and running a built statement cost several times
+    what the database itself spends on a batch, and the writer runs on the hottest path of the site.
+    """
+
+    dialect: str
+    begin: str | None  # SQLite: BEGIN IMMEDIATE, the write lock first (a read lock cannot become one later)
+    lock: str | None  # PostgreSQL: the advisory locks of the caps a batch counts
+    find_martyrs: str
+    find_events: str
+    today_martyrs: str
+    today_events: str
+    forget: str
+    bump_martyr: str
+    bump_event: str
+    bump_day: str
+    counts_martyrs: str
+    counts_events: str
+
+    def many(self, values: list[Any]) -> Any:
+        """A list as one parameter: SQLite reads it as JSON (``json_each``), PostgreSQL as an array."""
+        return json.dumps(values) if self.dialect == "sqlite" else values
+
+    def day(self, day: date) -> Any:
+        return day.isoformat() if self.dialect == "sqlite" else day
+
+    def moment(self, moment: datetime) -> Any:
+        # SQLite keeps datetimes as text, in SQLAlchemy's layout, so the models read these rows like any other
+        return moment.strftime("%Y-%m-%d %H:%M:%S.%f") if self.dialect == "sqlite" else moment
+
+
+def _in(dialect: str) -> str:
+    return "IN (SELECT value FROM json_each(?))" if dialect == "sqlite" else "= ANY(%s)"
+
+
+@functools.cache
+def _sql(dialect: str) -> _WriteSql:
+    if dialect not in ("sqlite", "postgresql"):
+        raise ArchiveError(f"tributes need SQLite or PostgreSQL, not {dialect}")
+    one = "?" if dialect == "sqlite" else "%s"
+    among = _in(dialect)
+
+    def bump(table: str, columns: str) -> str:
+        return (
+            f"INSERT INTO {table} ({columns}, count) VALUES ({one}, {one}, {one}) "
+            f"ON CONFLICT ({columns}) DO UPDATE SET count = {table}.count + excluded.count"
+        )
+
+    def today(column: str) -> str:
+        # a superset of the batch's (client, target, day) triples, each counted; the batch picks its own
+        return (
+            f"SELECT client, {column}, day, count(*) FROM tributes "
+            f"WHERE client {among} AND {column} {among} AND day {among} GROUP BY client, {column}, day"
+        )
+
+    return _WriteSql(
+        dialect=dialect,
+        begin="BEGIN IMMEDIATE" if dialect == "sqlite" else None,
+        lock=None if dialect == "sqlite" else "SELECT pg_advisory_xact_lock(k) FROM unnest(%s::bigint[]) AS k",
+        find_martyrs=f"SELECT id, cemetery FROM martyrs WHERE id {among} AND NOT hidden",
+        find_events=f"SELECT id, venue FROM events WHERE id {among}",
+        today_martyrs=today("martyr_id"),
+        today_events=today("event_id"),
+        forget=f"DELETE FROM tributes WHERE id {among}",
+        bump_martyr=bump("tribute_counts", "martyr_id, kind"),
+        bump_event=bump("event_tribute_counts", "event_id, kind"),
+        bump_day=bump("tribute_day_counts", "day, cemetery"),
+        counts_martyrs=f"SELECT martyr_id, kind, count FROM tribute_counts WHERE martyr_id {among}",
+        counts_events=f"SELECT event_id, kind, count FROM event_tribute_counts WHERE event_id {among}",
+    )
+
+
+@functools.cache
+def _add_sql(dialect: str, rows: int) -> str:
+    """Insert ``rows`` tributes in one statement; a stored key is skipped, not an error; the new ids come back."""
+    one = "?" if dialect == "sqlite" else "%s"
+    values = ", ".join([f"({', '.join([one] * 8)})"] * rows)
+    return (
+        'INSERT INTO tributes ("key", martyr_id, event_id, kind, cemetery, day, client, created_at) '
+        f'VALUES {values} ON CONFLICT DO NOTHING RETURNING id, "key"'
+    )
+
+
 def _by_kind(rows: Any) -> dict[TributeKind, int]:
     found = {kind: count for kind, count in rows}
     return {kind: int(found.get(kind.value, 0)) for kind in TributeKind}
 
 
-@dataclass(frozen=True)
-class _Statements:
-    find_martyrs: Any
-    find_events: Any
-    add: Any
-    today_martyrs: Any
-    today_events: Any
-    forget: Any
-    bump_martyr: Any
-    bump_event: Any
-    bump_day: Any
-    counts_martyr: Any
-    counts_event: Any
-    counts_martyrs: Any
-    counts_events: Any
-
-
-# Statements built once per dialect: building them is most of a tribute's cost in Python, far more than SQLite's.
-@functools.cache
-def _statements(dialect: str) -> _Statements:
-    # both dialects spell ON CONFLICT alike, through their own Insert classes
-    upsert: Any = {"sqlite": sqlite_insert, "postgresql": postgresql_insert}.get(dialect)
-    if upsert is None:
-        raise ArchiveError(f"tributes need SQLite or PostgreSQL, not {dialect}")
-    day: Any = bindparam("day", type_=Date)
-    ids: Any = bindparam("ids", expanding=True)
-
-    def bump(table: Any, target_column: str) -> Any:
-        n: Any = bindparam("n")
-        values = {target_column: bindparam("target"), "kind": bindparam("kind"), "count": n}
-        index = [target_column, "kind"]
-        return upsert(table).values(values).on_conflict_do_update(index_elements=index, set_={"count": table.count + n})
-
-    def today(column: Any) -> Any:
-        clients: Any = bindparam("clients", expanding=True)
-        days: Any = bindparam("days", expanding=True, type_=Date)
-        # a superset of the batch's (client, target, day) triples, each counted; the batch picks its own
-        where = [Tribute.client.in_(clients), column.in_(ids), Tribute.day.in_(days)]
-        return (
-            select(Tribute.client, column, Tribute.day, func.count(Tribute.id))
-            .where(*where)
-            .group_by(Tribute.client, column, Tribute.day)
-        )
-
-    return _Statements(
-        find_martyrs=select(Martyr.id, Martyr.cemetery).where(Martyr.id.in_(ids), Martyr.hidden.is_(False)),
-        find_events=select(Event.id, Event.venue).where(Event.id.in_(ids)),
-        # many rows in one statement (SQLAlchemy's "insertmanyvalues"); a stored key is skipped, not an error
-        add=upsert(Tribute).on_conflict_do_nothing().returning(Tribute.id, Tribute.key),
-        today_martyrs=today(Tribute.martyr_id),
-        today_events=today(Tribute.event_id),
-        forget=delete(Tribute).where(Tribute.id.in_(ids)),
-        bump_martyr=bump(TributeCount, "martyr_id"),
-        bump_event=bump(EventTributeCount, "event_id"),
-        bump_day=upsert(TributeDayCount)
-        .values(day=day, cemetery=bindparam("cemetery"), count=bindparam("n"))
-        .on_conflict_do_update(
-            index_elements=["day", "cemetery"], set_={"count": TributeDayCount.count + bindparam("n")}
-        ),
-        counts_martyr=select(TributeCount.kind, TributeCount.count).where(
-            TributeCount.martyr_id == bindparam("target")
-        ),
-        counts_event=select(EventTributeCount.kind, EventTributeCount.count).where(
-            EventTributeCount.event_id == bindparam("target")
-        ),
-        counts_martyrs=select(TributeCount.martyr_id, TributeCount.kind, TributeCount.count).where(
-            TributeCount.martyr_id.in_(ids)
-        ),
-        counts_events=select(EventTributeCount.event_id, EventTributeCount.kind, EventTributeCount.count).where(
-            EventTributeCount.event_id.in_(ids)
-        ),
-    )
+COUNTS_OF_MARTYR = select(TributeCount.kind, TributeCount.count).where(TributeCount.martyr_id == bindparam("target"))
+COUNTS_OF_EVENT = select(EventTributeCount.kind, EventTributeCount.count).where(
+    EventTributeCount.event_id == bindparam("target")
+)
 
 
 def martyr_counts(store: ArchiveStore, martyr_id: int) -> dict[TributeKind, int]:
     """Tributes offered to one martyr, by kind (every kind present, zero where none)."""
     with store.engine.connect() as connection:
-        return _by_kind(connection.execute(_statements(connection.dialect.name).counts_martyr, {"target": martyr_id}))
+        return _by_kind(connection.execute(COUNTS_OF_MARTYR, {"target": martyr_id}))
 
 
 def event_counts(store: ArchiveStore, event_id: int) -> dict[TributeKind, int]:
     """Tributes offered on one event's page, by kind (every kind present, zero where none)."""
     with store.engine.connect() as connection:
-        return _by_kind(connection.execute(_statements(connection.dialect.name).counts_event, {"target": event_id}))
+        return _by_kind(connection.execute(COUNTS_OF_EVENT, {"target": event_id}))
 
 
 def cemetery_counts(store: ArchiveStore, day: date | None = None) -> dict[str, int]:
@@ -451,14 +515,13 @@ def live_counts(
     """The live counts of a public martyr's page or an event's page; None when there is no such page."""
     day = day or tribute_day()
     with store.engine.connect() as connection:
-        statements = _statements(connection.dialect.name)
         if event_id is not None:
             place = connection.execute(select(Event.venue).where(Event.id == event_id)).first()
-            counts_query, target = statements.counts_event, event_id
+            counts_query, target = COUNTS_OF_EVENT, event_id
         elif martyr_id is not None:
             public = (Martyr.id == martyr_id) & Martyr.hidden.is_(False)
             place = connection.execute(select(Martyr.cemetery).where(public)).first()
-            counts_query, target = statements.counts_martyr, martyr_id
+            counts_query, target = COUNTS_OF_MARTYR, martyr_id
         else:
             raise ValueError("live counts of a martyr or of an event")
         if place is None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 from pathlib import Path
@@ -22,7 +23,9 @@ from streamkit.participation.tributes import (
     Outcome,
     TributeRequest,
     TributeWriter,
+    _offer_batch,
     _Pending,
+    _sql,
     cemetery_counts,
     daily_counts,
     event_counts,
@@ -220,3 +223,42 @@ def test_one_batch_gives_each_tribute_the_outcome_it_would_get_alone(store: Arch
     assert rows(store) == 4 and batch[0].answer and batch[0].answer.counts[TributeKind.CANDLE] == 4
     assert event_counts(store, 1)[TributeKind.CANDLE] == 0 and daily_counts(store) == {DAY: 4}
     assert offer_tribute(store, tribute("b3"), daily_cap=4) is Outcome.COUNTED  # the capped key was not kept
+
+
+def test_postgresql_two_workers_at_once_never_let_a_client_past_the_cap(
+    postgresql_store: ArchiveStore, tmp_path: Path
+) -> None:
+    """Two workers' batches for one client and martyr at the same instant: PostgreSQL shows neither the other's
+    uncommitted row, so without a lock on the cap both would count. The second must wait and then be capped."""
+    import_register(postgresql_store, register_file(tmp_path))
+    sql = _sql("postgresql")
+    first = postgresql_store.engine.raw_connection()
+    outcomes: list[Outcome] = []
+
+    def second_worker() -> None:
+        connection = postgresql_store.engine.raw_connection()
+        try:
+            answers = _offer_batch(connection.cursor(), sql, [_Pending(tribute("second"), 1)])
+            connection.commit()
+            outcomes.extend(answer.outcome for answer in answers)
+        finally:
+            connection.close()
+
+    try:
+        assert [a.outcome for a in _offer_batch(first.cursor(), sql, [_Pending(tribute("first"), 1)])] == [
+            Outcome.COUNTED
+        ]  # written, not yet committed
+        other = threading.Thread(target=second_worker)
+        other.start()
+        with postgresql_store.engine.connect() as watch:  # the second batch waits for the first's lock …
+            waiting = "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"
+            deadline = time.monotonic() + 30
+            while watch.exec_driver_sql(waiting).scalar() != 1:
+                assert time.monotonic() < deadline and other.is_alive(), "the second batch did not wait"
+                time.sleep(0.02)
+        first.commit()  # … until it commits, then counts its row in
+        other.join(30)
+    finally:
+        first.close()
+    assert outcomes == [Outcome.CAPPED] and rows(postgresql_store) == 1
+    assert live_counts(postgresql_store, martyr_id=1, day=DAY).counts[TributeKind.CANDLE] == 1  # type: ignore[union-attr]
