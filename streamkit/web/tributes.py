@@ -310,8 +310,7 @@ class TributeFastPath:
         if fields.get("kind") not in KINDS or not KEY.fullmatch(key):
             return self.app(environ, start_response)
         if not self.limit.allow(address):
-            start_response("429 TOO MANY REQUESTS", self.headers)
-            return [b'{"error": 429}']
+            return self._answer(start_response, "429 TOO MANY REQUESTS", b'{"error": 429}')
         day = tribute_day()
         target = int(found.group(2))
         tribute = TributeRequest(
@@ -325,14 +324,19 @@ class TributeFastPath:
         try:
             answer = offer(self.store, tribute, daily_cap=self.daily_cap)
         except ArchiveError:
-            start_response("503 SERVICE UNAVAILABLE", [*self.headers, ("Retry-After", "1")])
-            return [b'{"error": 503}']
+            return self._answer(start_response, "503 SERVICE UNAVAILABLE", b'{"error": 503}', ("Retry-After", "1"))
         if answer.outcome is Outcome.NOT_FOUND:
             return self.app(environ, start_response)  # nothing was written: the view answers its 404 page
         counts = {kind.value: n for kind, n in answer.counts.items()}
         status = "429 TOO MANY REQUESTS" if answer.outcome is Outcome.CAPPED else "200 OK"
-        start_response(status, self.headers)
-        return [json.dumps({"outcome": answer.outcome.value, "counts": counts}).encode()]
+        return self._answer(
+            start_response, status, json.dumps({"outcome": answer.outcome.value, "counts": counts}).encode()
+        )
+
+    def _answer(self, start_response: StartResponse, status: str, body: bytes, *extra: tuple[str, str]) -> list[bytes]:
+        # with its length given, gunicorn sends the body as it is: no chunk framing and no closing chunk to send
+        start_response(status, [*self.headers, *extra, ("Content-Length", str(len(body)))])
+        return [body]
 
 
 KINDS = frozenset(kind.value for kind in TributeKind)
