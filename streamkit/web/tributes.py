@@ -6,7 +6,8 @@ one for the form, the script makes a fresh one per tap and sends it again on a r
 
 Live counts: the script polls a tiny JSON document per page (``/api/tributes/…``), cached for a few seconds in each
 worker and marked public for the same time, so a proxy or CDN in front answers thousands of phones with one request
-per page and period; the cost follows the number of pages open, not the number of people looking.
+per page and period; the cost follows the number of pages open, not the number of people looking. While a campaign
+that takes the page's cemetery runs, the document and the block carry its tributes so far (``campaign``, else null).
 
 The martyr's page is rendered per visitor and carries a CSRF token. An event's page is a cached page shared by
 everyone, so it cannot carry one: its tributes are checked the way browsers allow for that, by the ``Origin`` (or
@@ -22,6 +23,7 @@ import secrets
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -33,6 +35,8 @@ from werkzeug.wrappers import Response
 
 from streamkit.archive.models import Event
 from streamkit.archive.store import ArchiveStore
+from streamkit.campaigns.shelf import CampaignShelf
+from streamkit.campaigns.tributes import CampaignTributes, running_tributes
 from streamkit.errors import ArchiveError
 from streamkit.participation.models import TributeKind
 from streamkit.participation.tributes import (
@@ -60,6 +64,7 @@ LIVE_S = 2  # live counts are at most this old: per worker, and in any cache in 
 POLL_S = 5  # how often an open page asks for them
 LIMITER_KEY = "streamkit_tribute_limit"
 LIVE_KEY = "streamkit_tribute_live"
+SHELF_KEY = "streamkit_tribute_campaigns"
 
 
 class ClientLimit:
@@ -105,6 +110,28 @@ def store_of(app: Flask) -> ArchiveStore:
 def init_tributes(app: Flask) -> None:
     app.extensions[LIMITER_KEY] = ClientLimit(app.config["STREAMKIT_TRIBUTE_RATE_LIMIT"])
     app.extensions[LIVE_KEY] = {}
+    app.extensions[SHELF_KEY] = CampaignShelf(Path(app.config["STREAMKIT_CAMPAIGNS_DIR"]))
+
+
+def _campaign_figure(live: LiveCounts | None) -> CampaignTributes | None:
+    """The tributes of the campaign running on the page's day that takes its cemetery's, if one does."""
+    if live is None:
+        return None
+    shelf: CampaignShelf = current_app.extensions[SHELF_KEY]
+    return running_tributes(store(), shelf.campaigns(), live.day, live.cemetery)
+
+
+def _campaign_json(figure: CampaignTributes | None) -> dict[str, Any] | None:
+    """The campaign's figure as the live counts carry it; None (null) when no campaign runs for the page."""
+    if figure is None:
+        return None
+    return {
+        "slug": figure.slug,
+        "theme": figure.theme,
+        "count": figure.count,
+        "first": figure.first.isoformat(),
+        "last": figure.last.isoformat(),
+    }
 
 
 def tribute_panel(martyr_id: int) -> dict[str, Any]:
@@ -143,6 +170,7 @@ def _panel(action: str, live_url: str, counts: Any, live: LiveCounts | None, key
         "cemetery": live.cemetery if live else "",
         "cemetery_today": live.cemetery_today if live else 0,
         "today": live.today if live else 0,
+        "campaign": _campaign_json(_campaign_figure(live)),
         "kinds": [(kind.value, label) for kind, label in LABELS.items()],
         "key": key,
         "offered": offered in TributeKind.__members__.values(),
@@ -242,16 +270,18 @@ def live_event(event_id: int) -> Response:
 
 def _live(what: str, target: int) -> Response:
     """A page's live counts as JSON, computed at most once per ``LIVE_S`` per worker and page."""
-    cache: dict[tuple[str, int], tuple[float, LiveCounts | None]] = current_app.extensions[LIVE_KEY]
+    cache: dict[tuple[str, int], tuple[float, LiveCounts | None, CampaignTributes | None]]
+    cache = current_app.extensions[LIVE_KEY]
     now = time.monotonic()
     found = cache.get((what, target))
     if found is None or now - found[0] >= LIVE_S:
         if len(cache) > 10_000:
             cache.clear()
         arguments = {"martyr_id": target} if what == "martyr" else {"event_id": target}
-        found = (now, live_counts(store(), **arguments))  # type: ignore[arg-type]
+        counted = live_counts(store(), **arguments)  # type: ignore[arg-type]
+        found = (now, counted, _campaign_figure(counted))
         cache[(what, target)] = found
-    live = found[1]
+    live, campaign = found[1], found[2]
     if live is None:
         abort(404)
     response = jsonify(
@@ -260,6 +290,7 @@ def _live(what: str, target: int) -> Response:
         cemetery_today=live.cemetery_today,
         today=live.today,
         day=live.day.isoformat(),
+        campaign=_campaign_json(campaign),
     )
     response.headers["Cache-Control"] = f"public, max-age={LIVE_S}"
     return response

@@ -1,19 +1,22 @@
-"""Tributes and messages in Debian's Chromium: a tap updates the count without a reload, under the strict CSP;
-with JavaScript off the same tap posts the form and the page comes back counted; a message goes through the
-moderation queue before it appears on the page."""
+"""Tributes and messages in Debian's Chromium: a tap updates the count (and the running campaign's figure on
+another page) without a reload, under the strict CSP; with JavaScript off the same tap posts the form and the page
+comes back counted; a message goes through the moderation queue before it appears on the page."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from streamkit.participation.models import TributeKind
-from streamkit.participation.tributes import martyr_counts
+from streamkit.participation.tributes import martyr_counts, tribute_day
 from streamkit.web.accounts import add_user
+from tests.archive.conftest import make_event
 from tests.participation.conftest import live_register_site
+from tests.participation.test_campaign_tributes import write_campaign
 from tests.web.conftest import ADMIN, STAFF, web_settings
 from tests.web.live_site import LiveSite, require_chromium, sign_in
 
@@ -80,8 +83,6 @@ def test_a_message_waits_for_the_moderator_then_appears(site: LiveSite, browser:
 
 @pytest.mark.parametrize("where", ["martyr", "event"])
 def test_a_tap_in_one_page_shows_in_another_without_a_reload(site: LiveSite, browser: Any, where: str) -> None:
-    from tests.archive.conftest import make_event
-
     path = "/martyrs/1"
     if where == "event":
         path = f"/events/{make_event(site.store, venue='南山烈士陵园').slug}"
@@ -98,3 +99,23 @@ def test_a_tap_in_one_page_shows_in_another_without_a_reload(site: LiveSite, bro
     sync_api.expect(candles).to_have_text("1", timeout=30_000)
     sync_api.expect(watching.locator('.tribute-total[data-total="today"]')).to_have_text("1", timeout=30_000)
     assert reloads == []
+
+
+def test_a_tap_on_a_martyrs_page_moves_the_campaign_figure_on_an_event_page(tmp_path: Path, browser: Any) -> None:
+    today = tribute_day()
+    folder = write_campaign(tmp_path / "campaigns", start=today - timedelta(days=1), end=today + timedelta(days=1))
+    settings = web_settings(tmp_path).model_copy(update={"campaigns_dir": folder.parent})
+    with live_register_site(tmp_path, settings) as site:
+        event = make_event(site.store, venue="南山烈士陵园")  # the martyr's cemetery: one campaign for both
+        watching, tapping = browser.new_page(locale="zh-CN"), browser.new_page(locale="zh-CN")
+        reloads: list[str] = []
+        watching.goto(f"{site.url}/events/{event.slug}")
+        watching.on("load", lambda _: reloads.append(watching.url))
+        figure = watching.locator('.tribute-total[data-total="campaign"]')
+        sync_api.expect(figure).to_have_text("0")
+        tapping.goto(f"{site.url}/martyrs/1")
+        sync_api.expect(tapping.locator('.tribute-total[data-total="campaign"]')).to_have_text("0")
+        tapping.get_by_role("button", name="献花").click()
+        sync_api.expect(tapping.locator('.tribute-count[data-kind="flower"]')).to_have_text("1")
+        sync_api.expect(figure).to_have_text("1", timeout=30_000)  # by the event page's polling, no reload
+        assert reloads == []

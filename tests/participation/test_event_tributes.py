@@ -181,6 +181,7 @@ def test_live_counts_for_martyr_and_event_pages(client: FlaskClient, store: Arch
         "cemetery_today": 3,
         "today": 3,
         "day": today.isoformat(),
+        "campaign": None,  # config/campaigns holds no campaign running today
     }
     assert client.get(f"/api/tributes/events/{event.id}").json["counts"] == {"flower": 1, "candle": 0, "bow": 0}
     assert client.get("/api/tributes/martyrs/5").status_code == 404  # hidden

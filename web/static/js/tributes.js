@@ -28,7 +28,11 @@
   }
   function showTotals(section, live) {
     Array.prototype.forEach.call(section.querySelectorAll(".tribute-total"), function (out) {
-      var value = live[out.getAttribute("data-total")];
+      var name = out.getAttribute("data-total");
+      var value = live[name];
+      if (name === "campaign") {  // only the campaign the page was drawn with: another one needs a reload
+        value = live.campaign && live.campaign.slug === out.getAttribute("data-campaign") ? live.campaign.count : null;
+      }
       if (typeof value === "number" && value > Number(out.textContent)) { out.textContent = value; }
     });
   }
