@@ -186,6 +186,26 @@ def erase_claim(store: ArchiveStore, claim_id: int, *, actor: str, reason: str =
         claim = session.get(RelativeClaim, claim_id)
         if claim is None:
             raise ArchiveError("no such claim")
-        claim.sealed = ""
-        claim.erased_at = claim.erased_at or utcnow()
-        ArchiveStore.audit(session, actor, "claim.erase", f"claim:{claim_id} (martyr {claim.martyr_id})", reason)
+        erase_claim_data(session, claim, actor=actor, reason=reason)
+
+
+def erase_claim_data(session: Session, claim: RelativeClaim, *, actor: str, reason: str) -> None:
+    """Empty one claim's sealed data, audit-logged (``claim.erase``) in the caller's transaction."""
+    claim.sealed = ""
+    claim.erased_at = claim.erased_at or utcnow()
+    ArchiveStore.audit(session, actor, "claim.erase", f"claim:{claim.id} (martyr {claim.martyr_id})", reason)
+
+
+def export_claim_data(session: Session, sealer: Sealer, claim: RelativeClaim, *, actor: str) -> dict[str, object]:
+    """Everything kept about one claim, staff notes included, audit-logged (``claim.export``)."""
+    ArchiveStore.audit(session, actor, "claim.export", f"claim:{claim.id} (martyr {claim.martyr_id})")
+    return {
+        "claim": claim.id,
+        "martyr_id": claim.martyr_id,
+        "status": claim.status,
+        "personal_data": sealer.open(claim.sealed),
+        "consent_at": claim.consent_at.isoformat(),
+        "created_at": claim.created_at.isoformat(),
+        "closed_at": claim.closed_at.isoformat() if claim.closed_at else None,
+        "erased_at": claim.erased_at.isoformat() if claim.erased_at else None,
+    }

@@ -41,6 +41,17 @@ def normalise_phone(text: str) -> str | None:
     return plain if MOBILE.fullmatch(plain) else None
 
 
+_MENTIONED = re.compile(r"(?:\+86|0086|(?<!\d))(1[3-9]\d{9})(?!\d)")
+
+
+def phones_in(text: str) -> set[str]:
+    """The mainland mobile numbers a free-text contact mentions, normalised as ``normalise_phone`` does them.
+
+    A claim's contact is free text ("139 8765 0123，微信同号"); whatever ``normalise_phone`` accepts is found here too.
+    """
+    return set(_MENTIONED.findall(_SEPARATORS.sub("", unicodedata.normalize("NFKC", text))))
+
+
 @dataclass(frozen=True, repr=False)
 class SweepRequest:
     """What a family asks for; ``repr`` never shows the personal fields."""
@@ -242,23 +253,28 @@ def export_sweep(store: ArchiveStore, sealer: Sealer, sweep_id: int, *, actor: s
         order = session.get(ProxySweep, sweep_id)
         if order is None:
             raise ArchiveError("no such work order")
-        _audit(session, actor, "sweep.export", order)
-        photos = session.scalars(select(SweepPhoto.derivative).where(SweepPhoto.sweep_id == sweep_id))
-        return {
-            "work_order": order.id,
-            "martyr_id": order.martyr_id,
-            "status": order.status,
-            "personal_data": sealer.open(order.sealed),
-            "preferred_date": order.preferred_date.isoformat(),
-            "scheduled_for": order.scheduled_for.isoformat() if order.scheduled_for else None,
-            "checklist": {item: getattr(order, item) for item in CHECKLIST},
-            "photos": list(photos),
-            "video": order.video or (f"archive:{order.entry_id}" if order.entry_id else None),
-            "consent_at": order.consent_at.isoformat(),
-            "created_at": order.created_at.isoformat(),
-            "closed_at": order.closed_at.isoformat() if order.closed_at else None,
-            "erased_at": order.erased_at.isoformat() if order.erased_at else None,
-        }
+        return export_order(session, sealer, order, actor=actor)
+
+
+def export_order(session: Session, sealer: Sealer, order: ProxySweep, *, actor: str) -> dict[str, object]:
+    """One order's export, audit-logged (``sweep.export``) in the caller's transaction."""
+    _audit(session, actor, "sweep.export", order)
+    photos = session.scalars(select(SweepPhoto.derivative).where(SweepPhoto.sweep_id == order.id))
+    return {
+        "work_order": order.id,
+        "martyr_id": order.martyr_id,
+        "status": order.status,
+        "personal_data": sealer.open(order.sealed),
+        "preferred_date": order.preferred_date.isoformat(),
+        "scheduled_for": order.scheduled_for.isoformat() if order.scheduled_for else None,
+        "checklist": {item: getattr(order, item) for item in CHECKLIST},
+        "photos": list(photos),
+        "video": order.video or (f"archive:{order.entry_id}" if order.entry_id else None),
+        "consent_at": order.consent_at.isoformat(),
+        "created_at": order.created_at.isoformat(),
+        "closed_at": order.closed_at.isoformat() if order.closed_at else None,
+        "erased_at": order.erased_at.isoformat() if order.erased_at else None,
+    }
 
 
 def erase_sweep(store: ArchiveStore, sweep_id: int, *, actor: str, reason: str = "request") -> None:
@@ -267,11 +283,12 @@ def erase_sweep(store: ArchiveStore, sweep_id: int, *, actor: str, reason: str =
         order = session.get(ProxySweep, sweep_id)
         if order is None:
             raise ArchiveError("no such work order")
-        _erase(order)
-        _audit(session, actor, "sweep.erase", order, reason)
+        erase_order(session, order, actor=actor, reason=reason)
 
 
-def _erase(order: ProxySweep) -> None:
+def erase_order(session: Session, order: ProxySweep, *, actor: str, reason: str) -> None:
+    """Empty one order's sealed data and kill its link, audit-logged (``sweep.erase``) in the caller's transaction."""
     order.sealed = ""
     order.link_hash = None
     order.erased_at = order.erased_at or utcnow()
+    _audit(session, actor, "sweep.erase", order, reason)

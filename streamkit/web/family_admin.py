@@ -1,5 +1,6 @@
 """Staff pages for families: proxy-sweeping work orders (schedule, "四个一" checklist, photo set through the photo
-checks, video, done, the family's link, export and erase) and the search for relatives (records, claims, follow-up).
+checks, video, done, the family's link, export and erase), the search for relatives (records, claims, follow-up),
+and one family's data across all its requests and claims, found by mobile number (list, export all, erase all).
 
 Pages that open sealed data are ``no-store``; every change goes through ``participation`` functions that write the
 audit log in the same transaction, with numbers and statuses only. Work orders and claims (contact data) need
@@ -19,11 +20,15 @@ from typing import Any
 from flask import Blueprint, abort, flash, make_response, redirect, render_template, request, url_for
 from flask import Response as FlaskResponse
 from flask_login import current_user
+from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
+from wtforms import StringField
+from wtforms.validators import DataRequired, Length, ValidationError
 
 from streamkit.archive.models import Role
 from streamkit.archive.store import ArchiveQuery
 from streamkit.errors import ArchiveError
+from streamkit.participation.family_data import FamilyQuery, erase_family, export_family, family_query, find_family
 from streamkit.participation.family_models import (
     CHECKLIST,
     ClaimStatus,
@@ -42,6 +47,7 @@ from streamkit.participation.relatives import (
     mark_sought,
     unmark,
 )
+from streamkit.participation.sealed import Sealer
 from streamkit.participation.sweep_photos import MAX_PHOTO_BYTES, add_sweep_photo
 from streamkit.participation.sweep_video import MAX_VIDEO_BYTES, MAX_VIDEO_SECONDS, VideoRefused, add_sweep_video
 from streamkit.participation.sweeping import (
@@ -63,7 +69,7 @@ from streamkit.web.access import check_cemetery, require_role, visible_cemeterie
 from streamkit.web.admin import actor, admin_globals
 from streamkit.web.extensions import csrf, store
 from streamkit.web.family import PRIVATE_HEADERS, participation, private_jpeg, sealer
-from streamkit.web.forms import ConfirmForm
+from streamkit.web.forms import ONE_LINE, ConfirmForm
 
 bp = Blueprint("family_admin", __name__)
 bp.context_processor(admin_globals)
@@ -417,3 +423,91 @@ def claim(claim_id: int) -> FlaskResponse | Response:
 def claim_erase(claim_id: int) -> Response:
     back = url_for("family_admin.claim", claim_id=claim_id)
     return _apply(lambda: erase_claim(store(), claim_id, actor=actor()), "个人信息已删除", back)
+
+
+class FamilyForm(FlaskForm):
+    """Whose data: the number the family gave (as the request form takes it) and, optionally, a name."""
+
+    phone = StringField(
+        "手机号码", [DataRequired("请填写手机号码"), Length(max=30, message="请填写 11 位手机号码"), ONE_LINE]
+    )
+    name = StringField("姓名（可选，同一号码有多人使用时填写）", [Length(max=40, message="姓名最多 40 个字"), ONE_LINE])
+
+    def validate_phone(self, field: StringField) -> None:
+        if field.data:
+            try:
+                family_query(field.data)
+            except ArchiveError:
+                raise ValidationError("请填写中国大陆 11 位手机号码，例如 139 1234 5678") from None
+
+    def query(self) -> FamilyQuery:
+        return family_query(self.phone.data or "", self.name.data or "")
+
+
+def masked(phone: str) -> str:
+    """A number as staff pages name it outside its input: ``139****0123``."""
+    return f"{phone[:3]}****{phone[-4:]}"
+
+
+def _family_page(form: FamilyForm, code: int = 200, **extra: Any) -> FlaskResponse:
+    page = render_template("admin/families.html", form=form, locked=sealer() is None, **_labels(), **extra)
+    return _no_store(make_response(page, code))
+
+
+def _posted_family() -> tuple[FamilyForm, FamilyQuery, Sealer] | FlaskResponse:
+    """The posted form, its query and the sealer; or the page saying what is wrong (400, or 503 without a key)."""
+    form = FamilyForm()
+    valid = form.validate_on_submit()
+    if form.csrf_token.errors:
+        abort(400)
+    box = sealer()
+    if box is None:
+        return _family_page(form, 503)
+    if not valid:
+        return _family_page(form, 400)
+    return form, form.query(), box
+
+
+@bp.route("/families", methods=["GET", "POST"])
+@proxy_staff
+def families() -> FlaskResponse:
+    if request.method == "GET":
+        return _family_page(FamilyForm())
+    posted = _posted_family()
+    if not isinstance(posted, tuple):
+        return posted
+    form, query, box = posted
+    found = find_family(store(), box, query, cemeteries=visible_cemeteries())
+    return _family_page(form, found=found, shown=masked(query.phone))
+
+
+@bp.post("/families/export")
+@proxy_staff
+def families_export() -> FlaskResponse:
+    posted = _posted_family()
+    if not isinstance(posted, tuple):
+        return posted
+    form, query, box = posted
+    export = export_family(store(), box, query, actor=actor(), cemeteries=visible_cemeteries())
+    if not export.found.records:
+        return _family_page(form, 404, found=export.found, shown=masked(query.phone))
+    response = make_response(json.dumps(export.data, ensure_ascii=False, indent=2))
+    response.headers["Content-Type"] = "application/json; charset=utf-8"
+    day = str(export.data["exported_at"])[:10]
+    response.headers["Content-Disposition"] = f'attachment; filename="family-data-{day}.json"'  # never the number
+    return _no_store(response)
+
+
+@bp.post("/families/erase")
+@proxy_staff
+def families_erase() -> FlaskResponse:
+    """The first post shows what would be erased and asks again; the confirmed post erases it all."""
+    posted = _posted_family()
+    if not isinstance(posted, tuple):
+        return posted
+    form, query, box = posted
+    if request.form.get("confirmed") != "yes":
+        found = find_family(store(), box, query, cemeteries=visible_cemeteries())
+        return _family_page(form, found=found, shown=masked(query.phone), confirm=bool(found.records))
+    erased = erase_family(store(), box, query, actor=actor(), cemeteries=visible_cemeteries())
+    return _family_page(FamilyForm(formdata=None), erased=erased, shown=masked(query.phone))

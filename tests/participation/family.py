@@ -20,10 +20,11 @@ CLAIMANT = "司马黛琳"
 CLAIMANT_CONTACT = "15812349876"
 
 
-def family_settings(tmp_path: Path, *, keys: tuple[str, ...] = (KEY,), **participation: object) -> Settings:
-    web = WebSettings.model_validate(
-        {"database_url": f"sqlite:///{tmp_path / 'site.db'}", "media_dir": tmp_path / "media", "secure_cookies": False}
-    )
+def family_settings(
+    tmp_path: Path, *, keys: tuple[str, ...] = (KEY,), database_url: str = "", **participation: object
+) -> Settings:
+    url = database_url or f"sqlite:///{tmp_path / 'site.db'}"
+    web = WebSettings.model_validate({"database_url": url, "media_dir": tmp_path / "media", "secure_cookies": False})
     fields: dict[str, object] = {
         "data_keys": [SecretStr(k) for k in keys],
         "private_dir": tmp_path / "private",

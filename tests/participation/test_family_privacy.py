@@ -1,8 +1,8 @@
 """Families' personal data stays where it belongs: the staff pages made for it and the sealed column.
 
-One family and one claimant with names and numbers found nowhere else go through every step; then the logs (caplog
-and a log file at DEBUG), every public page, feed and API answer, the error pages, the audit log and the raw bytes
-of the SQLite files are searched for them.
+One family and one claimant with names and numbers found nowhere else go through every step, the family-wide
+export by number included; then the logs (caplog and a log file at DEBUG), every public page, feed and API answer,
+the error pages, the audit log and the raw bytes of the SQLite files are searched for them.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from flask import Flask
+from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from streamkit.archive.models import AuditRecord
@@ -38,6 +39,10 @@ def log_file(tmp_path: Path) -> Iterator[Path]:
     root.removeHandler(handler)
     root.setLevel(level)
     handler.close()
+
+
+def staff_page_of(staff: FlaskClient) -> str:
+    return staff.get("/admin/family/families").get_data(as_text=True)
 
 
 def leaks(text: str) -> list[str]:
@@ -71,11 +76,20 @@ def test_personal_data_never_leaves_the_staff_pages(
     big = {**claim, "knowledge": "老家在吉安" * 100_000}
     answers["too large"] = public.post("/relatives/3/claim", data=big).get_data(as_text=True)
     answers["api 404"] = public.get("/api/nothing").get_data(as_text=True)
+    # one family's data by number: refused without the token, with a bad name, and to a visitor not signed in
+    family = {"phone": "+86 139-8765-0123", "name": FAMILY_NAME}
+    for path in ("/admin/family/families", "/admin/family/families/export", "/admin/family/families/erase"):
+        answers[f"{path} without token"] = staff.post(path, data=family).get_data(as_text=True)
+        answers[f"{path} signed out"] = public.post(path, data=family).get_data(as_text=True)
+    wrong = {**family, "name": "长" * 41, "csrf_token": csrf_token(staff_page_of(staff))}
+    answers["family search, bad name"] = staff.post("/admin/family/families", data=wrong).get_data(as_text=True)
     found = {where: leaks(text) for where, text in answers.items() if leaks(text)}
     assert found == {}
 
     staff_page = staff.get(f"/admin/family/sweeps/{sweep_id}").get_data(as_text=True)
     assert FAMILY_NAME in staff_page and FAMILY_PHONE in staff_page  # the page made for it shows it
+    exported = staff.post("/admin/family/families/export", data={**family, "csrf_token": csrf_token(staff_page)})
+    assert FAMILY_PHONE in exported.get_data(as_text=True) and CLAIMANT not in exported.get_data(as_text=True)
 
     with archive.session() as session:
         audit = [f"{a.actor} {a.action} {a.target} {a.detail}" for a in session.scalars(select(AuditRecord))]
