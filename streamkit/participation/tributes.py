@@ -20,6 +20,7 @@ import hashlib
 import hmac
 import json
 import os
+import sqlite3
 import threading
 import time
 import weakref
@@ -33,7 +34,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import bindparam, func, select
 
 from streamkit.archive.models import Event
-from streamkit.archive.store import ArchiveStore
+from streamkit.archive.store import BUSY_TIMEOUT_MS, ArchiveStore
 from streamkit.errors import ArchiveError
 from streamkit.participation.models import (
     EventTributeCount,
@@ -143,6 +144,7 @@ class TributeWriter:
 
     def __init__(self, store: ArchiveStore) -> None:
         self.engine = store.engine
+        self._sqlite: sqlite3.Connection | None = None  # SQLite: the writer's own connection
         self._waiting: deque[_Pending] = deque()
         self._wake = threading.Event()
         self._lock = threading.Lock()
@@ -198,24 +200,65 @@ class TributeWriter:
 
     def _commit(self, batch: list[_Pending]) -> None:
         sql = _sql(self.engine.dialect.name)
-        pooled = self.engine.raw_connection()
-        try:
-            cursor = pooled.cursor()
+        if sql.dialect == "sqlite":
+            connection = self._sqlite_connection()
+            cursor = connection.cursor()
             try:
-                if sql.begin:
-                    cursor.execute(sql.begin)
+                _begin_immediate(cursor)
                 answers = _offer_batch(cursor, sql, batch)
-                pooled.commit()
+                connection.commit()
             except BaseException:
-                pooled.rollback()
+                connection.rollback()
                 raise
             finally:
                 cursor.close()
-        finally:
-            pooled.close()  # back to the pool
+        else:
+            pooled = self.engine.raw_connection()
+            try:
+                pooled_cursor = pooled.cursor()
+                try:
+                    answers = _offer_batch(pooled_cursor, sql, batch)
+                    pooled.commit()
+                except BaseException:
+                    pooled.rollback()
+                    raise
+                finally:
+                    pooled_cursor.close()
+            finally:
+                pooled.close()  # back to the pool
         self.batches += 1
         for pending, answer in zip(batch, answers, strict=True):
             pending.answer = answer
+
+    def _sqlite_connection(self) -> sqlite3.Connection:
+        """The writer's own SQLite connection, which never waits inside SQLite for the write lock (see below)."""
+        if self._sqlite is None:
+            database = self.engine.url.database or ":memory:"
+            connection = sqlite3.connect(database, isolation_level=None, check_same_thread=False)
+            for pragma in ("synchronous=NORMAL", "foreign_keys=ON", "busy_timeout=0"):
+                connection.execute(f"PRAGMA {pragma}")
+            self._sqlite = connection
+        return self._sqlite
+
+
+def _begin_immediate(cursor: sqlite3.Cursor) -> None:
+    """Take SQLite's write lock, waiting for another process's writer by ``time.sleep``, not inside SQLite.
+
+    SQLite's own busy handler sleeps in C: under gunicorn's gevent workers that stops every request of the
+    worker for as long as the other worker's batch holds the lock. ``time.sleep`` is gevent's there: the wait
+    yields, and the worker's other requests are read and queued for the next batch meanwhile.
+    """
+    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    pause = 0.0005
+    while True:
+        try:
+            cursor.execute("BEGIN IMMEDIATE")
+            return
+        except sqlite3.OperationalError as exc:
+            if exc.sqlite_errorcode & 0xFF != sqlite3.SQLITE_BUSY or time.monotonic() > deadline:
+                raise
+        time.sleep(pause)
+        pause = min(pause * 2, 0.008)
 
 
 _writers: weakref.WeakKeyDictionary[ArchiveStore, tuple[int, TributeWriter]] = weakref.WeakKeyDictionary()
@@ -284,7 +327,9 @@ def _offer_batch(cursor: Any, sql: _WriteSql, batch: list[_Pending]) -> list[Tri
     _cap(cursor, sql, batch, outcomes, inserted)
     counted = [(t, places[_target(t)]) for t, o in zip(tributes, outcomes, strict=True) if o is Outcome.COUNTED]
     _bump(cursor, sql, counted)
-    return _answers(cursor, sql, tributes, outcomes)
+    answers = _answers(cursor, sql, tributes, outcomes)
+    _bump_days(cursor, sql, counted)
+    return answers
 
 
 def _target(tribute: TributeRequest) -> tuple[bool, int]:
@@ -327,17 +372,25 @@ def _cap(cursor: Any, sql: _WriteSql, batch: list[_Pending], outcomes: list[Outc
 
 
 def _bump(cursor: Any, sql: _WriteSql, counted: list[tuple[TributeRequest, str]]) -> None:
-    """Add the batch's counted tributes to the running totals: one upsert per total touched, not per tribute."""
-    if not counted:
-        return
+    """Add the batch's counted tributes to the martyrs' and events' running totals: one upsert per total touched."""
     martyrs = Counter((t.martyr_id, t.kind.value) for t, _ in counted if t.martyr_id is not None)
     events = Counter((t.event_id, t.kind.value) for t, _ in counted if t.event_id is not None)
-    days = Counter((t.day, cemetery) for t, cemetery in counted)
-    cursor.executemany(sql.bump_day, [(sql.day(day), cemetery, n) for (day, cemetery), n in sorted(days.items())])
     if martyrs:
         cursor.executemany(sql.bump_martyr, [(target, kind, n) for (target, kind), n in sorted(martyrs.items())])
     if events:
         cursor.executemany(sql.bump_event, [(target, kind, n) for (target, kind), n in sorted(events.items())])
+
+
+def _bump_days(cursor: Any, sql: _WriteSql, counted: list[tuple[TributeRequest, str]]) -> None:
+    """Add them to the day's total per cemetery: the batch's last statement before its commit.
+
+    Every batch of the day updates the same few rows. On PostgreSQL the row stays locked until the commit, and
+    another worker's batch waits for it; taken last, it is held for the commit alone.
+    """
+    days = Counter((t.day, cemetery) for t, cemetery in counted)
+    if days:
+        rows = [(sql.day(day), cemetery, n) for (day, cemetery), n in sorted(days.items())]
+        cursor.executemany(sql.bump_day, rows)
 
 
 def _answers(
@@ -372,7 +425,6 @@ class _WriteSql:
     """
 
     dialect: str
-    begin: str | None  # SQLite: BEGIN IMMEDIATE, the write lock first (a read lock cannot become one later)
     lock: str | None  # PostgreSQL: the advisory locks of the caps a batch counts
     find_martyrs: str
     find_events: str
@@ -423,7 +475,6 @@ def _sql(dialect: str) -> _WriteSql:
 
     return _WriteSql(
         dialect=dialect,
-        begin="BEGIN IMMEDIATE" if dialect == "sqlite" else None,
         lock=None if dialect == "sqlite" else "SELECT pg_advisory_xact_lock(k) FROM unnest(%s::bigint[]) AS k",
         find_martyrs=f"SELECT id, cemetery FROM martyrs WHERE id {among} AND NOT hidden",
         find_events=f"SELECT id, venue FROM events WHERE id {among}",
