@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -20,6 +23,7 @@ from streamkit.participation.tributes import (
     tribute_day,
 )
 from streamkit.register.importer import import_register
+from tests.conftest import ROOT
 from tests.participation.conftest import register_file
 
 DAY = date(2026, 4, 4)
@@ -93,3 +97,57 @@ def test_postgresql_counts_once_caps_and_skips_hidden_martyrs(postgresql_store: 
     assert offer_tribute(postgresql_store, tribute("p4", martyr_id=5), daily_cap=2) is Outcome.NOT_FOUND
     assert rows(postgresql_store) == 2 and martyr_counts(postgresql_store, 1)[TributeKind.FLOWER] == 2
     assert cemetery_counts(postgresql_store) == {"南山烈士陵园": 2} and daily_counts(postgresql_store) == {DAY: 2}
+
+
+# A gevent worker in miniature: the store's writer offers a tribute while another process holds SQLite's write
+# lock for a second, and a ticker greenlet counts how often the hub ran meanwhile. Prints "<outcome> <ticks>".
+HELD_LOCK_SCRIPT = """
+from gevent import monkey
+monkey.patch_all()
+import sqlite3, subprocess, sys, time
+from datetime import date
+import gevent
+from streamkit.archive.store import ArchiveStore
+from streamkit.participation.models import TributeKind
+from streamkit.participation.tributes import TributeRequest, offer_tribute
+
+path = sys.argv[1]
+store = ArchiveStore("sqlite:///" + path, migrate=False)
+holder = subprocess.Popen([sys.executable, "-c", (
+    "import sqlite3, sys, time; c = sqlite3.connect(sys.argv[1], isolation_level=None); "
+    "c.execute('BEGIN IMMEDIATE'); print('held', flush=True); time.sleep(1); c.execute('COMMIT')"
+), path], stdout=subprocess.PIPE, text=True)
+assert holder.stdout.readline().strip() == "held"
+ticks = 0
+def tick():
+    global ticks
+    while True:
+        ticks += 1
+        gevent.sleep(0.005)
+ticker = gevent.spawn(tick)
+gevent.sleep(0)
+request = TributeRequest(key="held".ljust(16, "0"), martyr_id=1, kind=TributeKind.FLOWER, client="c1",
+                         day=date(2026, 4, 4))
+outcome = offer_tribute(store, request, daily_cap=10)
+ticker.kill()
+holder.wait()
+print(outcome.value, ticks)
+"""
+
+
+def test_a_worker_waiting_for_another_writers_lock_keeps_serving(tmp_path: Path) -> None:
+    """SQLite's own busy wait sleeps in C and would stop a gevent worker's every request; the writer's yields."""
+    database = tmp_path / "site.db"
+    store = ArchiveStore(f"sqlite:///{database}", tmp_path / "media")
+    import_register(store, register_file(tmp_path))
+    script = tmp_path / "held_lock.py"
+    script.write_text(HELD_LOCK_SCRIPT, encoding="utf-8")
+    done = subprocess.run(
+        [sys.executable, str(script), str(database)], capture_output=True, text=True, timeout=120, cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    outcome, ticks = done.stdout.split()
+    assert outcome == Outcome.COUNTED.value  # it waited for the lock (a busy timeout of 0 alone would refuse it)
+    assert int(ticks) >= 20  # about 200 in the second the lock was held; none if the wait had blocked the hub
+    assert rows(store) == 1
