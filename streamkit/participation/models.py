@@ -11,7 +11,7 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime
 
-from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy import ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from streamkit.archive.models import Base, utcnow
@@ -33,9 +33,24 @@ class Tribute(Base):
     __tablename__ = "tributes"
     __table_args__ = (
         # what the daily cap counts; per-day and per-cemetery totals live in tribute_day_counts, so no index
-        # by day or cemetery slows every insert down
-        Index("ix_tributes_client_martyr_day", "client", "martyr_id", "day"),
-        Index("ix_tributes_client_event_day", "client", "event_id", "day"),
+        # by day or cemetery slows every insert down. Partial: a row goes into its own target's index only, and
+        # PostgreSQL cannot take the event index (every martyr's row in it, event NULL) for a martyr's count.
+        Index(
+            "ix_tributes_client_martyr_day",
+            "client",
+            "martyr_id",
+            "day",
+            sqlite_where=text("martyr_id IS NOT NULL"),
+            postgresql_where=text("martyr_id IS NOT NULL"),
+        ),
+        Index(
+            "ix_tributes_client_event_day",
+            "client",
+            "event_id",
+            "day",
+            sqlite_where=text("event_id IS NOT NULL"),
+            postgresql_where=text("event_id IS NOT NULL"),
+        ),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     key: Mapped[str] = mapped_column(String(64), unique=True)

@@ -355,10 +355,8 @@ def _cap(cursor: Any, sql: _WriteSql, batch: list[_Pending], outcomes: list[Outc
     for on_event, query in ((False, sql.today_martyrs), (True, sql.today_events)):
         mine = [t for _, t in new if _target(t)[0] is on_event]
         if mine:
-            clients = sql.many(sorted({t.client for t in mine}))
-            ids = sql.many(sorted({_target(t)[1] for t in mine}))
-            days = sql.many(sorted({sql.day(t.day) for t in mine}))
-            for client, target, day, count in cursor.execute(query, (clients, ids, days)).fetchall():
+            triples = sorted({(t.client, _target(t)[1], t.day) for t in mine})
+            for client, target, day, count in cursor.execute(query, sql.triples(triples)).fetchall():
                 totals[(client, on_event, target, _as_date(day))] = int(count)
     forget = []
     for index, tribute in reversed(new):  # the latest in the batch are the ones over the cap
@@ -441,6 +439,17 @@ class _WriteSql:
         """A list as one parameter: SQLite reads it as JSON (``json_each``), PostgreSQL as an array."""
         return json.dumps(values) if self.dialect == "sqlite" else values
 
+    def triples(self, triples: list[tuple[str, int, date]]) -> tuple[Any, Any, Any]:
+        """The (client, target, day) triples a cap counts, as the ``today`` statements take them."""
+        clients, targets, days = zip(*triples, strict=True)
+        if self.dialect == "sqlite":  # each column's values: SQLite searches the index for their combinations
+            return (
+                self.many(sorted(set(clients))),
+                self.many(sorted(set(targets))),
+                self.many(sorted({*map(self.day, days)})),
+            )
+        return list(clients), list(targets), list(days)
+
     def day(self, day: date) -> Any:
         return day.isoformat() if self.dialect == "sqlite" else day
 
@@ -467,10 +476,19 @@ def _sql(dialect: str) -> _WriteSql:
         )
 
     def today(column: str) -> str:
-        # a superset of the batch's (client, target, day) triples, each counted; the batch picks its own
+        if dialect == "sqlite":
+            # a superset of the batch's (client, target, day) triples, each counted; the batch picks its own
+            return (
+                f"SELECT client, {column}, day, count(*) FROM tributes WHERE {column} IS NOT NULL "
+                f"AND client {among} AND {column} {among} AND day {among} GROUP BY client, {column}, day"
+            )
+        # PostgreSQL plans three arrays as a scan of the client's whole index range (one client may have sent
+        # thousands): joined with the exact triples, each is one lookup in the target's partial index
         return (
-            f"SELECT client, {column}, day, count(*) FROM tributes "
-            f"WHERE client {among} AND {column} {among} AND day {among} GROUP BY client, {column}, day"
+            f"SELECT t.client, t.{column}, t.day, count(*) FROM tributes AS t "
+            "JOIN unnest(%s::text[], %s::integer[], %s::date[]) AS w(client, target, day) "
+            f"ON t.client = w.client AND t.{column} = w.target AND t.day = w.day WHERE t.{column} IS NOT NULL "
+            f"GROUP BY t.client, t.{column}, t.day"
         )
 
     return _WriteSql(
