@@ -6,8 +6,9 @@ from __future__ import annotations
 import json
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
 
@@ -16,8 +17,11 @@ from streamkit.config.settings import Settings
 from streamkit.errors import ArchiveError
 
 if TYPE_CHECKING:
+    from streamkit.archive.store import ArchiveStore
     from streamkit.participation.family_data import FamilyQuery, FamilyRecords
     from streamkit.participation.sealed import Sealer
+
+T = TypeVar("T")
 
 app = typer.Typer(
     help="Public participation: families' personal data (retention, keys, one family's export and erase).",
@@ -79,6 +83,19 @@ def _family(settings: Settings, phone: str, name: str) -> tuple[FamilyQuery, Sea
     return query, Sealer(settings.participation.data_keys)
 
 
+def _on_family(
+    ctx: typer.Context, phone: str, name: str, db: str | None, action: Callable[[ArchiveStore, Sealer, FamilyQuery], T]
+) -> T:
+    """Run ``action`` on the archive for one family's number, checked (number, then key) before it is opened."""
+    settings = settings_of(ctx)
+    query, sealer = _family(settings, phone, name)
+    store = open_archive(settings, db)
+    try:
+        return action(store, sealer, query)
+    finally:
+        store.dispose()
+
+
 def _listing(found: FamilyRecords) -> None:
     for record in found.records:
         closed = f" closed {record.closed_at:%Y-%m-%d}" if record.closed_at else ""
@@ -97,13 +114,9 @@ def export_family_command(
     """Export everything kept about one family's proxy sweeping requests and relatives' claims, as one JSON."""
     from streamkit.participation.family_data import export_family
 
-    settings = settings_of(ctx)
-    query, sealer = _family(settings, phone, name)
-    store = open_archive(settings, db)
-    try:
-        export = export_family(store, sealer, query, actor="cli")
-    finally:
-        store.dispose()
+    export = _on_family(
+        ctx, phone, name, db, lambda store, sealer, query: export_family(store, sealer, query, actor="cli")
+    )
     if not export.found.records:
         raise ArchiveError(NOTHING_FOUND + _unreadable(export.found))
     text = json.dumps(export.data, ensure_ascii=False, indent=2) + "\n"
@@ -125,13 +138,10 @@ def erase_family_command(
     """Erase the personal data of every proxy sweeping request and relatives' claim holding one family's number."""
     from streamkit.participation.family_data import erase_family, find_family
 
-    settings = settings_of(ctx)
-    query, sealer = _family(settings, phone, name)
-    store = open_archive(settings, db)
-    try:
-        found = erase_family(store, sealer, query, actor="cli") if yes else find_family(store, sealer, query)
-    finally:
-        store.dispose()
+    def erase_or_find(store: ArchiveStore, sealer: Sealer, query: FamilyQuery) -> FamilyRecords:
+        return erase_family(store, sealer, query, actor="cli") if yes else find_family(store, sealer, query)
+
+    found = _on_family(ctx, phone, name, db, erase_or_find)
     if not found.records:
         raise ArchiveError(NOTHING_FOUND + _unreadable(found))
     _listing(found)

@@ -200,11 +200,12 @@ class TributeWriter:
 
     def _commit(self, batch: list[_Pending]) -> None:
         sql = _sql(self.engine.dialect.name)
-        if sql.dialect == "sqlite":
-            connection = self._sqlite_connection()
+        connection: Any = self._sqlite_connection() if sql.dialect == "sqlite" else self.engine.raw_connection()
+        try:
             cursor = connection.cursor()
             try:
-                _begin_immediate(cursor)
+                if sql.dialect == "sqlite":
+                    _begin_immediate(cursor)
                 answers = _offer_batch(cursor, sql, batch)
                 connection.commit()
             except BaseException:
@@ -212,20 +213,9 @@ class TributeWriter:
                 raise
             finally:
                 cursor.close()
-        else:
-            pooled = self.engine.raw_connection()
-            try:
-                pooled_cursor = pooled.cursor()
-                try:
-                    answers = _offer_batch(pooled_cursor, sql, batch)
-                    pooled.commit()
-                except BaseException:
-                    pooled.rollback()
-                    raise
-                finally:
-                    pooled_cursor.close()
-            finally:
-                pooled.close()  # back to the pool
+        finally:
+            if connection is not self._sqlite:
+                connection.close()  # back to the pool
         self.batches += 1
         for pending, answer in zip(batch, answers, strict=True):
             pending.answer = answer

@@ -57,15 +57,21 @@ def browser() -> Iterator[Any]:
         yield launched
 
 
-@pytest.fixture
-def family_site(tmp_path: Path) -> Iterator[Flask]:
+@contextmanager
+def family_app(tmp_path: Path, database_url: str = "") -> Iterator[Flask]:
     """The site with proxy sweeping and the search for relatives, over the register file, with an admin."""
-    app = create_app(family_settings(tmp_path), secret_key=SECRET)
+    app = create_app(family_settings(tmp_path, database_url=database_url), secret_key=SECRET)
     archive: ArchiveStore = app.extensions[STORE_KEY]
     import_register(archive, register_file(tmp_path))
     add_user(archive, *STAFF, roles=ADMIN)
     yield app
     archive.dispose()
+
+
+@pytest.fixture
+def family_site(tmp_path: Path) -> Iterator[Flask]:
+    with family_app(tmp_path) as app:
+        yield app
 
 
 @pytest.fixture

@@ -25,13 +25,12 @@ from streamkit.archive.models import AuditRecord, Role
 from streamkit.archive.store import ArchiveStore
 from streamkit.participation.family_models import ProxySweep, RelativeClaim
 from streamkit.participation.sealed import Sealer
-from streamkit.register.importer import import_register
 from streamkit.register.models import Martyr
 from streamkit.web.accounts import add_user
 from streamkit.web.app import create_app
 from streamkit.web.districts import add_district
 from streamkit.web.extensions import STORE_KEY
-from tests.participation.conftest import register_file
+from tests.participation.conftest import family_app
 from tests.participation.family import CLAIMANT, CLAIMANT_CONTACT, FAMILY_NAME, FAMILY_PHONE, KEY, family_settings
 from tests.participation.test_family import post, request_sweep
 from tests.web.conftest import ADMIN, SECRET, STAFF, csrf_token, sign_in
@@ -46,12 +45,8 @@ KEY_SECRET = SecretStr(KEY)
 
 @pytest.fixture
 def site(database_url: str, tmp_path: Path) -> Iterator[Flask]:
-    app = create_app(family_settings(tmp_path, database_url=database_url), secret_key=SECRET)
-    archive: ArchiveStore = app.extensions[STORE_KEY]
-    import_register(archive, register_file(tmp_path))
-    add_user(archive, *STAFF, roles=ADMIN)
-    yield app
-    archive.dispose()
+    with family_app(tmp_path, database_url) as app:
+        yield app
 
 
 @pytest.fixture
