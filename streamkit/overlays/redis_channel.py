@@ -44,6 +44,7 @@ class RedisChannel:
         self._script = self._redis.register_script(PUBLISH)
         self._closed = threading.Event()
         self._pubsub: Any = None
+        self._follower: threading.Thread | None = None
 
     def __repr__(self) -> str:  # the URL may hold a password
         return "RedisChannel()"
@@ -53,7 +54,8 @@ class RedisChannel:
             self._subscribe(bus)
         except redis.RedisError as exc:
             log.warning("overlay channel: Redis not reachable yet (%s); retrying in the background", type(exc).__name__)
-        threading.Thread(target=self._follow, args=(bus,), daemon=True, name="overlay-redis").start()
+        self._follower = threading.Thread(target=self._follow, args=(bus,), daemon=True, name="overlay-redis")
+        self._follower.start()
 
     def _subscribe(self, bus: OverlayBus) -> None:
         # subscribe before reading the retained state: a delivery in between arrives twice, never not at all
@@ -79,9 +81,13 @@ class RedisChannel:
                     answer.rpush(key, bus.deliver(delivery))
                     answer.expire(key, 60)
                     answer.execute()
-            except (redis.RedisError, OSError, ValueError) as exc:
+            except Exception as exc:
+                # close() tears the subscription's connection down under the read: redis-py may then fail in any
+                # way (a parser without its buffer); once closed, whatever the follower was doing is over
                 if self._closed.is_set():
                     return
+                if not isinstance(exc, (redis.RedisError, OSError, ValueError)):
+                    raise
                 log.debug("overlay channel: Redis connection lost: %s", type(exc).__name__)
                 self._pubsub = None
                 self._closed.wait(wait)
@@ -113,3 +119,5 @@ class RedisChannel:
             pubsub.close()
         self._redis.close()
         self._listening.close()
+        if self._follower is not None and self._follower is not threading.current_thread():
+            self._follower.join(timeout=5)

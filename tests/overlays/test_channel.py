@@ -19,6 +19,7 @@ from streamkit.errors import ConfigError
 from streamkit.overlays.bus import Delivery, OverlayBus, OverlayChannelError, OverlayEvent, Subscription
 from streamkit.overlays.channel import open_channel
 from streamkit.overlays.hub import HubChannel, OverlayHub
+from streamkit.overlays.redis_channel import RedisChannel
 
 NewBus = Callable[[], OverlayBus]
 
@@ -159,3 +160,32 @@ def test_a_redis_password_stays_out_of_reprs_and_errors() -> None:
         channel.publish(OverlayEvent.show("title"))
     assert "s3cret" not in str(caught.value) and str(caught.value).startswith("Redis did not take the overlay event")
     channel.close()
+
+
+class _TornSubscription:
+    """Stands in for redis-py's subscription: closed under a blocked read, it fails the way redis-py's parser does."""
+
+    def __init__(self) -> None:
+        self.closed = threading.Event()
+
+    def listen(self) -> Iterator[dict[str, object]]:
+        self.closed.wait(10)
+        raise AttributeError("'NoneType' object has no attribute 'readline'")
+        yield {}  # a generator, like redis-py's listen()
+
+    def close(self) -> None:
+        self.closed.set()
+
+
+def test_a_redis_channel_closed_under_its_follower_ends_it_quietly(monkeypatch: pytest.MonkeyPatch) -> None:
+    failures: list[BaseException | None] = []
+    monkeypatch.setattr(threading, "excepthook", lambda args: failures.append(args.exc_value))
+    channel = RedisChannel("redis://127.0.0.1:1/0")  # never reached: the subscription is the stand-in
+    torn = _TornSubscription()
+    monkeypatch.setattr(channel, "_subscribe", lambda bus: setattr(channel, "_pubsub", torn))
+    bus = OverlayBus(channel)
+    follower = channel._follower
+    assert follower is not None and follower.is_alive()
+    bus.close()
+    assert torn.closed.is_set() and not follower.is_alive()  # close() waits for the follower to end
+    assert failures == []
