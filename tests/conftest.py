@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
 import threading
-from collections.abc import Iterator, Sequence
+import time
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -55,6 +57,32 @@ def run_cli(
         timeout=timeout,
         check=False,
     )
+
+
+# a server under a loaded CI machine may take many seconds to import and bind: wait on the clock, not on a count of
+# tries, and stop at once if it exited
+SERVER_START_S = 60.0
+
+
+def port_open(port: int) -> bool:
+    """Whether something accepts TCP connections on 127.0.0.1:``port``."""
+    with socket.create_connection(("127.0.0.1", port), timeout=1):
+        return True
+
+
+def wait_until_up(check: Callable[[], object], what: str, process: subprocess.Popen[Any]) -> None:
+    """Wait until ``check()`` is true (an ``OSError`` counts as not yet) while ``process`` runs; fail if it exits."""
+    deadline = time.monotonic() + SERVER_START_S
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"{what} exited with {process.returncode}")
+        try:
+            if check():
+                return
+        except OSError:
+            pass
+        time.sleep(0.1)
+    pytest.fail(f"{what} did not come up within {SERVER_START_S:.0f} s")
 
 
 @pytest.fixture(scope="session")

@@ -29,7 +29,7 @@ from streamkit.archive.store import ArchiveStore
 from streamkit.overlays.bus import OverlayBus
 from streamkit.overlays.channel import open_channel
 from streamkit.web.accounts import add_user
-from tests.conftest import ROOT
+from tests.conftest import ROOT, wait_until_up
 
 WORKERS = 2
 SECRET = "prod-secret-key-for-the-overlay-tests-0123"
@@ -117,15 +117,7 @@ def site(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactor
     )
     site = Site("127.0.0.1", port, server.pid)
     try:
-        for _ in range(300):
-            try:
-                if site.get("/schedule")[0] == 200 and len(site.workers()) == WORKERS:
-                    break
-            except OSError:
-                pass
-            time.sleep(0.1)
-        else:
-            pytest.fail("web serve --prod did not answer within 30 s")
+        wait_until_up(lambda: site.get("/schedule")[0] == 200 and len(site.workers()) == WORKERS, "web serve", server)
         yield site
     finally:
         os.killpg(server.pid, signal.SIGTERM)

@@ -7,7 +7,6 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 import urllib.request
 from pathlib import Path
 
@@ -15,7 +14,7 @@ from streamkit.archive.models import Role
 from streamkit.archive.store import ArchiveStore
 from streamkit.media.samples import SampleSet
 from streamkit.web.accounts import authenticate
-from tests.conftest import ROOT, run_cli
+from tests.conftest import ROOT, port_open, run_cli, wait_until_up
 
 
 def env_for(tmp_path: Path, **extra: str) -> dict[str, str]:
@@ -158,15 +157,10 @@ def test_prod_serve_runs_gunicorn(tmp_path: Path) -> None:
         start_new_session=True,
     )
     try:
-        body = ""
-        for _ in range(100):
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/schedule", timeout=2) as response:
-                    body = response.read().decode()
-                    headers = response.headers
-                break
-            except OSError:
-                time.sleep(0.1)
+        wait_until_up(lambda: port_open(port), "gunicorn", server)
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/schedule", timeout=10) as response:
+            body = response.read().decode()
+            headers = response.headers
         assert "<h1>日程</h1>" in body
         assert headers["Server"].startswith("gunicorn") and "script-src 'self'" in headers["Content-Security-Policy"]
         # overlay pages in OBS hold their event streams open all ceremony; the one worker must still serve pages

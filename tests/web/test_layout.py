@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT, run_cli
+from tests.conftest import ROOT, port_open, run_cli, wait_until_up
 
 SECRET = "layout-secret-key-for-the-test-0123456789"
 MEDIA = bytes(range(256)) * 400  # 100 kB, every byte position recognisable
@@ -58,20 +58,6 @@ def unit_environment(unit: Path) -> dict[str, str]:
             name, _, value = line.removeprefix("Environment=").partition("=")
             found[name] = value
     return found
-
-
-def wait_for(check: object, what: str, process: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"{what} exited with {process.returncode}")
-        try:
-            if check():  # type: ignore[operator]
-                return
-        except OSError:
-            pass
-        time.sleep(0.1)
-    pytest.fail(f"{what} did not come up within 60 s")
 
 
 def stop(process: subprocess.Popen[bytes]) -> None:
@@ -118,8 +104,8 @@ def deployed(tmp_path: Path) -> Iterator[Deployed]:
         stdout=subprocess.DEVNULL,
     )
     try:
-        wait_for(sock.exists, "gunicorn", gunicorn)
-        wait_for(lambda: socket.create_connection(("127.0.0.1", port), timeout=1).close() is None, "nginx", nginx)
+        wait_until_up(sock.exists, "gunicorn", gunicorn)
+        wait_until_up(lambda: port_open(port), "nginx", nginx)
         yield Deployed(f"http://127.0.0.1:{port}", sock, layout)
     finally:
         stop(nginx)
