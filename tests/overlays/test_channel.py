@@ -9,6 +9,7 @@ from __future__ import annotations
 import shutil
 import tempfile
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from pathlib import Path
@@ -119,8 +120,10 @@ def _serve_hub(path: Path) -> tuple[OverlayHub, threading.Thread]:
 
 
 def _until(check: Callable[[], bool]) -> bool:
-    """Poll ``check`` for up to 10 s: a worker retries the hub with a growing pause, the first ones short."""
-    for _ in range(200):
+    """Poll ``check`` for up to 30 s on the clock: a worker retries the hub with a growing pause, the first ones
+    short, and a loaded machine stretches every pause."""
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
         if check():
             return True
         threading.Event().wait(0.05)
